@@ -1,0 +1,88 @@
+"""Service configuration from environment variables (CLI flags override them).
+
+Names and defaults are part of the deployment contract (k8s/ ConfigMap, README table).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LogLevel(StrEnum):
+    TRACE = "trace"
+    DEBUG = "debug"
+    INFO = "info"
+    WARN = "warn"
+    ERROR = "error"
+
+
+class LogFormat(StrEnum):
+    AUTO = "auto"  # console on a terminal, JSON otherwise
+    JSON = "json"
+    CONSOLE = "console"
+
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
+
+    grpc_port: Port = 50054
+    # Where the gRPC server listens; the container binds all interfaces, tests bind loopback.
+    grpc_host: str = "[::]"
+    metrics_port: Annotated[int, Field(ge=0, le=65535)] = 8080  # 0 disables the HTTP endpoint
+    k8s_namespace: str = "default"
+    in_cluster: bool = True
+    kubeconfig: str | None = None
+    log_level: LogLevel = LogLevel.INFO
+    log_format: LogFormat = LogFormat.AUTO
+    timer_image: str = "timer-service:latest"
+    default_cpu_request: str = "100m"
+    default_memory_request: str = "64Mi"
+    default_cpu_limit: str | None = None
+    default_memory_limit: str | None = None
+    # Seconds Kubernetes keeps a finished Job before deleting it (ttlSecondsAfterFinished).
+    job_ttl_seconds: Annotated[int, Field(ge=0)] = 86400
+    # Seconds added to a timer's duration to form its activeDeadlineSeconds.
+    timer_grace_seconds: Annotated[int, Field(ge=0)] = 60
+    default_backoff_limit: Annotated[int, Field(ge=0)] = 3
+    # On SIGTERM: seconds to drain in-flight RPCs before the server stops.
+    shutdown_grace_seconds: Annotated[float, Field(ge=0)] = 20.0
+    # Retries of a Kubernetes call that was throttled (429) or failed with a 5xx/connection error.
+    k8s_max_retries: Annotated[int, Field(ge=0)] = 3
+    # Default timeout of one Kubernetes API call when the client gave no deadline.
+    k8s_request_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    # Bounds of GetJobLogs.
+    log_stream_max_bytes: Annotated[int, Field(gt=0)] = 10 * 1024 * 1024
+    log_stream_max_seconds: Annotated[float, Field(gt=0)] = 3600.0
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_level(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+
+class ConfigError(Exception):
+    """Invalid configuration, with one line per problem naming the environment variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with ``overrides`` (from CLI flags) taking precedence."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            name = "_".join(str(part) for part in err["loc"]).upper() or "CONFIG"
+            problems.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from None

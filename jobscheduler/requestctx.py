@@ -1,0 +1,22 @@
+"""Per-request context carried across layers without threading it through every call.
+
+The gRPC edge sets these for each RPC; the Kubernetes gateway reads the deadline to bound its
+calls and retries, and logging binds the request id.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+# time.monotonic() value by which the caller needs an answer; None when it set no deadline.
+deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
+
+
+def remaining_seconds() -> float | None:
+    """Seconds left before the caller's deadline (never negative), or None without one."""
+    value = deadline.get()
+    if value is None:
+        return None
+    return max(0.0, value - time.monotonic())
