@@ -1,0 +1,234 @@
+"""A small typed Python client for the JobScheduler gRPC API.
+
+    from jobscheduler.client import JobSchedulerClient, JobSchedulerRpcError
+    from jobscheduler.api import jobscheduler_pb2 as pb
+
+    with JobSchedulerClient("localhost:50054") as client:
+        reply = client.schedule_job(pb.ScheduleJobRequest(
+            name="my-timer",
+            timer_job=pb.TimerJobConfig(duration_seconds=30, timer_name="build-timeout"),
+        ))
+        print(client.get_job_status(reply.job_id).status)
+
+Every method returns the protobuf response; a failed call raises ``JobSchedulerRpcError`` with
+the status code, message, request id and the field violations decoded from the rich status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, TypeVar
+
+import grpc
+from google.rpc import error_details_pb2, status_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.api import jobscheduler_pb2_grpc as pb_grpc
+
+DEFAULT_TARGET = "localhost:50054"
+_STATUS_DETAILS_HEADER = "grpc-status-details-bin"
+_REQUEST_ID_HEADER = "x-request-id"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    field: str
+    description: str
+
+
+class JobSchedulerRpcError(Exception):
+    """A failed RPC: ``code`` (grpc.StatusCode), ``message``, ``violations``, ``request_id``."""
+
+    def __init__(
+        self,
+        code: grpc.StatusCode,
+        message: str,
+        violations: Sequence[FieldViolation] = (),
+        request_id: str = "",
+    ) -> None:
+        super().__init__(f"{code.name}: {message}")
+        self.code = code
+        self.message = message
+        self.violations = list(violations)
+        self.request_id = request_id
+
+    @classmethod
+    def from_rpc_error(cls, error: grpc.RpcError) -> JobSchedulerRpcError:
+        code = error.code() if hasattr(error, "code") else grpc.StatusCode.UNKNOWN
+        message = (error.details() if hasattr(error, "details") else "") or ""
+        violations: list[FieldViolation] = []
+        request_id = ""
+        trailing = error.trailing_metadata() if hasattr(error, "trailing_metadata") else None
+        for key, value in trailing or ():
+            if key == _STATUS_DETAILS_HEADER:
+                violations.extend(_violations_from_status(value))
+            elif key == _REQUEST_ID_HEADER:
+                request_id = str(value)
+        return cls(code, message, violations, request_id)
+
+    def describe(self) -> str:
+        """Multi-line text for people: code, message, then one line per violation."""
+        lines = [f"error: {self.code.name}: {self.message}"]
+        lines.extend(f"  {v.field}: {v.description}" for v in self.violations)
+        if self.request_id:
+            lines.append(f"  (request id {self.request_id})")
+        return "\n".join(lines)
+
+
+def _violations_from_status(raw: bytes) -> list[FieldViolation]:
+    status = status_pb2.Status.FromString(raw)
+    found: list[FieldViolation] = []
+    for detail in status.details:
+        if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad_request = error_details_pb2.BadRequest()
+            detail.Unpack(bad_request)
+            found.extend(
+                FieldViolation(v.field, v.description) for v in bad_request.field_violations
+            )
+    return found
+
+
+class JobSchedulerClient:
+    """Blocking client over one plaintext channel (pass ``channel`` for TLS or custom options)."""
+
+    def __init__(
+        self,
+        target: str = DEFAULT_TARGET,
+        *,
+        timeout: float | None = 30.0,
+        metadata: Sequence[tuple[str, str]] = (),
+        channel: grpc.Channel | None = None,
+    ) -> None:
+        self.target = target
+        self.timeout = timeout
+        self._metadata = tuple(metadata)
+        self._channel = channel if channel is not None else grpc.insecure_channel(target)
+        self._stub = pb_grpc.JobSchedulerStub(self._channel)  # type: ignore[no-untyped-call]
+        self._health = health_pb2_grpc.HealthStub(self._channel)
+
+    def __enter__(self) -> JobSchedulerClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._channel.close()
+
+    # Unary RPCs ------------------------------------------------------------------------------
+
+    def schedule_job(self, request: pb.ScheduleJobRequest) -> pb.ScheduleJobResponse:
+        return self._unary(self._stub.ScheduleJob, request)
+
+    def get_job_status(self, job_id: str, namespace: str = "") -> pb.GetJobStatusResponse:
+        request = pb.GetJobStatusRequest(job_id=job_id, namespace=namespace)
+        return self._unary(self._stub.GetJobStatus, request)
+
+    def list_jobs(self, request: pb.ListJobsRequest | None = None) -> pb.ListJobsResponse:
+        return self._unary(self._stub.ListJobs, request or pb.ListJobsRequest())
+
+    def iter_jobs(self, request: pb.ListJobsRequest | None = None) -> Iterator[pb.JobInfo]:
+        """Every job matching ``request``, following ``next_page_token`` page by page."""
+        page_request = pb.ListJobsRequest()
+        if request is not None:
+            page_request.CopyFrom(request)
+        while True:
+            page = self.list_jobs(page_request)
+            yield from page.jobs
+            if not page.next_page_token:
+                return
+            page_request.page_token = page.next_page_token
+
+    def cancel_job(self, job_id: str, namespace: str = "") -> pb.CancelJobResponse:
+        request = pb.CancelJobRequest(job_id=job_id, namespace=namespace)
+        return self._unary(self._stub.CancelJob, request)
+
+    def suspend_job(self, job_id: str, namespace: str = "") -> pb.SuspendJobResponse:
+        request = pb.SuspendJobRequest(job_id=job_id, namespace=namespace)
+        return self._unary(self._stub.SuspendJob, request)
+
+    def resume_job(self, job_id: str, namespace: str = "") -> pb.ResumeJobResponse:
+        request = pb.ResumeJobRequest(job_id=job_id, namespace=namespace)
+        return self._unary(self._stub.ResumeJob, request)
+
+    def delete_job(self, job_id: str, namespace: str = "") -> pb.DeleteJobResponse:
+        request = pb.DeleteJobRequest(job_id=job_id, namespace=namespace)
+        return self._unary(self._stub.DeleteJob, request)
+
+    def list_job_types(self) -> pb.ListJobTypesResponse:
+        return self._unary(self._stub.ListJobTypes, pb.ListJobTypesRequest())
+
+    def list_schedules(
+        self, request: pb.ListSchedulesRequest | None = None
+    ) -> pb.ListSchedulesResponse:
+        return self._unary(self._stub.ListSchedules, request or pb.ListSchedulesRequest())
+
+    def health(self, service: str = "") -> int:
+        """The grpc.health.v1 status of ``service`` ("" = the whole server)."""
+        request = health_pb2.HealthCheckRequest(service=service)
+        response = self._unary(self._health.Check, request)
+        return int(response.status)
+
+    # Streaming RPCs: no default timeout (they last as long as the job); iterate to receive. --
+
+    def watch_job(
+        self, job_id: str, namespace: str = "", *, timeout: float | None = None
+    ) -> Iterator[pb.JobEvent]:
+        request = pb.WatchJobRequest(job_id=job_id, namespace=namespace)
+        return self._stream(self._stub.WatchJob, request, timeout)
+
+    def watch_jobs(
+        self, request: pb.WatchJobsRequest | None = None, *, timeout: float | None = None
+    ) -> Iterator[pb.JobEvent]:
+        return self._stream(self._stub.WatchJobs, request or pb.WatchJobsRequest(), timeout)
+
+    def get_job_logs(
+        self,
+        job_id: str,
+        namespace: str = "",
+        *,
+        follow: bool = False,
+        tail_lines: int = 0,
+        limit_bytes: int = 0,
+        timeout: float | None = None,
+    ) -> Iterator[pb.LogChunk]:
+        request = pb.GetJobLogsRequest(
+            job_id=job_id,
+            namespace=namespace,
+            follow=follow,
+            tail_lines=tail_lines,
+            limit_bytes=limit_bytes,
+        )
+        return self._stream(self._stub.GetJobLogs, request, timeout)
+
+    # -----------------------------------------------------------------------------------------
+
+    def _unary(self, method: Callable[..., T], request: Any) -> T:
+        try:
+            return method(request, timeout=self.timeout, metadata=self._metadata)
+        except grpc.RpcError as error:
+            raise JobSchedulerRpcError.from_rpc_error(error) from None
+
+    def _stream(
+        self, method: Callable[..., Iterator[T]], request: Any, timeout: float | None
+    ) -> Iterator[T]:
+        call = method(request, timeout=timeout, metadata=self._metadata)
+        try:
+            yield from call
+        except grpc.RpcError as error:
+            raise JobSchedulerRpcError.from_rpc_error(error) from None
+        finally:
+            # Leaving the loop early (break, exception) must end the stream on the server too.
+            cancel = getattr(call, "cancel", None)
+            if cancel is not None:
+                cancel()

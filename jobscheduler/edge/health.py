@@ -1,0 +1,84 @@
+"""grpc.health.v1 status that follows Kubernetes reachability and the server's lifecycle.
+
+The service answers ``kubernetes_reachable()`` from a cache, so polling it here costs little;
+probes then read a stored status and never trigger a Kubernetes call themselves (a burst of
+probes must not hammer the API server). Both the overall status ("") and the JobScheduler
+service are reported, since clients probe either.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import structlog
+from grpc_health.v1 import health, health_pb2
+
+from jobscheduler.edge.interceptors import SERVICE_NAME
+
+log = structlog.stdlib.get_logger("jobscheduler.edge.health")
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+REPORTED_SERVICES = (health.OVERALL_HEALTH, SERVICE_NAME)
+
+
+class HealthReporter:
+    """Owns the HealthServicer and the thread that keeps it in line with Kubernetes."""
+
+    def __init__(self, kubernetes_reachable: Callable[[], bool], poll_seconds: float) -> None:
+        self.servicer = health.HealthServicer(experimental_non_blocking=True)
+        self._kubernetes_reachable = kubernetes_reachable
+        self._poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._reachable = False
+        self._shutting_down = False
+        self._publish(NOT_SERVING)
+
+    @property
+    def reachable(self) -> bool:
+        return self._reachable
+
+    @property
+    def serving(self) -> bool:
+        return self._reachable and not self._shutting_down
+
+    def start(self) -> None:
+        self.poll_once()
+        self._thread = threading.Thread(target=self._run, name="health-poller", daemon=True)
+        self._thread.start()
+
+    def poll_once(self) -> None:
+        try:
+            reachable = bool(self._kubernetes_reachable())
+        except Exception:
+            log.exception("kubernetes reachability check failed")
+            reachable = False
+        if reachable != self._reachable:
+            if reachable:
+                log.info("kubernetes reachable: serving")
+            else:
+                log.warning("kubernetes unreachable: health is NOT_SERVING")
+        self._reachable = reachable
+        self._publish(SERVING if reachable else NOT_SERVING)
+
+    def enter_shutdown(self) -> None:
+        """NOT_SERVING from now on, whatever Kubernetes does."""
+        self._shutting_down = True
+        self.servicer.enter_graceful_shutdown()
+        self._stop.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._poll_seconds):
+            self.poll_once()
+
+    def _publish(self, status: int) -> None:
+        for service in REPORTED_SERVICES:
+            self.servicer.set(service, status)

@@ -1,0 +1,311 @@
+"""One server interceptor for every JobScheduler RPC: context, errors, metrics, one log line.
+
+For each call of ``jobscheduler.JobScheduler`` (unary and server-streaming):
+
+1. request context: the request id (from ``x-request-id`` metadata, or generated) is echoed in
+   the initial and trailing metadata and bound into the log context; the caller's deadline goes
+   into ``requestctx.deadline`` so the Kubernetes gateway can bound its calls by it;
+2. error translation, at this one place: a ``JobSchedulerError`` becomes its status code and
+   message (INVALID_ARGUMENT carries ``google.rpc.BadRequest`` field violations in the rich
+   status details); anything else is logged with its traceback and answered INTERNAL with a
+   fixed message, or DEADLINE_EXCEEDED when the caller's deadline has passed. Never UNKNOWN;
+3. go-grpc-prometheus metrics (started, handled by code, handling seconds);
+4. one canonical log line: method, code, duration_ms, job_id, request_id, peer.
+
+Health and reflection pass through untouched: their probes would drown the RPC log, and the
+non-blocking health ``Watch`` has a calling convention of its own.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+import structlog
+from google.protobuf import any_pb2
+from google.protobuf.message import Message
+from google.rpc import error_details_pb2, status_pb2
+
+from jobscheduler import requestctx
+from jobscheduler.errors import InvalidArgument, JobSchedulerError
+from jobscheduler.metrics import (
+    GRPC_SERVER_HANDLED,
+    GRPC_SERVER_HANDLING_SECONDS,
+    GRPC_SERVER_STARTED,
+)
+
+SERVICE_NAME = "jobscheduler.JobScheduler"
+REQUEST_ID_HEADER = "x-request-id"
+STATUS_DETAILS_HEADER = "grpc-status-details-bin"
+INTERNAL_MESSAGE = "internal error; the server log has the details"
+DEADLINE_MESSAGE = "the deadline set by the client passed before the request completed"
+
+log = structlog.stdlib.get_logger("jobscheduler.edge")
+
+# Codes that say "the request was wrong", not "the server failed": logged at info.
+_CLIENT_CODES = frozenset(
+    {
+        grpc.StatusCode.OK,
+        grpc.StatusCode.CANCELLED,
+        grpc.StatusCode.INVALID_ARGUMENT,
+        grpc.StatusCode.NOT_FOUND,
+        grpc.StatusCode.ALREADY_EXISTS,
+        grpc.StatusCode.FAILED_PRECONDITION,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.PERMISSION_DENIED,
+    }
+)
+
+
+class _Status(
+    collections.namedtuple("_Status", ("code", "details", "trailing_metadata")),
+    grpc.Status,  # type: ignore[misc]
+):
+    """A grpc.Status for ``abort_with_status`` (the shape grpc_status.rpc_status builds)."""
+
+
+def status_for_error(error: JobSchedulerError, request_id: str) -> _Status:
+    """The gRPC status a domain error is answered with, with rich details for violations."""
+    code = _status_code(error.code)
+    message = INTERNAL_MESSAGE if code is grpc.StatusCode.INTERNAL else error.message
+    rich = status_pb2.Status(code=code.value[0], message=message)
+    if isinstance(error, InvalidArgument):
+        bad_request = error_details_pb2.BadRequest(
+            field_violations=[
+                error_details_pb2.BadRequest.FieldViolation(
+                    field=v.field, description=v.description
+                )
+                for v in error.violations
+            ]
+        )
+        detail = any_pb2.Any()
+        detail.Pack(bad_request)
+        rich.details.append(detail)
+    return _Status(
+        code=code,
+        details=message,
+        trailing_metadata=(
+            (STATUS_DETAILS_HEADER, rich.SerializeToString()),
+            (REQUEST_ID_HEADER, request_id),
+        ),
+    )
+
+
+def _status_code(name: str) -> grpc.StatusCode:
+    try:
+        code = grpc.StatusCode[name]
+    except KeyError:
+        return grpc.StatusCode.INTERNAL
+    # UNKNOWN tells a client nothing; an error class that names it is a bug on our side.
+    return grpc.StatusCode.INTERNAL if code is grpc.StatusCode.UNKNOWN else code
+
+
+def _plain_status(code: grpc.StatusCode, message: str, request_id: str) -> _Status:
+    rich = status_pb2.Status(code=code.value[0], message=message)
+    return _Status(
+        code=code,
+        details=message,
+        trailing_metadata=(
+            (STATUS_DETAILS_HEADER, rich.SerializeToString()),
+            (REQUEST_ID_HEADER, request_id),
+        ),
+    )
+
+
+def job_id_of(message: Message | None) -> str:
+    """The job id a request or response names, directly or in its ``job_info`` / ``job``."""
+    if message is None:
+        return ""
+    fields = message.DESCRIPTOR.fields_by_name
+    job_id = getattr(message, "job_id", "") if "job_id" in fields else ""
+    if job_id:
+        return str(job_id)
+    for nested in ("job_info", "job"):
+        if nested in fields and message.HasField(nested):
+            inner = getattr(message, nested).job_id
+            if inner:
+                return str(inner)
+    return ""
+
+
+class _Call:
+    """The bookkeeping of one RPC, from its start to its one log line."""
+
+    def __init__(self, method: str, grpc_type: str, request: Message, context: Any) -> None:
+        self.method = method
+        self.grpc_type = grpc_type
+        self.service, _, self.method_name = method.lstrip("/").partition("/")
+        self.context = context
+        self.code = grpc.StatusCode.OK
+        self.job_id = job_id_of(request)
+        self.started = time.perf_counter()
+        self.request_id = _incoming_request_id(context) or f"req-{uuid.uuid4().hex[:16]}"
+
+        remaining = context.time_remaining()
+        requestctx.request_id.set(self.request_id)
+        requestctx.deadline.set(None if remaining is None else time.monotonic() + remaining)
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=self.request_id, method=self.method)
+
+        GRPC_SERVER_STARTED.labels(grpc_type, self.service, self.method_name).inc()
+        metadata = ((REQUEST_ID_HEADER, self.request_id),)
+        context.send_initial_metadata(metadata)
+        context.set_trailing_metadata(metadata)
+
+    def check_deadline(self) -> None:
+        """Refuse work the caller has already given up on."""
+        if requestctx.deadline.get() is not None and requestctx.remaining_seconds() == 0:
+            self.abort(
+                _plain_status(grpc.StatusCode.DEADLINE_EXCEEDED, DEADLINE_MESSAGE, self.request_id)
+            )
+
+    def note_response(self, message: Message) -> None:
+        if not self.job_id:
+            self.job_id = job_id_of(message)
+
+    def fail(self, exc: Exception) -> None:
+        """Answer ``exc`` with its status; never returns (``abort_with_status`` raises)."""
+        status: _Status
+        already_set = _code_set_by_handler(self.context)
+        if already_set is not None:
+            # The handler aborted by itself (not our servicer's way, but keep its answer).
+            self.code = already_set
+            raise exc
+        if isinstance(exc, JobSchedulerError):
+            status = status_for_error(exc, self.request_id)
+            if status.code is grpc.StatusCode.INTERNAL:
+                log.error("internal error", exc_info=exc, job_id=self.job_id)
+        elif requestctx.deadline.get() is not None and requestctx.remaining_seconds() == 0:
+            log.warning("request failed after its deadline passed", error=repr(exc))
+            status = _plain_status(
+                grpc.StatusCode.DEADLINE_EXCEEDED, DEADLINE_MESSAGE, self.request_id
+            )
+        else:
+            log.error("unexpected error", exc_info=exc, job_id=self.job_id)
+            status = _plain_status(grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE, self.request_id)
+        self.abort(status)
+
+    def abort(self, status: _Status) -> None:
+        self.code = status.code
+        self.context.abort_with_status(status)
+
+    def finish(self) -> None:
+        elapsed = time.perf_counter() - self.started
+        code_name = self.code.name
+        GRPC_SERVER_HANDLED.labels(self.grpc_type, self.service, self.method_name, code_name).inc()
+        GRPC_SERVER_HANDLING_SECONDS.labels(self.grpc_type, self.service, self.method_name).observe(
+            elapsed
+        )
+        if self.code in _CLIENT_CODES:
+            level = logging.INFO
+        elif self.code is grpc.StatusCode.INTERNAL:
+            level = logging.ERROR
+        else:
+            level = logging.WARNING
+        log.log(
+            level,
+            "rpc",
+            code=code_name,
+            duration_ms=round(elapsed * 1000, 3),
+            job_id=self.job_id or None,
+            peer=self.context.peer(),
+        )
+        structlog.contextvars.clear_contextvars()
+        requestctx.request_id.set("")
+        requestctx.deadline.set(None)
+
+
+def _incoming_request_id(context: Any) -> str:
+    for key, value in context.invocation_metadata() or ():
+        if key == REQUEST_ID_HEADER and isinstance(value, str) and value.strip():
+            # Bounded, so a client cannot blow up every log line.
+            return value.strip()[:128]
+    return ""
+
+
+def _code_set_by_handler(context: Any) -> grpc.StatusCode | None:
+    with contextlib.suppress(Exception):
+        code = context.code()
+        if isinstance(code, grpc.StatusCode) and code is not grpc.StatusCode.OK:
+            return code
+    return None
+
+
+UnaryBehavior = Callable[[Message, Any], Message]
+StreamBehavior = Callable[[Message, Any], Iterator[Message]]
+
+
+class RpcInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
+    """Wraps the handlers of ``service_name`` (default: the JobScheduler service)."""
+
+    def __init__(self, service_name: str = SERVICE_NAME) -> None:
+        self._prefix = f"/{service_name}/"
+
+    def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
+        handler = continuation(handler_call_details)
+        method: str = handler_call_details.method
+        if handler is None or not method.startswith(self._prefix):
+            return handler
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                _wrap_unary(method, handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                _wrap_stream(method, handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+
+def _wrap_unary(method: str, behavior: UnaryBehavior) -> UnaryBehavior:
+    def unary(request: Message, context: Any) -> Message:
+        call = _Call(method, "unary", request, context)
+        try:
+            call.check_deadline()
+            response = behavior(request, context)
+            call.note_response(response)
+            return response
+        except Exception as exc:
+            if call.code is not grpc.StatusCode.OK:
+                raise  # our own abort, already accounted for
+            call.fail(exc)
+            raise  # unreachable: fail() aborts
+        finally:
+            call.finish()
+
+    return unary
+
+
+def _wrap_stream(method: str, behavior: StreamBehavior) -> StreamBehavior:
+    def stream(request: Message, context: Any) -> Iterator[Message]:
+        call = _Call(method, "server_stream", request, context)
+        try:
+            call.check_deadline()
+            for message in behavior(request, context):
+                call.note_response(message)
+                yield message
+            if not context.is_active():
+                call.code = grpc.StatusCode.CANCELLED
+        except GeneratorExit:
+            # gRPC closes the generator when the client cancels or the server stops.
+            call.code = grpc.StatusCode.CANCELLED
+            raise
+        except Exception as exc:
+            if call.code is not grpc.StatusCode.OK:
+                raise
+            call.fail(exc)
+            raise
+        finally:
+            call.finish()
+
+    return stream

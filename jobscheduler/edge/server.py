@@ -1,0 +1,147 @@
+"""The gRPC server and its lifecycle: JobScheduler + health + reflection + operations HTTP.
+
+Shutdown order (SIGTERM/SIGINT in ``cli serve``, or ``Server.stop``): health NOT_SERVING and
+``/readyz`` 503 → stop accepting RPCs → let in-flight RPCs finish within the grace period
+(streams see ``is_active()`` turn false and end) → stop the service → done.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent import futures
+from typing import Any
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.config import Settings
+from jobscheduler.edge.contract import JobServiceContract
+from jobscheduler.edge.health import HealthReporter
+from jobscheduler.edge.interceptors import SERVICE_NAME, RpcInterceptor
+from jobscheduler.edge.ops_http import OpsHttpServer
+from jobscheduler.edge.servicer import JobSchedulerServicer, add_to_server
+
+log = structlog.stdlib.get_logger("jobscheduler.edge.server")
+
+# Every open WatchJob/WatchJobs/GetJobLogs stream holds one worker thread for its lifetime, so
+# the pool is sized for many concurrent streams plus the unary traffic beside them.
+DEFAULT_MAX_WORKERS = 64
+DEFAULT_HEALTH_POLL_SECONDS = 2.0
+
+
+class Server:
+    """A JobScheduler gRPC server; ``port`` is the bound port (ask for 0 to get a free one).
+
+    ``metrics_port`` None runs no operations HTTP endpoint; 0 picks a free port.
+    """
+
+    def __init__(
+        self,
+        service: JobServiceContract,
+        *,
+        host: str = "[::]",
+        port: int = 50054,
+        metrics_host: str | None = None,
+        metrics_port: int | None = 8080,
+        shutdown_grace_seconds: float = 20.0,
+        health_poll_seconds: float = DEFAULT_HEALTH_POLL_SECONDS,
+        max_workers: int = DEFAULT_MAX_WORKERS,
+    ) -> None:
+        self._service = service
+        self._host = host
+        self._requested_port = port
+        self._metrics_host = metrics_host if metrics_host is not None else host
+        self._requested_metrics_port = metrics_port
+        self.shutdown_grace_seconds = shutdown_grace_seconds
+        self._max_workers = max_workers
+        self._draining = threading.Event()
+        self._stopped = threading.Event()
+        self._stop_lock = threading.Lock()
+        self.health = HealthReporter(service.kubernetes_reachable, health_poll_seconds)
+        self._grpc: Any = None
+        self._ops: OpsHttpServer | None = None
+        self.port = 0
+        self.metrics_port = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, service: JobServiceContract) -> Server:
+        return cls(
+            service,
+            host=settings.grpc_host,
+            port=settings.grpc_port,
+            # METRICS_PORT=0 disables the endpoint.
+            metrics_port=settings.metrics_port or None,
+            shutdown_grace_seconds=settings.shutdown_grace_seconds,
+        )
+
+    @property
+    def ready(self) -> bool:
+        """Serving RPCs, not draining, and Kubernetes reachable (what ``/readyz`` reports)."""
+        return self._grpc is not None and not self._draining.is_set() and self.health.serving
+
+    def start(self) -> None:
+        self._service.start()
+        server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="rpc"),
+            interceptors=[RpcInterceptor()],
+            # Two servers must never share a port by accident (tests, a second replica).
+            options=[("grpc.so_reuseport", 0)],
+        )
+        add_to_server(JobSchedulerServicer(self._service, self._draining), server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, server)
+        reflection.enable_server_reflection(
+            (
+                pb.DESCRIPTOR.services_by_name["JobScheduler"].full_name,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ),
+            server,
+        )
+        address = f"{self._host}:{self._requested_port}"
+        try:
+            self.port = server.add_insecure_port(address)
+        except RuntimeError as exc:
+            self._service.stop()
+            raise OSError(f"cannot listen for gRPC on {address}: {exc}") from exc
+        if self._requested_metrics_port is not None:
+            self._ops = OpsHttpServer(
+                self._metrics_host, self._requested_metrics_port, lambda: self.ready
+            )
+            self.metrics_port = self._ops.port
+        server.start()
+        self._grpc = server
+        self.health.start()
+        if self._ops is not None:
+            self._ops.start()
+        log.info(
+            "serving",
+            service=SERVICE_NAME,
+            address=f"{self._host}:{self.port}",
+            metrics_port=self.metrics_port or None,
+            health_services=[health.OVERALL_HEALTH, SERVICE_NAME],
+        )
+
+    def stop(self, grace: float | None = None) -> None:
+        """Drain and stop; safe to call more than once and from any thread."""
+        with self._stop_lock:
+            if self._stopped.is_set():
+                return
+            grace = self.shutdown_grace_seconds if grace is None else grace
+            log.info("shutting down", grace_seconds=grace)
+            self.health.enter_shutdown()
+            self._draining.set()
+            if self._grpc is not None:
+                # Stops accepting at once; in-flight RPCs get ``grace`` seconds to finish.
+                self._grpc.stop(grace).wait()
+            self.health.stop()
+            self._service.stop()
+            if self._ops is not None:
+                self._ops.stop()
+            self._stopped.set()
+            log.info("stopped")
+
+    def wait_until_stopped(self, timeout: float | None = None) -> bool:
+        return self._stopped.wait(timeout)

@@ -1,0 +1,94 @@
+"""The JobScheduler servicer: one line per RPC, delegating to the service layer.
+
+It never aborts by itself: the service raises domain errors and ``interceptors`` turns them into
+gRPC statuses at one place. Streaming RPCs get an ``is_active`` that turns false when the client
+goes away or when the server starts draining, so watches end cleanly on shutdown instead of
+holding the drain open until the grace period runs out.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.api import jobscheduler_pb2_grpc as pb_grpc
+from jobscheduler.edge.contract import IsActive, JobServiceContract
+
+
+class JobSchedulerServicer(pb_grpc.JobSchedulerServicer):
+    # Method names are the RPC names, as gRPC looks them up (hence the noqa: N802).
+    def __init__(self, service: JobServiceContract, draining: threading.Event) -> None:
+        self._service = service
+        self._draining = draining
+
+    def _is_active(self, context: Any) -> IsActive:
+        def is_active() -> bool:
+            return bool(context.is_active()) and not self._draining.is_set()
+
+        return is_active
+
+    def ScheduleJob(  # noqa: N802
+        self, request: pb.ScheduleJobRequest, context: Any
+    ) -> pb.ScheduleJobResponse:
+        return self._service.schedule_job(request)
+
+    def GetJobStatus(  # noqa: N802
+        self, request: pb.GetJobStatusRequest, context: Any
+    ) -> pb.GetJobStatusResponse:
+        return self._service.get_job_status(request)
+
+    def ListJobs(  # noqa: N802
+        self, request: pb.ListJobsRequest, context: Any
+    ) -> pb.ListJobsResponse:
+        return self._service.list_jobs(request)
+
+    def CancelJob(  # noqa: N802
+        self, request: pb.CancelJobRequest, context: Any
+    ) -> pb.CancelJobResponse:
+        return self._service.cancel_job(request)
+
+    def WatchJob(  # noqa: N802
+        self, request: pb.WatchJobRequest, context: Any
+    ) -> Iterator[pb.JobEvent]:
+        return self._service.watch_job(request, self._is_active(context))
+
+    def WatchJobs(  # noqa: N802
+        self, request: pb.WatchJobsRequest, context: Any
+    ) -> Iterator[pb.JobEvent]:
+        return self._service.watch_jobs(request, self._is_active(context))
+
+    def GetJobLogs(  # noqa: N802
+        self, request: pb.GetJobLogsRequest, context: Any
+    ) -> Iterator[pb.LogChunk]:
+        return self._service.get_job_logs(request, self._is_active(context))
+
+    def SuspendJob(  # noqa: N802
+        self, request: pb.SuspendJobRequest, context: Any
+    ) -> pb.SuspendJobResponse:
+        return self._service.suspend_job(request)
+
+    def ResumeJob(  # noqa: N802
+        self, request: pb.ResumeJobRequest, context: Any
+    ) -> pb.ResumeJobResponse:
+        return self._service.resume_job(request)
+
+    def DeleteJob(  # noqa: N802
+        self, request: pb.DeleteJobRequest, context: Any
+    ) -> pb.DeleteJobResponse:
+        return self._service.delete_job(request)
+
+    def ListJobTypes(  # noqa: N802
+        self, request: pb.ListJobTypesRequest, context: Any
+    ) -> pb.ListJobTypesResponse:
+        return self._service.list_job_types(request)
+
+    def ListSchedules(  # noqa: N802
+        self, request: pb.ListSchedulesRequest, context: Any
+    ) -> pb.ListSchedulesResponse:
+        return self._service.list_schedules(request)
+
+
+def add_to_server(servicer: JobSchedulerServicer, server: Any) -> None:
+    pb_grpc.add_JobSchedulerServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]

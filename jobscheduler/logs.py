@@ -1,0 +1,108 @@
+"""Logging setup: structlog for our code, with the standard library routed through it.
+
+One output stream, one format: JSON lines when stderr is not a terminal (containers, CI) or when
+LOG_FORMAT=json, a readable console format on a terminal. Context bound with
+``structlog.contextvars`` (request id, method) appears on every line logged during an RPC.
+
+Levels: ``trace`` is ``debug`` plus the debug output of the libraries we use (gRPC, urllib3, the
+Kubernetes client), which is too noisy for everyday debugging; ``warn`` is ``warning``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import TextIO
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+# Libraries whose debug output only ``trace`` shows.
+_NOISY_LIBRARIES = ("grpc", "urllib3", "kubernetes", "asyncio")
+
+_LEVELS = {
+    "trace": logging.DEBUG,
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
+
+
+def level_number(level: str) -> int:
+    """The standard-library level for one of trace/debug/info/warn/error."""
+    try:
+        return _LEVELS[level.lower()]
+    except KeyError:
+        raise ValueError(f"unknown log level {level!r}; use one of {sorted(_LEVELS)}") from None
+
+
+def _level_name(_: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    # Records from stdlib loggers carry their own level; structlog calls are named by method.
+    record = event_dict.get("_record")
+    name = record.levelname.lower() if record is not None else method_name
+    event_dict["level"] = "warn" if name in ("warning", "warn") else name
+    return event_dict
+
+
+def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
+    """Route structlog and stdlib logging to ``stream`` (stderr) at ``level`` in ``fmt``.
+
+    ``fmt`` is ``json``, ``console`` or ``auto`` (console on a terminal, JSON otherwise).
+    Safe to call again (tests and the CLI reconfigure).
+    """
+    out = stream if stream is not None else sys.stderr
+    numeric = level_number(level)
+    use_json = fmt == "json" or (fmt != "console" and not _is_tty(out))
+
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        _level_name,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+    ]
+    renderer: Processor
+    if use_json:
+        renderer = structlog.processors.JSONRenderer()
+        final: list[Processor] = [
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ]
+    else:
+        renderer = structlog.dev.ConsoleRenderer(colors=_is_tty(out))
+        final = [structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer]
+
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=final)
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(numeric)
+    library_level = logging.DEBUG if level.lower() == "trace" else max(numeric, logging.INFO)
+    for name in _NOISY_LIBRARIES:
+        logging.getLogger(name).setLevel(library_level)
+
+
+def _is_tty(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+    return logger
