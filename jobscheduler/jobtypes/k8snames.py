@@ -1,0 +1,118 @@
+"""Kubernetes' own syntax rules (names, labels, env vars, quantities), as pure checks.
+
+We check these ourselves so a bad request gets every problem at once with the request's field
+path, instead of one 422 from the API server naming a manifest path the user never wrote.
+Each function returns a description of the problem, or None when the value is valid.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_QUALIFIED_NAME_PART = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_VALUE = _QUALIFIED_NAME_PART
+# Kubernetes accepts any printable ASCII except '=' since 1.30; the classic C-identifier-like
+# rule below is what every version accepts, and what shells can export.
+_ENV_VAR_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+_QUANTITY = re.compile(
+    r"^(?P<number>[0-9]+(\.[0-9]*)?|\.[0-9]+)(?P<suffix>[KMGTPE]i|[numkMGTPE]|e[-+]?[0-9]+)?$"
+)
+_IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$")
+
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "k": Decimal(10**3),
+    "M": Decimal(10**6),
+    "G": Decimal(10**9),
+    "T": Decimal(10**12),
+    "P": Decimal(10**15),
+    "E": Decimal(10**18),
+}
+
+
+def dns_label(value: str, max_length: int = 63) -> str | None:
+    if len(value) > max_length:
+        return f"must be at most {max_length} characters"
+    if not _DNS_LABEL.match(value):
+        return (
+            "must be a DNS label: lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit"
+        )
+    return None
+
+
+def dns_subdomain(value: str) -> str | None:
+    if len(value) > 253:
+        return "must be at most 253 characters"
+    if not _DNS_SUBDOMAIN.match(value):
+        return "must be a DNS subdomain: lowercase letters, digits, '-' and '.'"
+    return None
+
+
+def qualified_name(key: str) -> str | None:
+    """A label or annotation key: optional DNS-subdomain prefix, '/', name of <= 63 chars."""
+    prefix, slash, name = key.rpartition("/")
+    if slash and not prefix:
+        return "prefix before '/' must not be empty"
+    if prefix and (problem := dns_subdomain(prefix)):
+        return f"prefix {problem}"
+    if not name:
+        return "name part must not be empty"
+    if len(name) > 63:
+        return "name part must be at most 63 characters"
+    if not _QUALIFIED_NAME_PART.match(name):
+        return (
+            "name part must consist of letters, digits, '-', '_' or '.', "
+            "starting and ending with a letter or digit"
+        )
+    return None
+
+
+def label_value(value: str) -> str | None:
+    if value == "":
+        return None
+    if len(value) > 63:
+        return "must be at most 63 characters"
+    if not _LABEL_VALUE.match(value):
+        return (
+            "must consist of letters, digits, '-', '_' or '.', "
+            "starting and ending with a letter or digit"
+        )
+    return None
+
+
+def env_var_name(name: str) -> str | None:
+    if not _ENV_VAR_NAME.match(name):
+        return "must consist of letters, digits, '_', '-' or '.', and not start with a digit"
+    return None
+
+
+def image_reference(image: str) -> str | None:
+    if len(image) > 1024 or not _IMAGE.match(image):
+        return "must be a container image reference such as registry.example/team/app:1.2"
+    return None
+
+
+def parse_quantity(value: str) -> Decimal | None:
+    """A Kubernetes resource quantity as a number (e.g. "100m" -> 0.1), or None if invalid."""
+    match = _QUANTITY.match(value)
+    if not match:
+        return None
+    try:
+        number = Decimal(match["number"])
+    except InvalidOperation:
+        return None
+    suffix = match["suffix"] or ""
+    if suffix in _BINARY:
+        return number * _BINARY[suffix]
+    if suffix in _DECIMAL:
+        return number * _DECIMAL[suffix]
+    if suffix.startswith("e"):
+        return number * (Decimal(10) ** int(suffix[1:]))
+    return number

@@ -1,0 +1,48 @@
+"""Label and annotation keys the service writes, and the prefixes users may not set."""
+
+from __future__ import annotations
+
+MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY_VALUE = "jobscheduler"
+JOB_ID_LABEL = "jobscheduler.io/job-id"
+JOB_TYPE_LABEL = "jobscheduler.io/job-type"
+SCHEDULE_ID_LABEL = "jobscheduler.io/schedule-id"
+# Present (value: unix seconds) while a delayed job waits for its start time; the release
+# loop selects on it and removes it when it starts the job.
+START_AT_LABEL = "jobscheduler.io/start-at"
+CANCELLED_LABEL = "jobscheduler.io/cancelled"
+
+NAME_ANNOTATION = "jobscheduler.io/name"
+CREATED_BY_ANNOTATION = "jobscheduler.io/created-by"
+REQUEST_HASH_ANNOTATION = "jobscheduler.io/request-hash"
+EXECUTION_ANNOTATION = "jobscheduler.io/execution"
+SCHEDULE_ANNOTATION = "jobscheduler.io/schedule"
+START_AT_ANNOTATION = "jobscheduler.io/start-at"
+CANCELLED_AT_ANNOTATION = "jobscheduler.io/cancelled-at"
+
+# Label set by the Kubernetes job controller on a Job's pods (since 1.27; "job-name" before).
+POD_JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
+
+# Users may not set keys in these domains: ours (read-back depends on them) and the ones
+# Kubernetes reserves for its own components.
+_RESERVED_DOMAINS = ("jobscheduler.io", "kubernetes.io", "k8s.io")
+# ...except the recommended application labels, which are meant for users.
+_USER_ALLOWED_PREFIXES = ("app.kubernetes.io/",)
+_RESERVED_KEYS = frozenset({MANAGED_BY_LABEL, "controller-uid", "job-name"})
+
+
+def is_reserved_key(key: str) -> bool:
+    """True for label/annotation keys the service or Kubernetes owns."""
+    if key in _RESERVED_KEYS:
+        return True
+    if key.startswith(_USER_ALLOWED_PREFIXES):
+        return False
+    prefix, slash, _ = key.rpartition("/")
+    if not slash:
+        return False
+    return any(prefix == domain or prefix.endswith("." + domain) for domain in _RESERVED_DOMAINS)
+
+
+def user_items(items: dict[str, str] | None) -> dict[str, str]:
+    """The labels or annotations a user set (everything not reserved)."""
+    return {k: v for k, v in (items or {}).items() if not is_reserved_key(k)}

@@ -1,0 +1,119 @@
+"""The job-type registry: built explicitly, refuses mistakes, checked against the proto.
+
+Adding a job type touches three places: a field in the proto ``oneof job_config`` (and its
+details in ``JobInfo.job_details``), a handler module, and one line in ``build_registry``.
+``check_against_proto`` runs at start-up (and in a test), so a request type without a handler,
+or a handler without a request type, cannot ship.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.jobtypes.base import JobTypeHandler
+from jobscheduler.jobtypes.container import ContainerHandler
+from jobscheduler.jobtypes.timer import TimerHandler
+
+_REQUIRED_ATTRIBUTES = (
+    "name",
+    "request_field",
+    "details_field",
+    "config_message",
+    "description",
+    "field_descriptions",
+    "required_fields",
+)
+_REQUIRED_METHODS = ("default_image", "validate", "build_container", "read_details")
+REQUEST_ONEOF = "job_config"
+DETAILS_ONEOF = "job_details"
+
+
+class RegistryError(Exception):
+    """The registry and the handlers (or the proto) disagree: a programming error."""
+
+
+class HandlerRegistry:
+    def __init__(self) -> None:
+        self._by_name: dict[str, JobTypeHandler] = {}
+        self._by_request_field: dict[str, JobTypeHandler] = {}
+
+    def register(self, handler: JobTypeHandler) -> None:
+        for attribute in _REQUIRED_ATTRIBUTES:
+            value = getattr(handler, attribute, None)
+            if value is None or value == "":
+                raise RegistryError(f"{handler!r} has no {attribute}")
+        for method in _REQUIRED_METHODS:
+            if not callable(getattr(handler, method, None)):
+                raise RegistryError(f"{handler!r} has no {method}() method")
+        if handler.name in self._by_name:
+            raise RegistryError(f"job type {handler.name!r} is registered twice")
+        if handler.request_field in self._by_request_field:
+            raise RegistryError(f"request field {handler.request_field!r} is served twice")
+        self._by_name[handler.name] = handler
+        self._by_request_field[handler.request_field] = handler
+
+    def by_name(self, name: str) -> JobTypeHandler | None:
+        return self._by_name.get(name)
+
+    def by_request_field(self, field: str) -> JobTypeHandler | None:
+        return self._by_request_field.get(field)
+
+    def names(self) -> list[str]:
+        return sorted(self._by_name)
+
+    def __iter__(self) -> Iterator[JobTypeHandler]:
+        return iter(self._by_name[name] for name in self.names())
+
+    def check_against_proto(self) -> None:
+        """Every ``job_config`` case has a handler and every handler a case whose message is
+        its config_message, a ``job_details`` case, and a description of every config field."""
+        request_cases = {
+            field.name: field
+            for field in pb.ScheduleJobRequest.DESCRIPTOR.oneofs_by_name[REQUEST_ONEOF].fields
+        }
+        details_cases = {
+            field.name: field
+            for field in pb.JobInfo.DESCRIPTOR.oneofs_by_name[DETAILS_ONEOF].fields
+        }
+        problems = [
+            f"ScheduleJobRequest.{name} has no job-type handler"
+            for name in sorted(set(request_cases) - set(self._by_request_field))
+        ]
+        for handler in self:
+            case = request_cases.get(handler.request_field)
+            if case is None:
+                problems.append(
+                    f"handler {handler.name!r} serves {handler.request_field!r}, "
+                    f"which is not a case of ScheduleJobRequest.{REQUEST_ONEOF}"
+                )
+            elif case.message_type is not handler.config_message.DESCRIPTOR:
+                expected = handler.config_message.DESCRIPTOR.full_name
+                problems.append(
+                    f"handler {handler.name!r}: {handler.request_field} does not carry {expected}"
+                )
+            if handler.details_field not in details_cases:
+                problems.append(
+                    f"handler {handler.name!r} reads back into {handler.details_field!r}, "
+                    f"which is not a case of JobInfo.{DETAILS_ONEOF}"
+                )
+            fields = {f.name for f in handler.config_message.DESCRIPTOR.fields}
+            undescribed = sorted(fields - set(handler.field_descriptions))
+            unknown = sorted(
+                (set(handler.field_descriptions) | set(handler.required_fields)) - fields
+            )
+            if undescribed:
+                problems.append(f"handler {handler.name!r} does not describe {undescribed}")
+            if unknown:
+                problems.append(f"handler {handler.name!r} names unknown fields {unknown}")
+        if problems:
+            raise RegistryError("; ".join(problems))
+
+
+def build_registry() -> HandlerRegistry:
+    """The job types this server runs. One line per type."""
+    registry = HandlerRegistry()
+    registry.register(TimerHandler())
+    registry.register(ContainerHandler())
+    registry.check_against_proto()
+    return registry

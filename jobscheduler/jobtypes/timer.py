@@ -1,0 +1,125 @@
+"""The timer job type (seed contract of the original service).
+
+The container waits ``duration_seconds`` and then reports completion to the control plane;
+``jobscheduler timer`` (in the project image) implements that contract from these variables:
+TIMER_DURATION_SECONDS, TIMER_NAME, CONTROL_PLANE_ENDPOINT, TIMER_ID, LOG_LEVEL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from google.protobuf.message import Message
+
+from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.config import Settings
+from jobscheduler.errors import FieldViolation
+from jobscheduler.jobtypes import k8snames
+from jobscheduler.jobtypes.base import (
+    CONTAINER_NAME,
+    JSON,
+    BuildContext,
+    pod_container,
+    stored_config,
+)
+from jobscheduler.jobtypes.envvars import env_list, validate_env
+
+MIN_DURATION_SECONDS = 1
+MAX_DURATION_SECONDS = 86400
+LOG_LEVELS = ("trace", "debug", "info", "warn", "error")
+RESERVED_ENV = (
+    "TIMER_DURATION_SECONDS",
+    "TIMER_NAME",
+    "CONTROL_PLANE_ENDPOINT",
+    "TIMER_ID",
+    "LOG_LEVEL",
+)
+
+
+class TimerHandler:
+    name = "timer"
+    request_field = "timer_job"
+    details_field = "timer_details"
+    config_message = pb.TimerJobConfig
+    description = (
+        "Waits duration_seconds, then reports completion to control_plane_endpoint "
+        "(HTTP POST, retried, idempotent)."
+    )
+    field_descriptions = {
+        "duration_seconds": "How long the timer runs, 1..86400 seconds.",
+        "timer_name": "Name reported with the completion.",
+        "control_plane_endpoint": "http(s) URL that receives the completion report.",
+        "image": "Container image (default: the server's TIMER_IMAGE).",
+        "log_level": "Log level of the timer runner: trace, debug, info, warn or error.",
+        "env": "Extra environment variables (cannot override the TIMER_* contract).",
+    }
+    required_fields = frozenset({"duration_seconds"})
+    # The runner writes nothing but /tmp, so its root filesystem can be read-only.
+    read_only_root_filesystem = True
+
+    def default_image(self, settings: Settings) -> str:
+        return settings.timer_image
+
+    def validate(self, config: Any, path: str) -> list[FieldViolation]:
+        assert isinstance(config, pb.TimerJobConfig)
+        violations = []
+        if not MIN_DURATION_SECONDS <= config.duration_seconds <= MAX_DURATION_SECONDS:
+            violations.append(
+                FieldViolation(
+                    f"{path}.duration_seconds",
+                    f"must be between {MIN_DURATION_SECONDS} and {MAX_DURATION_SECONDS} seconds",
+                )
+            )
+        if len(config.timer_name) > 253:
+            violations.append(
+                FieldViolation(f"{path}.timer_name", "must be at most 253 characters")
+            )
+        if config.control_plane_endpoint:
+            url = urlparse(config.control_plane_endpoint)
+            if url.scheme not in ("http", "https") or not url.netloc:
+                violations.append(
+                    FieldViolation(
+                        f"{path}.control_plane_endpoint",
+                        "must be an http:// or https:// URL with a host",
+                    )
+                )
+        if config.image and (problem := k8snames.image_reference(config.image)):
+            violations.append(FieldViolation(f"{path}.image", problem))
+        if config.log_level and config.log_level.lower() not in LOG_LEVELS:
+            violations.append(
+                FieldViolation(f"{path}.log_level", f"must be one of {', '.join(LOG_LEVELS)}")
+            )
+        violations += validate_env(config.env, f"{path}.env", reserved=RESERVED_ENV)
+        return violations
+
+    def build_container(self, config: Any, ctx: BuildContext) -> JSON:
+        assert isinstance(config, pb.TimerJobConfig)
+        contract = {
+            "TIMER_DURATION_SECONDS": str(config.duration_seconds),
+            "TIMER_NAME": config.timer_name,
+            "CONTROL_PLANE_ENDPOINT": config.control_plane_endpoint,
+            "TIMER_ID": ctx.job_id,
+            "LOG_LEVEL": (config.log_level or ctx.settings.log_level.value).lower(),
+        }
+        return {
+            "name": CONTAINER_NAME,
+            "image": config.image or self.default_image(ctx.settings),
+            "command": ["jobscheduler", "timer"],
+            # Contract variables first, in the seed order, then the user's in name order.
+            "env": [{"name": k, "value": v} for k, v in contract.items()] + env_list(config.env),
+        }
+
+    def default_active_deadline_seconds(self, config: Any, settings: Settings) -> int:
+        """A timer that outlives its duration plus grace is stuck: let Kubernetes stop it."""
+        assert isinstance(config, pb.TimerJobConfig)
+        return int(config.duration_seconds) + settings.timer_grace_seconds
+
+    def read_details(self, manifest: JSON) -> Message:
+        config = stored_config(manifest, pb.TimerJobConfig)
+        return pb.TimerJobDetails(
+            duration_seconds=config.duration_seconds,
+            timer_name=config.timer_name,
+            control_plane_endpoint=config.control_plane_endpoint,
+            image=pod_container(manifest).get("image", config.image),
+        )

@@ -1,0 +1,265 @@
+"""Validation of a whole ScheduleJobRequest: every problem at once, each with its field path.
+
+A list of small validators (Armada style); each returns the violations it finds. The job type's
+own handler validates its config under its request field (e.g. ``timer_job.duration_seconds``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from croniter import croniter
+
+from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.errors import FieldViolation
+from jobscheduler.jobtypes import k8snames
+from jobscheduler.jobtypes.metadata import is_reserved_key
+from jobscheduler.jobtypes.registry import REQUEST_ONEOF, HandlerRegistry
+
+# A CronJob's name is at most 52 characters: the controller appends "-<11 digits>" to name runs.
+MAX_SCHEDULE_ID_LENGTH = 52
+MAX_JOB_ID_LENGTH = 63
+MAX_NAME_LENGTH = 253
+MAX_USER_ANNOTATION_BYTES = 128 * 1024  # Kubernetes allows 256 KiB for all annotations
+MAX_EXIT_CODES = 255
+MAX_TIMEOUT_SECONDS = 366 * 86400
+MAX_RETRIES = 1000
+MAX_PARALLELISM = 10000
+
+Validator = Callable[[pb.ScheduleJobRequest, HandlerRegistry], list[FieldViolation]]
+
+
+def validate_job_id(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[FieldViolation]:
+    """The id becomes the Kubernetes object name and a label value."""
+    if not req.job_id:
+        return []  # the service generates one
+    limit = MAX_SCHEDULE_ID_LENGTH if req.HasField("schedule") else MAX_JOB_ID_LENGTH
+    problem = k8snames.dns_label(req.job_id, limit)
+    return [FieldViolation("job_id", problem)] if problem else []
+
+
+def validate_name(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[FieldViolation]:
+    if len(req.name) > MAX_NAME_LENGTH:
+        return [FieldViolation("name", f"must be at most {MAX_NAME_LENGTH} characters")]
+    return []
+
+
+def validate_created_by(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[FieldViolation]:
+    if len(req.created_by) > MAX_NAME_LENGTH:
+        return [FieldViolation("created_by", f"must be at most {MAX_NAME_LENGTH} characters")]
+    return []
+
+
+def validate_namespace(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[FieldViolation]:
+    problem = k8snames.dns_label(req.namespace) if req.namespace else None
+    return [FieldViolation("namespace", problem)] if problem else []
+
+
+def validate_job_config(
+    req: pb.ScheduleJobRequest, registry: HandlerRegistry
+) -> list[FieldViolation]:
+    """Exactly one job type, validated by its own handler."""
+    case = req.WhichOneof(REQUEST_ONEOF)
+    if case is None:
+        cases = ", ".join(h.request_field for h in registry)
+        return [FieldViolation(REQUEST_ONEOF, f"set one job type: {cases}")]
+    handler = registry.by_request_field(case)
+    if handler is None:
+        return [FieldViolation(case, "this server has no handler for this job type")]
+    return handler.validate(getattr(req, case), case)
+
+
+def validate_labels(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[FieldViolation]:
+    violations = []
+    for key in sorted(req.labels):
+        field = f'labels["{key}"]'
+        if problem := k8snames.qualified_name(key):
+            violations.append(FieldViolation(field, f"key {problem}"))
+        elif is_reserved_key(key):
+            violations.append(FieldViolation(field, "key is reserved for jobscheduler/Kubernetes"))
+        if problem := k8snames.label_value(req.labels[key]):
+            violations.append(FieldViolation(field, f"value {problem}"))
+    return violations
+
+
+def validate_annotations(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[FieldViolation]:
+    violations = []
+    for key in sorted(req.annotations):
+        field = f'annotations["{key}"]'
+        if problem := k8snames.qualified_name(key):
+            violations.append(FieldViolation(field, f"key {problem}"))
+        elif is_reserved_key(key):
+            violations.append(FieldViolation(field, "key is reserved for jobscheduler/Kubernetes"))
+    size = sum(len(k) + len(v) for k, v in req.annotations.items())
+    if size > MAX_USER_ANNOTATION_BYTES:
+        violations.append(
+            FieldViolation("annotations", f"at most {MAX_USER_ANNOTATION_BYTES} bytes in total")
+        )
+    return violations
+
+
+def validate_resources(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[FieldViolation]:
+    violations = []
+    parsed: dict[tuple[str, str], Decimal] = {}
+    for group in ("requests", "limits"):
+        resource_list = getattr(req.resources, group)
+        for resource in ("cpu", "memory", "storage"):
+            value = getattr(resource_list, resource)
+            if not value:
+                continue
+            quantity = k8snames.parse_quantity(value)
+            if quantity is None:
+                violations.append(
+                    FieldViolation(
+                        f"resources.{group}.{resource}",
+                        "must be a Kubernetes quantity such as 500m, 2, 128Mi or 1Gi",
+                    )
+                )
+            elif quantity <= 0:
+                violations.append(FieldViolation(f"resources.{group}.{resource}", "must be > 0"))
+            else:
+                parsed[(group, resource)] = quantity
+    for resource in ("cpu", "memory", "storage"):
+        request, limit = parsed.get(("requests", resource)), parsed.get(("limits", resource))
+        if request is not None and limit is not None and request > limit:
+            violations.append(
+                FieldViolation(f"resources.requests.{resource}", "must not exceed the limit")
+            )
+    return violations
+
+
+def validate_execution(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[FieldViolation]:
+    ex = req.execution
+    violations = []
+
+    def check(ok: bool, field: str, description: str) -> None:
+        if not ok:
+            violations.append(FieldViolation(f"execution.{field}", description))
+
+    check(
+        0 <= ex.timeout_seconds <= MAX_TIMEOUT_SECONDS,
+        "timeout_seconds",
+        f"must be between 0 (no timeout) and {MAX_TIMEOUT_SECONDS}",
+    )
+    if ex.HasField("max_retries"):
+        check(
+            0 <= ex.max_retries <= MAX_RETRIES,
+            "max_retries",
+            f"must be between 0 and {MAX_RETRIES}",
+        )
+    if ex.HasField("ttl_seconds_after_finished"):
+        check(ex.ttl_seconds_after_finished >= 0, "ttl_seconds_after_finished", "must be >= 0")
+    if ex.priority_class_name and (problem := k8snames.dns_subdomain(ex.priority_class_name)):
+        violations.append(FieldViolation("execution.priority_class_name", problem))
+    check(
+        0 <= ex.parallelism <= MAX_PARALLELISM,
+        "parallelism",
+        f"must be between 0 and {MAX_PARALLELISM}",
+    )
+    check(
+        0 <= ex.completions <= MAX_PARALLELISM,
+        "completions",
+        f"must be between 0 and {MAX_PARALLELISM}",
+    )
+    check(
+        not ex.indexed or ex.completions > 0, "completions", "must be set (> 0) for an indexed job"
+    )
+    for index, rule in enumerate(ex.exit_code_rules):
+        path = f"exit_code_rules[{index}]"
+        check(
+            rule.action != pb.ExitCodeRule.ACTION_UNSPECIFIED,
+            f"{path}.action",
+            "must be ACTION_FAIL_JOB, ACTION_IGNORE or ACTION_COUNT",
+        )
+        codes = list(rule.exit_codes)
+        check(
+            0 < len(codes) <= MAX_EXIT_CODES,
+            f"{path}.exit_codes",
+            f"must list 1..{MAX_EXIT_CODES} exit codes",
+        )
+        check(0 not in codes, f"{path}.exit_codes", "must not contain 0 (success)")
+        check(
+            all(-(2**31) <= code < 2**31 for code in codes),
+            f"{path}.exit_codes",
+            "must be 32-bit integers",
+        )
+        check(len(set(codes)) == len(codes), f"{path}.exit_codes", "must not repeat a code")
+    return violations
+
+
+def validate_schedule(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[FieldViolation]:
+    if not req.HasField("schedule"):
+        return []
+    schedule = req.schedule
+    violations = []
+    if not schedule.cron:
+        violations.append(FieldViolation("schedule.cron", "is required for a schedule"))
+    elif not _valid_cron(schedule.cron):
+        violations.append(
+            FieldViolation(
+                "schedule.cron",
+                "must be a five-field cron expression (e.g. '*/5 * * * *') or a macro like @hourly",
+            )
+        )
+    if schedule.time_zone:
+        try:
+            ZoneInfo(schedule.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            violations.append(
+                FieldViolation(
+                    "schedule.time_zone", "must be an IANA time zone such as Europe/Paris"
+                )
+            )
+    if schedule.HasField("starting_deadline_seconds") and schedule.starting_deadline_seconds < 0:
+        violations.append(FieldViolation("schedule.starting_deadline_seconds", "must be >= 0"))
+    for field in ("successful_runs_history_limit", "failed_runs_history_limit"):
+        if schedule.HasField(field) and getattr(schedule, field) < 0:
+            violations.append(FieldViolation(f"schedule.{field}", "must be >= 0"))
+    if req.HasField("start_at"):
+        violations.append(
+            FieldViolation("start_at", "cannot be combined with a schedule (runs follow the cron)")
+        )
+    return violations
+
+
+def validate_start_at(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[FieldViolation]:
+    if req.HasField("start_at") and req.start_at.seconds <= 0:
+        return [FieldViolation("start_at", "must be a time after 1970-01-01")]
+    return []
+
+
+_MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+
+
+def _valid_cron(expression: str) -> bool:
+    """What the Kubernetes CronJob controller accepts: five fields or a standard macro."""
+    if expression.startswith("@"):
+        return expression in _MACROS
+    if len(expression.split()) != 5 or "TZ=" in expression:
+        return False
+    return bool(croniter.is_valid(expression))
+
+
+VALIDATORS: tuple[Validator, ...] = (
+    validate_job_id,
+    validate_name,
+    validate_created_by,
+    validate_namespace,
+    validate_job_config,
+    validate_labels,
+    validate_annotations,
+    validate_resources,
+    validate_execution,
+    validate_schedule,
+    validate_start_at,
+)
+
+
+def validate_request(req: pb.ScheduleJobRequest, registry: HandlerRegistry) -> list[FieldViolation]:
+    """Every violation of every validator, in a stable order."""
+    violations: list[FieldViolation] = []
+    for validator in VALIDATORS:
+        violations += validator(req, registry)
+    return violations

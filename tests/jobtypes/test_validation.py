@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+import pytest
+
+from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.errors import FieldViolation
+from jobscheduler.jobtypes.validation import validate_request
+
+from .builders import REGISTRY, container_request, timer_request
+
+
+def fields(req: pb.ScheduleJobRequest) -> list[str]:
+    return [v.field for v in validate_request(req, REGISTRY)]
+
+
+def test_valid_requests_have_no_violations() -> None:
+    assert validate_request(timer_request(), REGISTRY) == []
+    assert validate_request(container_request(), REGISTRY) == []
+    assert validate_request(timer_request(job_id="job-abc123", namespace="team-a"), REGISTRY) == []
+
+
+def test_all_violations_are_reported_at_once_with_field_paths() -> None:
+    req = timer_request(
+        job_id="Bad_Id",
+        namespace="Not A Namespace",
+        labels={"bad key": "v", "jobscheduler.io/job-id": "x", "ok": "bad value!"},
+        annotations={"kubernetes.io/owner": "me"},
+        resources=pb.ResourceRequirements(
+            requests=pb.ResourceList(cpu="lots", memory="2Gi"),
+            limits=pb.ResourceList(memory="1Gi", storage="-1"),
+        ),
+        timer={
+            "duration_seconds": 0,
+            "control_plane_endpoint": "ftp://x",
+            "log_level": "loud",
+            "image": "bad image",
+            "env": {"TIMER_ID": "x", "1bad": "y"},
+        },
+    )
+    assert validate_request(req, REGISTRY) == [
+        FieldViolation(
+            "job_id",
+            "must be a DNS label: lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit",
+        ),
+        FieldViolation(
+            "namespace",
+            "must be a DNS label: lowercase letters, digits and '-', "
+            "starting and ending with a letter or digit",
+        ),
+        FieldViolation("timer_job.duration_seconds", "must be between 1 and 86400 seconds"),
+        FieldViolation(
+            "timer_job.control_plane_endpoint", "must be an http:// or https:// URL with a host"
+        ),
+        FieldViolation(
+            "timer_job.image",
+            "must be a container image reference such as registry.example/team/app:1.2",
+        ),
+        FieldViolation("timer_job.log_level", "must be one of trace, debug, info, warn, error"),
+        FieldViolation(
+            'timer_job.env["1bad"]',
+            "variable name must consist of letters, digits, '_', '-' or '.', "
+            "and not start with a digit",
+        ),
+        FieldViolation(
+            'timer_job.env["TIMER_ID"]', "is set by the job type and cannot be overridden"
+        ),
+        FieldViolation(
+            'labels["bad key"]',
+            "key name part must consist of letters, digits, '-', '_' or '.', "
+            "starting and ending with a letter or digit",
+        ),
+        FieldViolation(
+            'labels["jobscheduler.io/job-id"]', "key is reserved for jobscheduler/Kubernetes"
+        ),
+        FieldViolation(
+            'labels["ok"]',
+            "value must consist of letters, digits, '-', '_' or '.', "
+            "starting and ending with a letter or digit",
+        ),
+        FieldViolation(
+            'annotations["kubernetes.io/owner"]', "key is reserved for jobscheduler/Kubernetes"
+        ),
+        FieldViolation(
+            "resources.requests.cpu", "must be a Kubernetes quantity such as 500m, 2, 128Mi or 1Gi"
+        ),
+        FieldViolation(
+            "resources.limits.storage",
+            "must be a Kubernetes quantity such as 500m, 2, 128Mi or 1Gi",
+        ),
+        FieldViolation("resources.requests.memory", "must not exceed the limit"),
+    ]
+
+
+def test_a_request_without_a_job_type_names_the_oneof() -> None:
+    assert validate_request(pb.ScheduleJobRequest(name="x"), REGISTRY) == [
+        FieldViolation("job_config", "set one job type: container_job, timer_job")
+    ]
+
+
+def test_container_image_is_required() -> None:
+    assert fields(container_request(container={"image": ""})) == ["container_job.image"]
+
+
+@pytest.mark.parametrize(
+    ("execution", "expected"),
+    [
+        (pb.ExecutionOptions(timeout_seconds=-1), ["execution.timeout_seconds"]),
+        (pb.ExecutionOptions(max_retries=-1), ["execution.max_retries"]),
+        (
+            pb.ExecutionOptions(ttl_seconds_after_finished=-5),
+            ["execution.ttl_seconds_after_finished"],
+        ),
+        (pb.ExecutionOptions(priority_class_name="Not_Valid"), ["execution.priority_class_name"]),
+        (
+            pb.ExecutionOptions(parallelism=-2, completions=-1),
+            ["execution.parallelism", "execution.completions"],
+        ),
+        (pb.ExecutionOptions(indexed=True), ["execution.completions"]),
+        (
+            pb.ExecutionOptions(exit_code_rules=[pb.ExitCodeRule(exit_codes=[0, 3, 3])]),
+            [
+                "execution.exit_code_rules[0].action",
+                "execution.exit_code_rules[0].exit_codes",
+                "execution.exit_code_rules[0].exit_codes",
+            ],
+        ),
+        (
+            pb.ExecutionOptions(
+                exit_code_rules=[pb.ExitCodeRule(action=pb.ExitCodeRule.ACTION_IGNORE)]
+            ),
+            ["execution.exit_code_rules[0].exit_codes"],
+        ),
+    ],
+)
+def test_execution_options_are_checked(execution: pb.ExecutionOptions, expected: list[str]) -> None:
+    assert fields(timer_request(execution=execution)) == expected
+
+
+def test_schedule_problems_are_reported_together() -> None:
+    req = container_request(
+        job_id="a" * 53,
+        schedule=pb.Schedule(
+            cron="*/5 * * *",
+            time_zone="Mars/Olympus",
+            starting_deadline_seconds=-1,
+            successful_runs_history_limit=-1,
+        ),
+        start_at={"seconds": 2_000_000_000},
+    )
+    assert fields(req) == [
+        "job_id",
+        "schedule.cron",
+        "schedule.time_zone",
+        "schedule.starting_deadline_seconds",
+        "schedule.successful_runs_history_limit",
+        "start_at",
+    ]
+
+
+@pytest.mark.parametrize("cron", ["*/5 * * * *", "0 3 * * 1-5", "@hourly", "@daily", "0 0 1 1 *"])
+def test_valid_cron_expressions(cron: str) -> None:
+    assert fields(container_request(schedule=pb.Schedule(cron=cron))) == []
+
+
+@pytest.mark.parametrize("cron", ["", "* * * *", "61 * * * *", "@sometimes", "TZ=UTC * * * * *"])
+def test_invalid_cron_expressions(cron: str) -> None:
+    assert fields(container_request(schedule=pb.Schedule(cron=cron))) == ["schedule.cron"]
+
+
+def test_job_id_limits_differ_for_jobs_and_schedules() -> None:
+    assert fields(timer_request(job_id="a" * 63)) == []
+    assert fields(timer_request(job_id="a" * 64)) == ["job_id"]
+    assert fields(timer_request(job_id="a" * 53, schedule=pb.Schedule(cron="@daily"))) == ["job_id"]
+
+
+def test_user_may_set_recommended_app_labels_but_not_managed_by() -> None:
+    assert fields(timer_request(labels={"app.kubernetes.io/part-of": "ci"})) == []
+    assert fields(timer_request(labels={"app.kubernetes.io/managed-by": "me"})) == [
+        'labels["app.kubernetes.io/managed-by"]'
+    ]
