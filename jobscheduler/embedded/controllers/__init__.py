@@ -6,13 +6,36 @@ They act only through ``ClusterAPI``, so the same code drives the in-process API
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from jobscheduler.clock import Clock
-from jobscheduler.embedded.api import ClusterAPI, PodLogSource
+from jobscheduler.embedded.api import JSON, ClusterAPI, PodLogSource
+from jobscheduler.embedded.controllers.cronjob import CronJobController
+from jobscheduler.embedded.controllers.informer import Informer
+from jobscheduler.embedded.controllers.job import JobController
+from jobscheduler.embedded.controllers.job_logic import BackoffPolicy
+from jobscheduler.embedded.controllers.kubelet import SimulatedKubelet
 from jobscheduler.embedded.controllers.logs import PodLogStore
+from jobscheduler.embedded.controllers.ttl import TtlController
+
+__all__ = ["BackoffPolicy", "ControllerManager"]
+
+# Real seconds stop() waits for each thread.
+_JOIN_TIMEOUT_SECONDS = 5.0
+
+
+class _Component(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def join(self, timeout: float) -> None: ...
 
 
 class ControllerManager:
-    """Runs the Job, CronJob and TTL controllers and the simulated kubelet on watch threads."""
+    """Runs the Job, CronJob and TTL controllers and the simulated kubelet on watch threads.
+
+    One informer (list + watch) per resource feeds every controller that needs it; each
+    controller drains its own work queue on one worker thread, so an idle cluster uses no CPU.
+    """
 
     def __init__(
         self,
@@ -23,15 +46,59 @@ class ControllerManager:
         cronjob: bool = True,
         ttl: bool = True,
         kubelet: bool = True,
+        backoff: BackoffPolicy | None = None,
     ) -> None:
         self._api = api
         self._clock = clock
-        self._enabled = {"job": job, "cronjob": cronjob, "ttl": ttl, "kubelet": kubelet}
-        self._log_store = PodLogStore(clock)
+        self._log_store = PodLogStore(clock, pod_lookup=self._get_pod)
         self.pod_logs: PodLogSource = self._log_store
+        self._informers: list[Informer] = []
+        self._components: list[_Component] = []
+        jobs = self._informer("jobs") if job or ttl or cronjob else None
+        pods = self._informer("pods") if job or kubelet else None
+        if job and jobs is not None and pods is not None:
+            self._components.append(JobController(api, clock, jobs, pods, backoff))
+        if ttl and jobs is not None:
+            self._components.append(TtlController(api, clock, jobs))
+        if cronjob and jobs is not None:
+            self._components.append(CronJobController(api, clock, self._informer("cronjobs"), jobs))
+        if kubelet and pods is not None:
+            self._components.append(SimulatedKubelet(api, clock, pods, self._log_store))
+        self._started = False
 
     def start(self) -> None:
         """Start the enabled controllers' watch and worker threads."""
+        if self._started:
+            return
+        self._started = True
+        for component in self._components:
+            component.start()
+        for informer in self._informers:
+            informer.start()
 
     def stop(self) -> None:
         """Stop every thread and wait for it to end."""
+        if not self._started:
+            return
+        self._started = False
+        for informer in self._informers:
+            informer.stop()
+        for component in self._components:
+            component.stop()
+        self._log_store.close()
+        for informer in self._informers:
+            informer.join(_JOIN_TIMEOUT_SECONDS)
+        for component in self._components:
+            component.join(_JOIN_TIMEOUT_SECONDS)
+
+    def wait_synced(self, timeout: float = 10.0) -> bool:
+        """True once every informer has listed its resource (useful before acting in tests)."""
+        return all(informer.wait_synced(timeout) for informer in self._informers)
+
+    def _informer(self, resource: str) -> Informer:
+        informer = Informer(self._api, resource)
+        self._informers.append(informer)
+        return informer
+
+    def _get_pod(self, namespace: str, name: str) -> JSON:
+        return self._api.get("pods", namespace, name)
