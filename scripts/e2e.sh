@@ -14,7 +14,8 @@ cd "$REPO_ROOT"
 cluster="${KIND_CLUSTER:-jobscheduler}"
 require_cmd kind "Install kind: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
 if [ "$(detect_engine)" = podman ]; then export KIND_EXPERIMENTAL_PROVIDER=podman; fi
-kind get clusters 2>/dev/null | grep -qx "$cluster" \
+clusters="$(kind get clusters 2>/dev/null)" || die "'kind get clusters' failed: is the engine running?"
+grep -qx "$cluster" <<<"$clusters" \
   || die "kind cluster '$cluster' does not exist: run 'task kind:up kind:load' (or 'task dev') first."
 
 kubeconfig="$(mktemp)"

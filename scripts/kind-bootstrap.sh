@@ -39,7 +39,10 @@ use_engine() {
 }
 
 cluster_exists() {
-  kind get clusters 2>/dev/null | grep -qx "$cluster"
+  # Captured first: with pipefail, `kind ... | grep -q` can fail when grep exits early.
+  local clusters
+  clusters="$(kind get clusters 2>/dev/null)" || die "'kind get clusters' failed: is the engine running?"
+  grep -qx "$cluster" <<<"$clusters"
 }
 
 step_up() {
