@@ -128,14 +128,16 @@ class JobSchedulerClient:
     # Unary RPCs ------------------------------------------------------------------------------
 
     def schedule_job(self, request: pb.ScheduleJobRequest) -> pb.ScheduleJobResponse:
-        return self._unary(self._stub.ScheduleJob, request)
+        return self._unary(self._stub.ScheduleJob, request, pb.ScheduleJobResponse)
 
     def get_job_status(self, job_id: str, namespace: str = "") -> pb.GetJobStatusResponse:
         request = pb.GetJobStatusRequest(job_id=job_id, namespace=namespace)
-        return self._unary(self._stub.GetJobStatus, request)
+        return self._unary(self._stub.GetJobStatus, request, pb.GetJobStatusResponse)
 
     def list_jobs(self, request: pb.ListJobsRequest | None = None) -> pb.ListJobsResponse:
-        return self._unary(self._stub.ListJobs, request or pb.ListJobsRequest())
+        return self._unary(
+            self._stub.ListJobs, request or pb.ListJobsRequest(), pb.ListJobsResponse
+        )
 
     def iter_jobs(self, request: pb.ListJobsRequest | None = None) -> Iterator[pb.JobInfo]:
         """Every job matching ``request``, following ``next_page_token`` page by page."""
@@ -151,32 +153,36 @@ class JobSchedulerClient:
 
     def cancel_job(self, job_id: str, namespace: str = "") -> pb.CancelJobResponse:
         request = pb.CancelJobRequest(job_id=job_id, namespace=namespace)
-        return self._unary(self._stub.CancelJob, request)
+        return self._unary(self._stub.CancelJob, request, pb.CancelJobResponse)
 
     def suspend_job(self, job_id: str, namespace: str = "") -> pb.SuspendJobResponse:
         request = pb.SuspendJobRequest(job_id=job_id, namespace=namespace)
-        return self._unary(self._stub.SuspendJob, request)
+        return self._unary(self._stub.SuspendJob, request, pb.SuspendJobResponse)
 
     def resume_job(self, job_id: str, namespace: str = "") -> pb.ResumeJobResponse:
         request = pb.ResumeJobRequest(job_id=job_id, namespace=namespace)
-        return self._unary(self._stub.ResumeJob, request)
+        return self._unary(self._stub.ResumeJob, request, pb.ResumeJobResponse)
 
     def delete_job(self, job_id: str, namespace: str = "") -> pb.DeleteJobResponse:
         request = pb.DeleteJobRequest(job_id=job_id, namespace=namespace)
-        return self._unary(self._stub.DeleteJob, request)
+        return self._unary(self._stub.DeleteJob, request, pb.DeleteJobResponse)
 
     def list_job_types(self) -> pb.ListJobTypesResponse:
-        return self._unary(self._stub.ListJobTypes, pb.ListJobTypesRequest())
+        return self._unary(
+            self._stub.ListJobTypes, pb.ListJobTypesRequest(), pb.ListJobTypesResponse
+        )
 
     def list_schedules(
         self, request: pb.ListSchedulesRequest | None = None
     ) -> pb.ListSchedulesResponse:
-        return self._unary(self._stub.ListSchedules, request or pb.ListSchedulesRequest())
+        return self._unary(
+            self._stub.ListSchedules, request or pb.ListSchedulesRequest(), pb.ListSchedulesResponse
+        )
 
     def health(self, service: str = "") -> int:
         """The grpc.health.v1 status of ``service`` ("" = the whole server)."""
         request = health_pb2.HealthCheckRequest(service=service)
-        response = self._unary(self._health.Check, request)
+        response = self._unary(self._health.Check, request, health_pb2.HealthCheckResponse)
         return int(response.status)
 
     # Streaming RPCs: no default timeout (they last as long as the job); iterate to receive. --
@@ -213,11 +219,13 @@ class JobSchedulerClient:
 
     # -----------------------------------------------------------------------------------------
 
-    def _unary(self, method: Callable[..., T], request: Any) -> T:
+    def _unary(self, method: Callable[..., Any], request: Any, response_type: type[T]) -> T:
         try:
-            return method(request, timeout=self.timeout, metadata=self._metadata)
+            response = method(request, timeout=self.timeout, metadata=self._metadata)
         except grpc.RpcError as error:
             raise JobSchedulerRpcError.from_rpc_error(error) from None
+        assert isinstance(response, response_type)
+        return response
 
     def _stream(
         self, method: Callable[..., Iterator[T]], request: Any, timeout: float | None

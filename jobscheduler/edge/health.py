@@ -23,11 +23,26 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 REPORTED_SERVICES = (health.OVERALL_HEALTH, SERVICE_NAME)
 
 
+class _DrainableHealthServicer(health.HealthServicer):  # type: ignore[misc]
+    """The reference servicer, plus a way to end open ``Watch`` streams at shutdown.
+
+    Without it, one client watching health holds the drain open for the whole grace period.
+    It reaches into the reference implementation's registry of watchers (grpcio-health-checking
+    is pinned below 2 in pyproject.toml), ending each stream with OK after its NOT_SERVING.
+    """
+
+    def close_watches(self) -> None:
+        with self._lock:
+            callbacks = [cb for group in self._send_response_callbacks.values() for cb in group]
+        for send_response in callbacks:
+            send_response(None)
+
+
 class HealthReporter:
     """Owns the HealthServicer and the thread that keeps it in line with Kubernetes."""
 
     def __init__(self, kubernetes_reachable: Callable[[], bool], poll_seconds: float) -> None:
-        self.servicer = health.HealthServicer(experimental_non_blocking=True)
+        self.servicer = _DrainableHealthServicer(experimental_non_blocking=True)
         self._kubernetes_reachable = kubernetes_reachable
         self._poll_seconds = poll_seconds
         self._stop = threading.Event()
@@ -67,6 +82,7 @@ class HealthReporter:
         """NOT_SERVING from now on, whatever Kubernetes does."""
         self._shutting_down = True
         self.servicer.enter_graceful_shutdown()
+        self.servicer.close_watches()
         self._stop.set()
 
     def stop(self) -> None:

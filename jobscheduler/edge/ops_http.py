@@ -43,8 +43,9 @@ class OpsHttpServer:
                 self._httpd = _IPv4Server(("0.0.0.0", port), handler)
         else:
             self._httpd = _IPv4Server((bind_host, port), handler)
+        # A short poll interval keeps shutdown() quick; the loop itself is cheap.
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="ops-http", daemon=True
+            target=self._httpd.serve_forever, args=(0.05,), name="ops-http", daemon=True
         )
 
     @property

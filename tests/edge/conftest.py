@@ -6,6 +6,7 @@ import pytest
 
 from jobscheduler.client import JobSchedulerClient
 from jobscheduler.edge.server import Server
+
 from .fakes import FakeJobService
 
 

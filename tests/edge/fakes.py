@@ -16,6 +16,7 @@ from jobscheduler.api import jobscheduler_pb2 as pb
 class FakeJobService:
     def __init__(self) -> None:
         self.reachable = True
+        self.reachability_error: Exception | None = None
         self.started = False
         self.stopped = False
         self.errors: dict[str, BaseException] = {}
@@ -34,6 +35,8 @@ class FakeJobService:
         self.stopped = True
 
     def kubernetes_reachable(self) -> bool:
+        if self.reachability_error is not None:
+            raise self.reachability_error
         return self.reachable
 
     # helpers ---------------------------------------------------------------------------------

@@ -5,6 +5,9 @@ from __future__ import annotations
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2
+from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
+    ProtoReflectionDescriptorDatabase,
+)
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.api import jobscheduler_pb2_grpc as pb_grpc
@@ -75,10 +78,6 @@ def test_request_id_is_echoed_or_generated(server: Server) -> None:
 
 
 def test_reflection_and_health_are_registered(server: Server) -> None:
-    from grpc_reflection.v1alpha.proto_reflection_descriptor_database import (
-        ProtoReflectionDescriptorDatabase,
-    )
-
     with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
         services = set(ProtoReflectionDescriptorDatabase(channel).get_services())
     assert {"jobscheduler.JobScheduler", "grpc.health.v1.Health"} <= services
