@@ -1,0 +1,207 @@
+"""Reading one job or schedule by id, and changing its lifecycle (cancel, suspend, resume,
+delete). Every change is a patch carrying the resourceVersion it was decided on, so a
+concurrent change (the job finishing, another replica) is re-read and re-decided, never
+overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from google.protobuf.descriptor import FieldDescriptor
+
+from jobscheduler import errors
+from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.config import Settings
+from jobscheduler.jobtypes import JobTypeHandler
+from jobscheduler.jobtypes.manifest import format_time
+from jobscheduler.jobtypes.metadata import (
+    CANCELLED_AT_ANNOTATION,
+    CANCELLED_LABEL,
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
+    START_AT_LABEL,
+)
+from jobscheduler.kube import JobReader, KubeGateway
+from jobscheduler.service.status import State, cronjob_state, is_final, job_state
+
+JSON = dict[str, Any]
+_CONFLICT_RETRIES = 3
+
+
+def _managed(obj: JSON) -> bool:
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    return bool(labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE)
+
+
+def read_job_or_schedule(reader: JobReader, namespace: str, name: str) -> tuple[str, JSON]:
+    """("Job"|"CronJob", object): jobs and schedules share the id space. Objects this
+    service does not manage are reported as not found."""
+    try:
+        job = reader.get_job(namespace, name)
+        if _managed(job):
+            return "Job", job
+    except errors.NotFound:
+        pass
+    try:
+        cronjob = reader.get_cronjob(namespace, name)
+        if _managed(cronjob):
+            return "CronJob", cronjob
+    except errors.NotFound:
+        pass
+    raise errors.NotFound(f"job {name!r} not found in namespace {namespace!r}")
+
+
+def _state(kind: str, obj: JSON) -> State:
+    return cronjob_state(obj) if kind == "CronJob" else job_state(obj)
+
+
+def _status_name(state: State) -> str:
+    return pb.JobStatus.Name(state.status).removeprefix("JOB_STATUS_").lower()
+
+
+def _patch(gateway: KubeGateway, kind: str, namespace: str, name: str, patch: JSON) -> JSON:
+    if kind == "CronJob":
+        return gateway.patch_cronjob(namespace, name, patch)
+    return gateway.patch_job(namespace, name, patch)
+
+
+def _change(
+    gateway: KubeGateway,
+    reader: JobReader,
+    namespace: str,
+    name: str,
+    decide: Callable[[str, JSON, State], JSON | None],
+) -> tuple[str, JSON]:
+    """Read, let ``decide`` return a patch (or None: nothing to do), apply it with the
+    version it was decided on; on a conflict, read and decide again."""
+    for _ in range(_CONFLICT_RETRIES):
+        kind, obj = read_job_or_schedule(reader, namespace, name)
+        patch = decide(kind, obj, _state(kind, obj))
+        if patch is None:
+            return kind, obj
+        patch.setdefault("metadata", {})["resourceVersion"] = obj["metadata"]["resourceVersion"]
+        try:
+            return kind, _patch(gateway, kind, namespace, name, patch)
+        except errors.Conflict:
+            continue
+    raise errors.Conflict(f"job {name!r} kept changing while we updated it; retry")
+
+
+def cancel(
+    gateway: KubeGateway, reader: JobReader, namespace: str, name: str, now: datetime
+) -> tuple[str, JSON, str]:
+    outcome = {"message": "cancelled"}
+
+    def decide(kind: str, obj: JSON, state: State) -> JSON | None:
+        if state.status == pb.JOB_STATUS_CANCELLED:
+            outcome["message"] = "already cancelled"
+            return None
+        if is_final(state.status):
+            raise errors.FailedPrecondition(
+                f"job {name!r} already {_status_name(state)}; only unfinished jobs can be cancelled"
+            )
+        # Suspending stops the pods (or the schedule's runs) but keeps the object, so it
+        # reads back as CANCELLED until retention removes it.
+        return {
+            "metadata": {
+                "labels": {CANCELLED_LABEL: "true", START_AT_LABEL: None},
+                "annotations": {CANCELLED_AT_ANNOTATION: format_time(now)},
+            },
+            "spec": {"suspend": True},
+        }
+
+    kind, obj = _change(gateway, reader, namespace, name, decide)
+    return kind, obj, outcome["message"]
+
+
+def suspend(gateway: KubeGateway, reader: JobReader, namespace: str, name: str) -> tuple[str, JSON]:
+    def decide(kind: str, obj: JSON, state: State) -> JSON | None:
+        if state.status == pb.JOB_STATUS_SUSPENDED:
+            return None
+        if is_final(state.status):
+            raise errors.FailedPrecondition(
+                f"job {name!r} is {_status_name(state)}; it cannot be suspended"
+            )
+        # A delayed job loses its start time: it now waits for ResumeJob instead.
+        return {"metadata": {"labels": {START_AT_LABEL: None}}, "spec": {"suspend": True}}
+
+    return _change(gateway, reader, namespace, name, decide)
+
+
+def resume(gateway: KubeGateway, reader: JobReader, namespace: str, name: str) -> tuple[str, JSON]:
+    def decide(kind: str, obj: JSON, state: State) -> JSON | None:
+        if is_final(state.status):
+            raise errors.FailedPrecondition(
+                f"job {name!r} is {_status_name(state)}; it cannot be resumed"
+            )
+        if state.status not in (pb.JOB_STATUS_SUSPENDED, pb.JOB_STATUS_SCHEDULED):
+            return None  # already running
+        if kind == "CronJob" and state.status == pb.JOB_STATUS_SCHEDULED:
+            return None  # an active schedule
+        # Resuming a delayed job starts it now.
+        return {"metadata": {"labels": {START_AT_LABEL: None}}, "spec": {"suspend": False}}
+
+    return _change(gateway, reader, namespace, name, decide)
+
+
+def delete(gateway: KubeGateway, reader: JobReader, namespace: str, name: str) -> str:
+    kind, _ = read_job_or_schedule(reader, namespace, name)
+    try:
+        if kind == "CronJob":
+            gateway.delete_cronjob(namespace, name)
+        else:
+            gateway.delete_job(namespace, name)
+    except errors.NotFound:
+        raise errors.NotFound(f"job {name!r} not found in namespace {namespace!r}") from None
+    return kind
+
+
+_SCALAR_TYPES = {
+    FieldDescriptor.TYPE_STRING: "string",
+    FieldDescriptor.TYPE_INT64: "int64",
+    FieldDescriptor.TYPE_INT32: "int32",
+    FieldDescriptor.TYPE_BOOL: "bool",
+    FieldDescriptor.TYPE_DOUBLE: "double",
+    FieldDescriptor.TYPE_FLOAT: "float",
+    FieldDescriptor.TYPE_UINT32: "uint32",
+    FieldDescriptor.TYPE_UINT64: "uint64",
+    FieldDescriptor.TYPE_BYTES: "bytes",
+}
+
+
+def _type_name(field: Any) -> str:
+    """Protobuf type of a field descriptor as written in .proto files."""
+    message = field.message_type
+    if message is not None and message.GetOptions().map_entry:
+        key, value = message.fields_by_name["key"], message.fields_by_name["value"]
+        return f"map<{_type_name(key)}, {_type_name(value)}>"
+    if message is not None:
+        base = message.full_name
+    elif field.enum_type is not None:
+        base = field.enum_type.full_name
+    else:
+        base = _SCALAR_TYPES.get(field.type, "unknown")
+    return f"repeated {base}" if field.is_repeated else base
+
+
+def job_type_info(handler: JobTypeHandler, settings: Settings) -> pb.JobTypeInfo:
+    descriptor = handler.config_message.DESCRIPTOR
+    return pb.JobTypeInfo(
+        name=handler.name,
+        request_field=handler.request_field,
+        description=handler.description,
+        config_message=descriptor.full_name,
+        default_image=handler.default_image(settings),
+        fields=[
+            pb.JobTypeField(
+                name=field.name,
+                type=_type_name(field),
+                required=field.name in handler.required_fields,
+                description=handler.field_descriptions.get(field.name, ""),
+            )
+            for field in descriptor.fields
+        ],
+    )

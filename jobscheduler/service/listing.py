@@ -1,0 +1,180 @@
+"""ListJobs and ListSchedules: Kubernetes pagination with client-side filters.
+
+Ordering (documented in the README): Kubernetes returns objects in name order, which for
+generated ids (``ids.JobIdGenerator``) is newest first; each page is also sorted newest first
+by creation time. Jobs whose ids clients chose appear in name order among them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.config import Settings
+from jobscheduler.errors import FieldViolation, InvalidArgument
+from jobscheduler.jobtypes import HandlerRegistry
+from jobscheduler.jobtypes.metadata import MANAGED_BY_LABEL
+from jobscheduler.kube import KubeGateway, ResourceExpired
+from jobscheduler.service import pagetoken
+from jobscheduler.service.jobinfo import job_info_from_cronjob, job_info_from_job
+from jobscheduler.service.requests import (
+    effective_page_size,
+    job_type_violations,
+    managed_selector,
+    namespace_violations,
+    page_size_violations,
+    schedule_id_violations,
+    selector_violations,
+)
+
+JSON = dict[str, Any]
+# Kubernetes page size while scanning; bigger pages mean fewer round trips when filters drop
+# most items, and 500 is what kubectl uses.
+K8S_PAGE_SIZE = 500
+# Kubernetes pages read per ListJobs call at most; a sparse filter then returns a short page
+# with a next_page_token instead of scanning the whole namespace in one RPC.
+MAX_K8S_PAGES_PER_CALL = 8
+
+
+def _validate_list_jobs(req: pb.ListJobsRequest, registry: HandlerRegistry) -> None:
+    violations = namespace_violations(req.namespace)
+    violations += selector_violations(req.label_selector, "label_selector")
+    violations += page_size_violations(req.page_size)
+    violations += job_type_violations(req.job_types, registry)
+    violations += schedule_id_violations(req.schedule_id)
+    for index, state in enumerate(req.status_filter):
+        if state not in pb.JobStatus.values() or state == pb.JOB_STATUS_UNSPECIFIED:
+            violations.append(FieldViolation(f"status_filter[{index}]", "is not a job status"))
+    if (
+        req.HasField("created_after")
+        and req.HasField("created_before")
+        and req.created_after.ToNanoseconds() > req.created_before.ToNanoseconds()
+    ):
+        violations.append(FieldViolation("created_after", "must not be after created_before"))
+    if violations:
+        raise InvalidArgument(violations)
+
+
+class _JobFilter:
+    """The filters Kubernetes cannot apply: states and creation times."""
+
+    def __init__(self, req: pb.ListJobsRequest) -> None:
+        self.states = set(req.status_filter)
+        self.after = (
+            req.created_after.ToDatetime().timestamp() if req.HasField("created_after") else None
+        )
+        self.before = (
+            req.created_before.ToDatetime().timestamp() if req.HasField("created_before") else None
+        )
+
+    def matches(self, info: pb.JobInfo) -> bool:
+        if self.states and info.status not in self.states:
+            return False
+        if self.after is not None and info.created_at < self.after:
+            return False
+        return not (self.before is not None and info.created_at >= self.before)
+
+
+def list_jobs(
+    gateway: KubeGateway, registry: HandlerRegistry, settings: Settings, req: pb.ListJobsRequest
+) -> pb.ListJobsResponse:
+    _validate_list_jobs(req, registry)
+    namespace = req.namespace or settings.k8s_namespace
+    page_size = effective_page_size(req.page_size)
+    selector = managed_selector(req.label_selector, req.job_types, req.schedule_id)
+    job_filter = _JobFilter(req)
+    filters = pagetoken.fingerprint(
+        namespace, selector, sorted(job_filter.states), job_filter.after, job_filter.before
+    )
+    token = pagetoken.decode(req.page_token, filters)
+    found: list[pb.JobInfo] = []
+    k8s_continue, after = token.k8s_continue, token.after_name
+    next_token = ""
+    for _ in range(MAX_K8S_PAGES_PER_CALL):
+        page = _list_page(gateway, namespace, selector, k8s_continue)
+        items = page.get("items") or []
+        page_continue = (page.get("metadata") or {}).get("continue") or ""
+        last_index = -1
+        for index, item in enumerate(items):
+            name = item["metadata"]["name"]
+            if after and name <= after:
+                continue  # returned on a previous page
+            last_index = index
+            info = job_info_from_job(item, registry)
+            if job_filter.matches(info):
+                found.append(info)
+                if len(found) == page_size:
+                    break
+        if len(found) == page_size and last_index < len(items) - 1:
+            # Stopped inside this Kubernetes page: resume in it after the last name seen.
+            next_token = pagetoken.encode(
+                pagetoken.PageToken(k8s_continue, items[last_index]["metadata"]["name"]), filters
+            )
+            break
+        if not page_continue:
+            break
+        k8s_continue, after = page_continue, ""
+        if len(found) == page_size:
+            next_token = pagetoken.encode(pagetoken.PageToken(k8s_continue, ""), filters)
+            break
+    else:
+        next_token = pagetoken.encode(pagetoken.PageToken(k8s_continue, ""), filters)
+    found.sort(key=lambda info: -info.created_at)  # stable: name order within a second
+    return pb.ListJobsResponse(jobs=found, next_page_token=next_token, total_count=len(found))
+
+
+def _list_page(gateway: KubeGateway, namespace: str, selector: str, k8s_continue: str) -> JSON:
+    try:
+        return gateway.list_jobs(
+            namespace, label_selector=selector, limit=K8S_PAGE_SIZE, continue_token=k8s_continue
+        )
+    except ResourceExpired:
+        raise InvalidArgument(
+            [FieldViolation("page_token", "has expired; list again from the first page")]
+        ) from None
+    except InvalidArgument:
+        if k8s_continue:  # Kubernetes refused the continue token we wrapped
+            raise InvalidArgument(
+                [FieldViolation("page_token", "is no longer valid; list again from the first page")]
+            ) from None
+        raise
+
+
+def list_schedules(
+    gateway: KubeGateway,
+    registry: HandlerRegistry,
+    settings: Settings,
+    req: pb.ListSchedulesRequest,
+) -> pb.ListSchedulesResponse:
+    violations = namespace_violations(req.namespace)
+    violations += selector_violations(req.label_selector, "label_selector")
+    violations += page_size_violations(req.page_size)
+    if violations:
+        raise InvalidArgument(violations)
+    namespace = req.namespace or settings.k8s_namespace
+    selector = managed_selector(req.label_selector)
+    filters = pagetoken.fingerprint(namespace, selector)
+    token = pagetoken.decode(req.page_token, filters)
+    try:
+        page = gateway.list_cronjobs(
+            namespace,
+            label_selector=selector,
+            limit=effective_page_size(req.page_size),
+            continue_token=token.k8s_continue,
+        )
+    except (ResourceExpired, InvalidArgument):
+        if not token.k8s_continue:
+            raise
+        raise InvalidArgument(
+            [FieldViolation("page_token", "is no longer valid; list again from the first page")]
+        ) from None
+    page_continue = (page.get("metadata") or {}).get("continue") or ""
+    schedules = [
+        job_info_from_cronjob(item, registry)
+        for item in page.get("items") or []
+        if (item.get("metadata", {}).get("labels") or {}).get(MANAGED_BY_LABEL)
+    ]
+    next_token = (
+        pagetoken.encode(pagetoken.PageToken(page_continue), filters) if page_continue else ""
+    )
+    return pb.ListSchedulesResponse(schedules=schedules, next_page_token=next_token)

@@ -1,0 +1,143 @@
+"""GetJobLogs: the job's pods' logs as whole-line chunks, bounded in bytes and time.
+
+Pods are read one after another, oldest first (a retry's pod after the one it replaced). With
+``follow`` the stream stays open while the job runs, picking up pods the job controller
+creates later (retries, parallel pods), and ends when the job is final and every pod has been
+read, when the byte or time budget is spent, or when the caller goes away. A followed pod's
+log is read until its container ends (the kubelet then closes the stream), so a caller that
+leaves is noticed at the next log line.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from jobscheduler import errors
+from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.config import Settings
+from jobscheduler.jobtypes.base import CONTAINER_NAME
+from jobscheduler.jobtypes.metadata import POD_JOB_NAME_LABEL
+from jobscheduler.kube import KubeGateway
+from jobscheduler.service.status import is_final, job_state
+
+JSON = dict[str, Any]
+# Pause between looks for pods that have not started yet (follow mode).
+_POD_POLL_SECONDS = 0.2
+
+
+@dataclass
+class _Budget:
+    bytes_left: int
+    give_up_at: float
+    is_active: Callable[[], bool]
+
+    def ok(self) -> bool:
+        return self.bytes_left > 0 and time.monotonic() < self.give_up_at and self.is_active()
+
+    def seconds_left(self) -> float:
+        return max(0.1, self.give_up_at - time.monotonic())
+
+
+class LogStreamer:
+    def __init__(self, gateway: KubeGateway, settings: Settings) -> None:
+        self._gateway = gateway
+        self._settings = settings
+
+    def stream(
+        self,
+        namespace: str,
+        job_name: str,
+        req: pb.GetJobLogsRequest,
+        is_active: Callable[[], bool],
+    ) -> Iterator[pb.LogChunk]:
+        max_bytes = self._settings.log_stream_max_bytes
+        budget = _Budget(
+            bytes_left=min(req.limit_bytes, max_bytes) if req.limit_bytes > 0 else max_bytes,
+            give_up_at=time.monotonic() + self._settings.log_stream_max_seconds,
+            is_active=is_active,
+        )
+        done: set[str] = set()
+        while budget.ok():
+            # Read the job's state before listing its pods: once final, it starts no more
+            # pods, so that list is complete.
+            final = req.follow and self._job_final(namespace, job_name)
+            waiting_for_pod = False
+            for pod in self._pods(namespace, job_name):
+                name = pod["metadata"]["name"]
+                if name in done:
+                    continue
+                phase = _phase(pod)
+                if phase == "Pending":
+                    if req.follow and not final:
+                        waiting_for_pod = True  # keep pod order: wait for this one to start
+                        break
+                    done.add(name)
+                    continue
+                follow = req.follow and phase == "Running"
+                yield from self._pod_chunks(namespace, name, req, follow, budget)
+                done.add(name)
+                if not budget.ok():
+                    return
+            if not req.follow:
+                return
+            if final and not waiting_for_pod:
+                return
+            time.sleep(_POD_POLL_SECONDS)
+
+    def _pod_chunks(
+        self, namespace: str, pod: str, req: pb.GetJobLogsRequest, follow: bool, budget: _Budget
+    ) -> Iterator[pb.LogChunk]:
+        pending = b""
+        try:
+            for raw in self._gateway.stream_pod_log(
+                namespace,
+                pod,
+                container=CONTAINER_NAME,
+                follow=follow,
+                tail_lines=req.tail_lines or None,
+                since_seconds=req.since_seconds or None,
+                limit_bytes=budget.bytes_left,
+                read_timeout_seconds=budget.seconds_left()
+                if follow
+                else self._settings.k8s_request_timeout_seconds,
+            ):
+                pending += raw
+                cut = pending.rfind(b"\n") + 1
+                if cut:
+                    text, pending = pending[:cut], pending[cut:]
+                    yield _chunk(pod, text, budget)
+                if not budget.ok():
+                    return
+        except errors.InvalidArgument:
+            # The kubelet answers 400 for a container that has not started (or was never
+            # created because the pod was deleted): nothing to read from this pod.
+            pass
+        except errors.NotFound:
+            pass  # the pod went away (TTL, retry cleanup) while we were reading
+        if pending and budget.bytes_left > 0:
+            yield _chunk(pod, pending, budget)
+
+    def _pods(self, namespace: str, job_name: str) -> list[JSON]:
+        page = self._gateway.list_pods(namespace, label_selector=f"{POD_JOB_NAME_LABEL}={job_name}")
+        pods: list[JSON] = page.get("items") or []
+        pods.sort(key=lambda p: (p["metadata"].get("creationTimestamp", ""), p["metadata"]["name"]))
+        return pods
+
+    def _job_final(self, namespace: str, job_name: str) -> bool:
+        try:
+            return is_final(job_state(self._gateway.get_job(namespace, job_name)).status)
+        except errors.NotFound:
+            return True
+
+
+def _phase(pod: JSON) -> str:
+    return str((pod.get("status") or {}).get("phase") or "Pending")
+
+
+def _chunk(pod: str, data: bytes, budget: _Budget) -> pb.LogChunk:
+    text = data[: max(budget.bytes_left, 0)]
+    budget.bytes_left -= len(text)
+    return pb.LogChunk(pod_name=pod, text=text.decode("utf-8", "replace"))

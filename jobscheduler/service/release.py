@@ -1,0 +1,138 @@
+"""Background sweep: start delayed jobs on time, and retire cancelled ones after their TTL.
+
+Delayed (``start_at``) jobs live in Kubernetes as suspended Jobs labelled with their start
+time, so the sweep needs no state of its own and a restart loses nothing. Releasing is a patch
+with a resourceVersion precondition: when several replicas race, one wins and the others get
+409 Conflict and move on, so a job is never started twice.
+
+Kubernetes' TTL controller only removes *finished* Jobs, and a cancelled Job is merely
+suspended; the sweep deletes cancelled Jobs once their ttlSecondsAfterFinished has passed
+since the cancellation, as the TTL controller would have.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from jobscheduler import errors
+from jobscheduler.clock import Clock
+from jobscheduler.jobtypes.metadata import (
+    CANCELLED_AT_ANNOTATION,
+    CANCELLED_LABEL,
+    MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
+    START_AT_LABEL,
+)
+from jobscheduler.kube import KubeGateway
+from jobscheduler.service.jobinfo import parse_time
+
+log = logging.getLogger(__name__)
+JSON = dict[str, Any]
+
+
+class BackgroundSweeper:
+    def __init__(
+        self,
+        gateway: KubeGateway,
+        clock: Clock,
+        default_namespace: str,
+        *,
+        interval_seconds: float = 2.0,
+    ) -> None:
+        self._gateway = gateway
+        self._clock = clock
+        self._default_namespace = default_namespace
+        self._interval = interval_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        # None: try all namespaces first; falls back to the default namespace without a
+        # ClusterRole (then delayed jobs elsewhere wait for a replica that has one).
+        self._namespace: str | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="jobscheduler-sweeper", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.sweep()
+            except errors.JobSchedulerError as exc:
+                log.warning("background sweep failed: %s", exc.message)
+            except Exception:
+                log.exception("background sweep failed unexpectedly")
+            self._clock.wait(self._stop, self._interval)
+
+    def sweep(self) -> tuple[int, int]:
+        """One pass; returns (jobs released, cancelled jobs deleted)."""
+        return self.release_due(), self.delete_expired_cancelled()
+
+    def _list(self, selector: str) -> list[JSON]:
+        full_selector = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE},{selector}"
+        try:
+            page = self._gateway.list_jobs(self._namespace, label_selector=full_selector)
+        except errors.PermissionDenied:
+            if self._namespace is not None:
+                raise
+            log.info(
+                "no cluster-wide list permission; sweeping namespace %s only",
+                self._default_namespace,
+            )
+            self._namespace = self._default_namespace
+            page = self._gateway.list_jobs(self._namespace, label_selector=full_selector)
+        items: list[JSON] = page.get("items") or []
+        return items
+
+    def release_due(self) -> int:
+        now = self._clock.now().timestamp()
+        released = 0
+        for job in self._list(START_AT_LABEL):
+            metadata = job["metadata"]
+            try:
+                start_at = int(metadata["labels"][START_AT_LABEL])
+            except (KeyError, ValueError):
+                start_at = 0  # a mangled label must not keep a job waiting forever
+            if start_at > now:
+                continue
+            patch = {
+                "metadata": {
+                    "resourceVersion": metadata["resourceVersion"],
+                    "labels": {START_AT_LABEL: None},
+                },
+                "spec": {"suspend": False},
+            }
+            try:
+                self._gateway.patch_job(metadata["namespace"], metadata["name"], patch)
+                released += 1
+            except (errors.Conflict, errors.NotFound):
+                continue  # another replica released (or someone changed/deleted) it first
+        return released
+
+    def delete_expired_cancelled(self) -> int:
+        now = self._clock.now().timestamp()
+        deleted = 0
+        for job in self._list(f"{CANCELLED_LABEL}=true"):
+            metadata = job["metadata"]
+            cancelled_at = parse_time(
+                (metadata.get("annotations") or {}).get(CANCELLED_AT_ANNOTATION)
+            )
+            ttl = (job.get("spec") or {}).get("ttlSecondsAfterFinished")
+            if cancelled_at is None or ttl is None or cancelled_at.timestamp() + ttl > now:
+                continue
+            try:
+                self._gateway.delete_job(metadata["namespace"], metadata["name"])
+                deleted += 1
+            except errors.NotFound:
+                continue
+        return deleted

@@ -1,0 +1,129 @@
+"""From a Job (and, when cheap, its pods) to the JobStatus a user sees. Pure functions.
+
+Order matters: a final condition wins over everything, a cancellation over suspension, and a
+delayed start is a suspension the service will lift on time. Pod-level trouble (image pulls,
+scheduling) is only visible when the caller passes the pods; ListJobs does not, to stay O(1)
+API calls per page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.jobtypes.metadata import (
+    CANCELLED_AT_ANNOTATION,
+    START_AT_ANNOTATION,
+    START_AT_LABEL,
+)
+
+JSON = dict[str, Any]
+
+FINAL_STATES = frozenset({pb.JOB_STATUS_SUCCEEDED, pb.JOB_STATUS_FAILED, pb.JOB_STATUS_CANCELLED})
+# Container waiting reasons worth surfacing: the job will not make progress by itself.
+_STUCK_WAITING_REASONS = (
+    "ImagePullBackOff",
+    "ErrImagePull",
+    "InvalidImageName",
+    "CreateContainerConfigError",
+    "CreateContainerError",
+    "CrashLoopBackOff",
+)
+
+
+@dataclass(frozen=True)
+class State:
+    status: int  # pb.JobStatus value
+    reason: str = ""
+    message: str = ""
+
+
+def true_conditions(job: JSON) -> dict[str, JSON]:
+    conditions = (job.get("status") or {}).get("conditions") or []
+    return {c["type"]: c for c in conditions if c.get("status") == "True" and "type" in c}
+
+
+def job_state(job: JSON, pods: list[JSON] | None = None) -> State:
+    metadata = job.get("metadata") or {}
+    spec = job.get("spec") or {}
+    status = job.get("status") or {}
+    annotations = metadata.get("annotations") or {}
+    conditions = true_conditions(job)
+
+    for kind in ("Complete", "SuccessCriteriaMet"):
+        if kind in conditions:
+            return State(
+                pb.JOB_STATUS_SUCCEEDED,
+                "Completed",
+                conditions[kind].get("message") or "all pods succeeded",
+            )
+    for kind in ("Failed", "FailureTarget"):
+        if kind in conditions:
+            condition = conditions[kind]
+            return State(
+                pb.JOB_STATUS_FAILED,
+                condition.get("reason") or "Failed",
+                condition.get("message") or "the job failed",
+            )
+    if CANCELLED_AT_ANNOTATION in annotations:
+        return State(
+            pb.JOB_STATUS_CANCELLED,
+            "Cancelled",
+            f"cancelled at {annotations[CANCELLED_AT_ANNOTATION]}",
+        )
+    if spec.get("suspend"):
+        if START_AT_LABEL in (metadata.get("labels") or {}):
+            start_at = annotations.get(START_AT_ANNOTATION, "its start time")
+            return State(pb.JOB_STATUS_SCHEDULED, "WaitingForStartTime", f"starts at {start_at}")
+        return State(pb.JOB_STATUS_SUSPENDED, "Suspended", "suspended; resume it to run")
+    if pods:
+        if trouble := pod_trouble(pods):
+            return State(pb.JOB_STATUS_PENDING, *trouble)
+        if any((p.get("status") or {}).get("phase") == "Running" for p in pods):
+            return State(pb.JOB_STATUS_RUNNING)
+    if status.get("ready") or (status.get("active") and "ready" not in status):
+        return State(pb.JOB_STATUS_RUNNING)
+    if pods is not None and any((p.get("status") or {}).get("phase") == "Pending" for p in pods):
+        return State(pb.JOB_STATUS_PENDING, "PodPending", "waiting for a pod to start")
+    if status.get("active"):
+        return State(pb.JOB_STATUS_PENDING, "PodPending", "waiting for a pod to start")
+    return State(pb.JOB_STATUS_PENDING)
+
+
+def pod_trouble(pods: list[JSON]) -> tuple[str, str] | None:
+    """(reason, message) of the first pod that cannot start on its own, if any."""
+    for pod in pods:
+        pod_status = pod.get("status") or {}
+        if pod_status.get("phase") not in (None, "Pending", "Running"):
+            continue
+        for container in pod_status.get("containerStatuses") or []:
+            waiting = (container.get("state") or {}).get("waiting") or {}
+            if waiting.get("reason") in _STUCK_WAITING_REASONS:
+                return waiting["reason"], waiting.get("message") or waiting["reason"]
+        for condition in pod_status.get("conditions") or []:
+            if (
+                condition.get("type") == "PodScheduled"
+                and condition.get("status") == "False"
+                and condition.get("reason") == "Unschedulable"
+            ):
+                return "Unschedulable", condition.get("message") or "no node can run the pod"
+    return None
+
+
+def cronjob_state(cronjob: JSON) -> State:
+    annotations = (cronjob.get("metadata") or {}).get("annotations") or {}
+    if CANCELLED_AT_ANNOTATION in annotations:
+        return State(
+            pb.JOB_STATUS_CANCELLED,
+            "Cancelled",
+            f"cancelled at {annotations[CANCELLED_AT_ANNOTATION]}",
+        )
+    if (cronjob.get("spec") or {}).get("suspend"):
+        return State(pb.JOB_STATUS_SUSPENDED, "Suspended", "schedule suspended; resume it to run")
+    schedule = (cronjob.get("spec") or {}).get("schedule", "")
+    return State(pb.JOB_STATUS_SCHEDULED, "Scheduled", f"runs on schedule {schedule!r}")
+
+
+def is_final(status: int) -> bool:
+    return status in FINAL_STATES
