@@ -20,13 +20,14 @@ JSON = dict[str, Any]
 class ApiError(Exception):
     """A Kubernetes ``Status`` failure: HTTP ``code``, upstream ``reason`` and ``details``."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - positional metadata is used by RestClusterAPI
         self,
         code: int,
         reason: str,
         message: str,
         details: JSON | None = None,
         headers: dict[str, str] | None = None,
+        metadata: JSON | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
@@ -34,12 +35,14 @@ class ApiError(Exception):
         self.message = message
         self.details = details
         self.headers = headers or {}
+        # ListMeta of the Status, e.g. the fresh ``continue`` token of a 410 Expired list.
+        self.metadata = metadata or {}
 
     def to_status(self) -> JSON:
         status: JSON = {
             "kind": "Status",
             "apiVersion": "v1",
-            "metadata": {},
+            "metadata": dict(self.metadata),
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,
