@@ -126,10 +126,10 @@ class SimulatedKubelet:
             if behaviour.unschedulable is not None:
                 self._mark_unschedulable(pod, run, now)
                 return
+            self._logs.register(namespace_of(pod), name_of(pod), container_names(pod))
             self._bind(pod)
             run.scheduled_at = now
             run.pod_ip = f"10.244.{(n := next(self._ip_numbers)) // 250}.{n % 250 + 2}"
-            self._logs.register(namespace_of(pod), name_of(pod), container_names(pod))
             if behaviour.image_pull_error is not None:
                 run.stage = "pulling"
                 self._patch(pod, self._waiting_status(pod, run, now, "ErrImagePull"))
