@@ -73,6 +73,7 @@ class _Draft:
     container: JSON
     pod_spec: JSON = field(default_factory=dict)
     pod_labels: dict[str, str] = field(default_factory=dict)
+    pod_annotations: dict[str, str] = field(default_factory=dict)
     job_spec: JSON = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
@@ -153,6 +154,12 @@ def priority_class(d: _Draft) -> None:
     """Lets platform teams rank batch work against services (preemption, scheduling order)."""
     if d.req.execution.priority_class_name:
         d.pod_spec["priorityClassName"] = d.req.execution.priority_class_name
+
+
+def pod_annotations(d: _Draft) -> None:
+    """User annotations reach the pods too: that is where sidecar injectors, scrapers and
+    the embedded cluster's simulation controls (``sim.jobscheduler.io/``) read them."""
+    d.pod_annotations.update(d.req.annotations)
 
 
 def pod_labels(d: _Draft) -> None:
@@ -276,6 +283,7 @@ POD_DEFAULTS: tuple[Callable[[_Draft], None], ...] = (
     default_resources,
     priority_class,
     pod_labels,
+    pod_annotations,
 )
 JOB_DEFAULTS: tuple[Callable[[_Draft], None], ...] = (
     backoff_limit,
@@ -312,10 +320,10 @@ def build_manifest(
     for default in POD_DEFAULTS + JOB_DEFAULTS + METADATA_DEFAULTS:
         default(draft)
     draft.pod_spec["containers"] = [draft.container]
-    draft.job_spec["template"] = {
-        "metadata": {"labels": draft.pod_labels},
-        "spec": draft.pod_spec,
-    }
+    template_metadata: JSON = {"labels": draft.pod_labels}
+    if draft.pod_annotations:
+        template_metadata["annotations"] = draft.pod_annotations
+    draft.job_spec["template"] = {"metadata": template_metadata, "spec": draft.pod_spec}
     if draft.is_schedule:
         return _cronjob(draft)
     return {

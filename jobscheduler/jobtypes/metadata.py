@@ -23,16 +23,18 @@ CANCELLED_AT_ANNOTATION = "jobscheduler.io/cancelled-at"
 # Label set by the Kubernetes job controller on a Job's pods (since 1.27; "job-name" before).
 POD_JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
 
-# Users may not set keys in these domains: ours (read-back depends on them) and the ones
-# Kubernetes reserves for its own components.
-_RESERVED_DOMAINS = ("jobscheduler.io", "kubernetes.io", "k8s.io")
+# Users may not set keys under our own prefix (read-back depends on them) nor in the domains
+# Kubernetes reserves for its components (kubernetes.io, k8s.io and their subdomains)...
+_OWN_PREFIX = "jobscheduler.io"
+_KUBERNETES_DOMAINS = ("kubernetes.io", "k8s.io")
 # ...except the recommended application labels, which are meant for users.
 _USER_ALLOWED_PREFIXES = ("app.kubernetes.io/",)
 _RESERVED_KEYS = frozenset({MANAGED_BY_LABEL, "controller-uid", "job-name"})
 
 
 def is_reserved_key(key: str) -> bool:
-    """True for label/annotation keys the service or Kubernetes owns."""
+    """True for label/annotation keys the service or Kubernetes owns. Other subdomains of
+    jobscheduler.io stay open (the embedded cluster's ``sim.jobscheduler.io/`` controls)."""
     if key in _RESERVED_KEYS:
         return True
     if key.startswith(_USER_ALLOWED_PREFIXES):
@@ -40,7 +42,9 @@ def is_reserved_key(key: str) -> bool:
     prefix, slash, _ = key.rpartition("/")
     if not slash:
         return False
-    return any(prefix == domain or prefix.endswith("." + domain) for domain in _RESERVED_DOMAINS)
+    return prefix == _OWN_PREFIX or any(
+        prefix == domain or prefix.endswith("." + domain) for domain in _KUBERNETES_DOMAINS
+    )
 
 
 def user_items(items: dict[str, str] | None) -> dict[str, str]:

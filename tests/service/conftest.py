@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from jobscheduler.config import Settings
+from jobscheduler.kube import KubeGateway
+from jobscheduler.service import JobService
+
+
+def make_service(cluster: Any, **overrides: Any) -> tuple[JobService, Any]:
+    """A JobService on the test cluster (its clock, its namespace); the caller closes the
+    returned ApiClient."""
+    client = cluster.api_client()
+    settings = Settings(
+        in_cluster=False, k8s_namespace=getattr(cluster, "namespace", "default"), **overrides
+    )
+    service = JobService(
+        settings,
+        KubeGateway(client, settings),
+        clock=cluster.clock,
+        sweep_interval_seconds=1.0,
+        watch_poll_seconds=1,
+    )
+    return service, client
+
+
+@pytest.fixture
+def service(cluster: Any) -> Iterator[JobService]:
+    svc, client = make_service(cluster)
+    try:
+        yield svc
+    finally:
+        svc.stop()
+        client.close()
