@@ -100,23 +100,36 @@ def _git(repo: Path, *args: str) -> str | None:
 def _from_git(repo: Path) -> VersionInfo | None:
     if not (repo / ".git").exists():
         return None
-    commit = _git(repo, "rev-parse", "--short=12", "HEAD")
+    commit = _git(repo, "rev-parse", "HEAD")
     if not commit:
         return None
-    described = _git(repo, "describe", "--tags", "--always", "--dirty") or commit
-    status = _git(repo, "status", "--porcelain", "--untracked-files=no")
-    commit_date = _git(repo, "show", "-s", "--format=%cI", "HEAD") or UNKNOWN
-    # Without tags, `git describe` gives only the hash; lead with the package version then.
-    version = described if _has_tag(repo) else f"{PACKAGE_VERSION}+g{described}"
+    dirty = bool(_git(repo, "status", "--porcelain", "--untracked-files=no"))
     return VersionInfo(
-        version=version,
+        version=_describe(repo, dirty),
         git_commit=commit,
-        git_dirty=bool(status),
-        # Not built: report when the checked-out commit was made.
-        build_date=commit_date,
+        git_dirty=dirty,
+        # Not a build: report when the checked-out commit was made.
+        build_date=_git(repo, "show", "-s", "--format=%cI", "HEAD") or UNKNOWN,
         python_version=platform.python_version(),
     )
 
 
-def _has_tag(repo: Path) -> bool:
-    return _git(repo, "describe", "--tags", "--abbrev=0") is not None
+def _describe(repo: Path, dirty: bool) -> str:
+    """The same scheme as scripts/version-info.sh, so a checkout and its image agree:
+    ``1.2.3`` on tag v1.2.3, ``1.2.3+4.gabc1234`` after it, ``<package>+gabc1234`` untagged,
+    with ``.dirty`` appended to the local part for uncommitted changes."""
+    short = _git(repo, "rev-parse", "--short=7", "HEAD") or UNKNOWN
+    described = _git(repo, "describe", "--tags", "--long", "--match", "v[0-9]*")
+    local: list[str] = []
+    if described:
+        tag_and_distance, _, _hash = described.rpartition("-g")
+        tag, _, distance = tag_and_distance.rpartition("-")
+        base = tag.removeprefix("v")
+        if distance != "0":
+            local.append(f"{distance}.g{short}")
+    else:
+        base = PACKAGE_VERSION.split("+", 1)[0]
+        local.append(f"g{short}")
+    if dirty:
+        local.append("dirty")
+    return f"{base}+{'.'.join(local)}" if local else base

@@ -1,0 +1,1 @@
+"""The ``jobscheduler`` command line: serve, cluster, version, health, timer and ``jobs``."""

@@ -1,0 +1,114 @@
+"""Entry point of the ``jobscheduler`` command (``python -m jobscheduler`` too)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from grpc_health.v1 import health_pb2
+
+from jobscheduler.cli.jobs import add_jobs_parser
+from jobscheduler.cli.serve import add_serve_parser
+from jobscheduler.client import DEFAULT_TARGET, JobSchedulerClient, JobSchedulerRpcError
+from jobscheduler.logs import configure_logging
+from jobscheduler.timer.runner import (
+    EXIT_BAD_CONFIG,
+    RetryPolicy,
+    TimerConfig,
+    TimerConfigError,
+    run_timer,
+)
+from jobscheduler.version import get_version_info
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jobscheduler",
+        description="Kubernetes-native job scheduling service with a gRPC API.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_serve_parser(commands)
+
+    version = commands.add_parser("version", help="print the version")
+    version.set_defaults(handler=_version)
+    version_full = commands.add_parser(
+        "version-full", help="print version, git commit, build date and Python version"
+    )
+    version_full.set_defaults(handler=_version_full)
+
+    health = commands.add_parser(
+        "health", help="probe a running server (exit 0 when SERVING, 1 otherwise)"
+    )
+    health.add_argument("--server", default=DEFAULT_TARGET, help=f"default {DEFAULT_TARGET}")
+    health.add_argument("--service", default="", help='service to ask about (default "": all)')
+    health.add_argument("--timeout", type=float, default=5.0)
+    health.set_defaults(handler=_health)
+
+    timer = commands.add_parser(
+        "timer",
+        help="run a timer (the Timer job's container): TIMER_DURATION_SECONDS, TIMER_NAME, "
+        "CONTROL_PLANE_ENDPOINT, TIMER_ID, LOG_LEVEL from the environment",
+    )
+    timer.add_argument("--max-attempts", type=int, default=8, help="report attempts (default 8)")
+    timer.set_defaults(handler=_timer)
+
+    add_jobs_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.handler(args)
+    return code
+
+
+def _version(args: argparse.Namespace) -> int:
+    print(get_version_info().short())
+    return 0
+
+
+def _version_full(args: argparse.Namespace) -> int:
+    print(get_version_info().full())
+    return 0
+
+
+def _health(args: argparse.Namespace) -> int:
+    try:
+        with JobSchedulerClient(args.server, timeout=args.timeout) as client:
+            status = client.health(args.service)
+    except JobSchedulerRpcError as error:
+        print(f"{args.server}: {error.code.name}: {error.message}", file=sys.stderr)
+        return 1
+    name = health_pb2.HealthCheckResponse.ServingStatus.Name(status)
+    print(f"{args.server}: {name}")
+    return 0 if status == health_pb2.HealthCheckResponse.SERVING else 1
+
+
+def _timer(args: argparse.Namespace) -> int:
+    try:
+        config = TimerConfig.from_env(os.environ)
+    except TimerConfigError as error:
+        print(f"jobscheduler timer: {error}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    try:
+        configure_logging(config.log_level, os.environ.get("LOG_FORMAT", "auto").lower())
+    except ValueError as error:
+        print(f"jobscheduler timer: LOG_LEVEL: {error}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, request_stop)
+    return run_timer(config, stop, policy=RetryPolicy(max_attempts=max(1, args.max_attempts)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""``jobscheduler serve`` and ``jobscheduler cluster``.
+
+``serve`` reads Settings from the environment with flags taking precedence, optionally starts
+the embedded cluster in this process and points the service at it, then runs the gRPC server
+until SIGTERM/SIGINT, when it drains (see ``edge.server``) and exits 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from jobscheduler.clock import Clock, ScaledClock, SystemClock
+from jobscheduler.config import ConfigError, LogFormat, LogLevel, Settings, load_settings
+from jobscheduler.edge.server import Server
+from jobscheduler.logs import configure_logging, get_logger
+
+EXIT_OK = 0
+EXIT_CONFIG = 2
+
+DEFAULT_EMBEDDED_KUBECONFIG = Path(tempfile.gettempdir()) / "jobscheduler-embedded.kubeconfig"
+
+log = get_logger("jobscheduler.cli")
+
+
+def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = subparsers.add_parser(
+        "serve",
+        help="run the gRPC server",
+        description="Run the JobScheduler gRPC server. Flags override environment variables.",
+    )
+    serve.add_argument("--host", help="listen address (env GRPC_HOST, default [::])")
+    serve.add_argument("--port", type=int, help="gRPC port (env GRPC_PORT, default 50054)")
+    serve.add_argument(
+        "--metrics-port", type=int, help="metrics/health HTTP port, 0 = off (env METRICS_PORT)"
+    )
+    serve.add_argument("--namespace", help="default namespace for jobs (env K8S_NAMESPACE)")
+    serve.add_argument("--kubeconfig", help="kubeconfig file; implies IN_CLUSTER=false")
+    serve.add_argument("--log-level", choices=[level.value for level in LogLevel])
+    serve.add_argument("--log-format", choices=[fmt.value for fmt in LogFormat])
+    serve.add_argument(
+        "--shutdown-grace",
+        type=float,
+        help="seconds to drain on SIGTERM (env SHUTDOWN_GRACE_SECONDS)",
+    )
+    serve.add_argument(
+        "--embedded-cluster",
+        action="store_true",
+        help="start an in-process Kubernetes API (no cluster needed) and use it",
+    )
+    serve.add_argument(
+        "--embedded-kubeconfig",
+        type=Path,
+        default=DEFAULT_EMBEDDED_KUBECONFIG,
+        metavar="FILE",
+        help=f"where to write the embedded cluster's kubeconfig "
+        f"(default {DEFAULT_EMBEDDED_KUBECONFIG})",
+    )
+    serve.add_argument(
+        "--clock-speed",
+        type=float,
+        default=1.0,
+        help="embedded cluster: run time this many times faster (e.g. 60: a 5 min timer in 5 s)",
+    )
+    serve.set_defaults(handler=run_serve)
+
+    cluster = subparsers.add_parser(
+        "cluster",
+        help="run the embedded Kubernetes API on its own (for kubectl and the kubernetes client)",
+    )
+    cluster.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: free)")
+    cluster.add_argument("--kubeconfig", type=Path, help="where to write its kubeconfig")
+    cluster.add_argument("--clock-speed", type=float, default=1.0)
+    cluster.set_defaults(handler=run_cluster)
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, object] = {
+        "grpc_host": args.host,
+        "grpc_port": args.port,
+        "metrics_port": args.metrics_port,
+        "k8s_namespace": args.namespace,
+        "kubeconfig": args.kubeconfig,
+        "log_level": args.log_level,
+        "log_format": args.log_format,
+        "shutdown_grace_seconds": args.shutdown_grace,
+    }
+    if args.kubeconfig or args.embedded_cluster:
+        overrides["in_cluster"] = False
+    return load_settings(**overrides)
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    try:
+        settings = settings_from_args(args)
+    except ConfigError as error:
+        print(f"jobscheduler: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    if args.clock_speed <= 0:
+        print("jobscheduler: --clock-speed must be positive", file=sys.stderr)
+        return EXIT_CONFIG
+    configure_logging(settings.log_level.value, settings.log_format.value)
+
+    stop_requested = threading.Event()
+    _install_signal_handlers(stop_requested)
+
+    cluster: Any = None
+    clock: Clock = SystemClock()
+    if args.embedded_cluster:
+        cluster, clock = _start_embedded_cluster(args)
+        settings = settings.model_copy(
+            update={"kubeconfig": str(cluster.kubeconfig_path), "in_cluster": False}
+        )
+    try:
+        return _serve(settings, clock, stop_requested)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+def _serve(settings: Settings, clock: Clock, stop_requested: threading.Event) -> int:
+    # Imported here: the service pulls in the Kubernetes client, which `version` never needs.
+    from jobscheduler.service import build_service  # noqa: PLC0415
+
+    try:
+        service = build_service(settings, clock=clock)
+    except Exception as error:
+        print(
+            f"jobscheduler: cannot configure the Kubernetes client: {error}\n"
+            "  Outside a cluster set IN_CLUSTER=false and KUBECONFIG (or --kubeconfig),"
+            " or use --embedded-cluster.",
+            file=sys.stderr,
+        )
+        return EXIT_CONFIG
+    server = Server.from_settings(settings, service)
+    try:
+        server.start()
+    except OSError as error:
+        print(f"jobscheduler: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    print(
+        f"jobscheduler serving gRPC on {settings.grpc_host}:{server.port}"
+        + (f", metrics on :{server.metrics_port}" if server.metrics_port else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+    # A bounded wait keeps the main thread responsive to signals on every platform.
+    while not stop_requested.wait(1.0):
+        pass
+    log.info("signal received: draining", grace_seconds=settings.shutdown_grace_seconds)
+    server.stop()
+    return EXIT_OK
+
+
+def _start_embedded_cluster(args: argparse.Namespace) -> tuple[Any, Clock]:
+    # Lazy: only this flag needs the embedded cluster (and its controllers) loaded.
+    from jobscheduler.embedded.cluster import EmbeddedCluster  # noqa: PLC0415
+
+    clock = ScaledClock(args.clock_speed)
+    path: Path = args.embedded_kubeconfig
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cluster = EmbeddedCluster(kubeconfig_path=path, clock=clock)
+    cluster.start()
+    print(
+        f"embedded cluster: Kubernetes API at {cluster.url} (clock x{args.clock_speed:g})\n"
+        f"  kubeconfig: {path}\n"
+        f"  try: kubectl --kubeconfig {path} get jobs",
+        file=sys.stderr,
+        flush=True,
+    )
+    return cluster, clock
+
+
+def _install_signal_handlers(stop_requested: threading.Event) -> None:
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop_requested.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, request_stop)
+
+
+def run_cluster(args: argparse.Namespace) -> int:
+    from jobscheduler.embedded.cluster import run_standalone  # noqa: PLC0415
+
+    configure_logging("info", "auto")
+    run_standalone(port=args.port, kubeconfig_path=args.kubeconfig, clock_speed=args.clock_speed)
+    return EXIT_OK

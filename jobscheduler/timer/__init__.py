@@ -1,0 +1,1 @@
+"""``jobscheduler timer``: the container side of the Timer job type (see ``runner``)."""
