@@ -269,9 +269,10 @@ def read_back_annotations(d: _Draft) -> None:
 def delayed_start(d: _Draft) -> None:
     """The release loop finds waiting jobs by label and reads the exact time from the annotation."""
     if d.req.HasField("start_at"):
-        start_at = d.req.start_at.ToDatetime(tzinfo=UTC)
-        d.labels[START_AT_LABEL] = str(d.req.start_at.seconds)
-        d.annotations[START_AT_ANNOTATION] = format_time(start_at)
+        # Whole seconds, rounded up: a job never starts before the time it was given.
+        seconds = d.req.start_at.seconds + (1 if d.req.start_at.nanos > 0 else 0)
+        d.labels[START_AT_LABEL] = str(seconds)
+        d.annotations[START_AT_ANNOTATION] = format_time(datetime.fromtimestamp(seconds, UTC))
 
 
 POD_DEFAULTS: tuple[Callable[[_Draft], None], ...] = (

@@ -120,6 +120,9 @@ class JobService:
             message = "already scheduled by an identical request"
         except InvalidArgument as exc:
             raise _manifest_violations(exc, handler.request_field) from exc
+        except errors.NotFound:
+            # Creating in a namespace that does not exist is the only 404 a create can get.
+            raise errors.NotFound(f"namespace {namespace!r} not found") from None
         info = (
             job_info_from_cronjob(created, self._registry)
             if is_schedule
