@@ -55,6 +55,8 @@ class EmbeddedCluster:
         self._http: EmbeddedHTTPServer | None = None
         self._serve_thread: threading.Thread | None = None
         self.url = ""
+        # Where tests put their objects (a real cluster gives each test a fresh namespace).
+        self.namespace = "default"
         self.kubeconfig_path = self._given_kubeconfig or Path()
         for name in INITIAL_NAMESPACES:
             self.server.create("namespaces", None, {"metadata": {"name": name}})

@@ -38,6 +38,13 @@ def _dumps(value: Any) -> bytes:
     return _encoder.encode(value).encode()
 
 
+def _warning_header(warnings: list[str]) -> str:
+    """RFC 7234 warn-text: quoted, with inner quotes escaped, as kube-apiserver sends it."""
+    return ", ".join(
+        '299 - "' + w.replace("\\", "\\\\").replace('"', '\\"') + '"' for w in warnings
+    )
+
+
 class _Dropped(Exception):
     """The connection is to be closed without an answer (injected fault)."""
 
@@ -273,7 +280,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         if result is None:
             return
-        headers = {"Warning": ", ".join(f'299 - "{w}"' for w in warnings)} if warnings else None
+        headers = {"Warning": _warning_header(warnings)} if warnings else None
         self._send_json(code, result, headers)
 
     def _apply_faults(self, verb: str, resource: str | None) -> None:

@@ -72,8 +72,6 @@ def default_job(job: JSON) -> None:
             }
         )
         spec.setdefault("selector", {"matchLabels": {BATCH_CONTROLLER_UID: uid}})
-    if not meta.get("labels"):
-        meta["labels"] = dict((template.get("metadata") or {}).get("labels") or {})
     spec.setdefault("completionMode", "NonIndexed")
     if spec.get("completions") is None and spec.get("parallelism") is None:
         spec["completions"] = 1
@@ -88,6 +86,16 @@ def default_job(job: JSON) -> None:
         "Failed" if spec.get("podFailurePolicy") else "TerminatingOrFailed",
     )
     job.setdefault("status", {})
+
+
+def label_unlabelled_job(job: JSON) -> None:
+    """A Job created without labels gets its pod template's labels. Upstream does this after
+    validation: a 64-character name fails on ``spec.template.labels`` only (reference 15)."""
+    meta = job["metadata"]
+    if not meta.get("labels"):
+        template_labels = ((job.get("spec") or {}).get("template") or {}).get("metadata") or {}
+        if template_labels.get("labels"):
+            meta["labels"] = dict(template_labels["labels"])
 
 
 def default_cronjob(cronjob: JSON) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from jobscheduler.clock import Clock
 from jobscheduler.embedded.api import JSON, ApiError, WatchStream
 from jobscheduler.embedded.apiserver import paging
-from jobscheduler.embedded.apiserver.defaults import DEFAULTERS
+from jobscheduler.embedded.apiserver.defaults import DEFAULTERS, label_unlabelled_job
 from jobscheduler.embedded.apiserver.deletion import DeletionMixin
 from jobscheduler.embedded.apiserver.objects import generate_name, rfc3339, without_type_meta
 from jobscheduler.embedded.apiserver.patching import APPLY_PATCH, apply_patch
@@ -196,6 +196,8 @@ class ApiServer(DeletionMixin):
         if meta.get("name"):
             DEFAULTERS[rt.plural](obj)
         self._validate(rt, obj, field_validation)
+        if rt.plural == "jobs":
+            label_unlabelled_job(obj)
         with self.store.lock:
             if rt.namespaced:
                 self._require_namespace(meta["namespace"])

@@ -1,0 +1,106 @@
+"""Shared fixtures: a cluster per test, embedded by default or a real one on request.
+
+* ``cluster``: a started ``EmbeddedCluster`` (stopped after the test). Mark a test with
+  ``@pytest.mark.clock_speed(50)`` to run the cluster clock 50 times faster than real time.
+* ``kube_client``: a ``kubernetes.client.ApiClient`` for that cluster.
+
+Set ``JOBSCHEDULER_TEST_KUBECONFIG=/path/to/kubeconfig`` to run the same cluster-facing tests
+against a real cluster instead: each test gets a fresh namespace (``cluster.namespace``), and
+tests needing what only the embedded cluster offers (fault injection, a fast clock) skip with
+the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import kubernetes.client
+import pytest
+from kubernetes import config as kube_config
+
+from jobscheduler.clock import Clock, SystemClock
+from jobscheduler.embedded.api import ClusterAPI
+from jobscheduler.embedded.cluster import EmbeddedCluster
+
+REAL_CLUSTER_ENV = "JOBSCHEDULER_TEST_KUBECONFIG"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "clock_speed(speed): run the embedded cluster's clock this many times faster"
+    )
+
+
+class RealCluster:
+    """The parts of ``EmbeddedCluster``'s surface that mean something on a real cluster."""
+
+    def __init__(self, kubeconfig_path: Path) -> None:
+        from jobscheduler.embedded.controllers.rest_api import RestClusterAPI
+
+        self.kubeconfig_path = kubeconfig_path
+        self._client = kube_config.new_client_from_config(config_file=str(kubeconfig_path))
+        self.url: str = self._client.configuration.host
+        self.api: ClusterAPI = RestClusterAPI(self._client)
+        self.clock: Clock = SystemClock()
+        self.namespace = f"jobscheduler-test-{uuid.uuid4().hex[:8]}"
+
+    @property
+    def faults(self) -> Any:
+        pytest.skip("fault injection needs the embedded cluster (a real cluster is configured)")
+
+    def api_client(self) -> kubernetes.client.ApiClient:
+        return kube_config.new_client_from_config(config_file=str(self.kubeconfig_path))
+
+    def start(self) -> None:
+        body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": self.namespace}}
+        self.api.create("namespaces", None, body)
+
+    def stop(self) -> None:
+        try:
+            self.api.delete("namespaces", None, self.namespace, propagation_policy="Background")
+        finally:
+            self._client.close()
+
+
+def real_cluster_kubeconfig() -> Path | None:
+    value = os.environ.get(REAL_CLUSTER_ENV)
+    return Path(value) if value else None
+
+
+@pytest.fixture
+def cluster(request: pytest.FixtureRequest) -> Iterator[Any]:
+    marker = request.node.get_closest_marker("clock_speed")
+    real = real_cluster_kubeconfig()
+    if real is not None:
+        if marker is not None:
+            pytest.skip("needs the embedded cluster's fast clock (a real cluster is configured)")
+        instance: Any = RealCluster(real)
+    else:
+        speed = float(marker.args[0]) if marker else 1.0
+        instance = EmbeddedCluster(clock_speed=speed)
+    instance.start()
+    try:
+        yield instance
+    finally:
+        instance.stop()
+
+
+@pytest.fixture
+def embedded_cluster(cluster: Any) -> EmbeddedCluster:
+    """The cluster, for tests of embedded-only behaviour (skipped on a real cluster)."""
+    if not isinstance(cluster, EmbeddedCluster):
+        pytest.skip("tests the embedded cluster itself (a real cluster is configured)")
+    return cluster
+
+
+@pytest.fixture
+def kube_client(cluster: Any) -> Iterator[kubernetes.client.ApiClient]:
+    client = cluster.api_client()
+    try:
+        yield client
+    finally:
+        client.close()
