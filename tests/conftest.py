@@ -25,6 +25,7 @@ from kubernetes import config as kube_config
 from jobscheduler.clock import Clock, SystemClock
 from jobscheduler.embedded.api import ClusterAPI
 from jobscheduler.embedded.cluster import EmbeddedCluster
+from jobscheduler.embedded.controllers.rest_api import RestClusterAPI
 
 REAL_CLUSTER_ENV = "JOBSCHEDULER_TEST_KUBECONFIG"
 
@@ -39,8 +40,6 @@ class RealCluster:
     """The parts of ``EmbeddedCluster``'s surface that mean something on a real cluster."""
 
     def __init__(self, kubeconfig_path: Path) -> None:
-        from jobscheduler.embedded.controllers.rest_api import RestClusterAPI
-
         self.kubeconfig_path = kubeconfig_path
         self._client = kube_config.new_client_from_config(config_file=str(kubeconfig_path))
         self.url: str = self._client.configuration.host
