@@ -73,8 +73,13 @@ class JobSchedulerRpcError(Exception):
 
     def describe(self) -> str:
         """Multi-line text for people: code, message, then one line per violation."""
-        lines = [f"error: {self.code.name}: {self.message}"]
-        lines.extend(f"  {v.field}: {v.description}" for v in self.violations)
+        listed = [f"{v.field}: {v.description}" for v in self.violations]
+        if listed and all(item in self.message for item in listed):
+            # The message is just the violations joined: show them one per line instead.
+            lines = [f"error: {self.code.name}"]
+        else:
+            lines = [f"error: {self.code.name}: {self.message}"]
+        lines.extend(f"  {item}" for item in listed)
         if self.request_id:
             lines.append(f"  (request id {self.request_id})")
         return "\n".join(lines)
