@@ -20,20 +20,30 @@ FINAL = {pb.JOB_STATUS_SUCCEEDED, pb.JOB_STATUS_FAILED, pb.JOB_STATUS_CANCELLED}
 Stub = jobscheduler_pb2_grpc.JobSchedulerStub
 
 
-def python_job(namespace: str, name: str, code: str, **execution: int) -> pb.ScheduleJobRequest:
+def python_job(
+    namespace: str, name: str, code: str, simulate: dict[str, str] | None = None, **execution: int
+) -> pb.ScheduleJobRequest:
+    """A job running `code` in the project image. `simulate` sets what the embedded cluster's
+    simulated kubelet does instead (it runs no containers); real clusters ignore the annotations,
+    so the suite also runs against `jobscheduler cluster` to check the tests themselves."""
+    annotations = {f"sim.jobscheduler.io/{key}": value for key, value in (simulate or {}).items()}
     return pb.ScheduleJobRequest(
         name=name,
         namespace=namespace,
+        annotations=annotations,
         container_job=pb.ContainerJobConfig(image=IMAGE, command=["python", "-c", code]),
         execution=pb.ExecutionOptions(**execution),
     )
 
 
-def wait_for_status(stub: Stub, job_id: str, wanted: set[int]) -> pb.GetJobStatusResponse:
+def wait_for_status(
+    stub: Stub, namespace: str, job_id: str, wanted: set[int]
+) -> pb.GetJobStatusResponse:
     """Poll until the job reaches one of `wanted` (or a final state, which then fails the test)."""
     deadline = time.monotonic() + SETTLE_SECONDS
+    request = pb.GetJobStatusRequest(job_id=job_id, namespace=namespace)
     while True:
-        reply = stub.GetJobStatus(pb.GetJobStatusRequest(job_id=job_id), timeout=10)
+        reply = stub.GetJobStatus(request, timeout=10)
         if reply.status in wanted:
             return reply
         if reply.status in FINAL or time.monotonic() > deadline:
@@ -48,7 +58,7 @@ def wait_for_status(stub: Stub, job_id: str, wanted: set[int]) -> pb.GetJobStatu
 def test_container_job_runs_to_success(stub: Stub, namespace: str) -> None:
     scheduled = stub.ScheduleJob(python_job(namespace, "hello", "print('hello')"), timeout=30)
     assert scheduled.job_id.startswith("job-")
-    done = wait_for_status(stub, scheduled.job_id, {pb.JOB_STATUS_SUCCEEDED})
+    done = wait_for_status(stub, namespace, scheduled.job_id, {pb.JOB_STATUS_SUCCEEDED})
     info = done.job_info
     assert info.namespace == namespace
     assert info.job_type == "container"
@@ -57,24 +67,32 @@ def test_container_job_runs_to_success(stub: Stub, namespace: str) -> None:
 
 
 def test_failing_job_is_failed_with_the_reason(stub: Stub, namespace: str) -> None:
-    request = python_job(namespace, "fails", "import sys; sys.exit(3)", max_retries=0)
+    request = python_job(
+        namespace, "fails", "import sys; sys.exit(3)", {"exit-code": "3"}, max_retries=0
+    )
     scheduled = stub.ScheduleJob(request, timeout=30)
-    failed = wait_for_status(stub, scheduled.job_id, {pb.JOB_STATUS_FAILED})
+    failed = wait_for_status(stub, namespace, scheduled.job_id, {pb.JOB_STATUS_FAILED})
     assert failed.job_info.reason == "BackoffLimitExceeded"
     assert failed.job_info.failed >= 1
 
 
 def test_cancelled_job_reads_back_as_cancelled(stub: Stub, namespace: str) -> None:
-    request = python_job(namespace, "sleeper", "import time; time.sleep(600)")
+    request = python_job(
+        namespace, "sleeper", "import time; time.sleep(600)", {"run-seconds": "600"}
+    )
     scheduled = stub.ScheduleJob(request, timeout=30)
-    wait_for_status(stub, scheduled.job_id, {pb.JOB_STATUS_RUNNING})
-    cancelled = stub.CancelJob(pb.CancelJobRequest(job_id=scheduled.job_id), timeout=30)
+    wait_for_status(stub, namespace, scheduled.job_id, {pb.JOB_STATUS_RUNNING})
+    cancelled = stub.CancelJob(
+        pb.CancelJobRequest(job_id=scheduled.job_id, namespace=namespace), timeout=30
+    )
     assert cancelled.success
-    assert wait_for_status(stub, scheduled.job_id, {pb.JOB_STATUS_CANCELLED}).status == (
+    assert wait_for_status(stub, namespace, scheduled.job_id, {pb.JOB_STATUS_CANCELLED}).status == (
         pb.JOB_STATUS_CANCELLED
     )
     # Idempotent: cancelling again is still a success, not an error.
-    assert stub.CancelJob(pb.CancelJobRequest(job_id=scheduled.job_id), timeout=30).success
+    assert stub.CancelJob(
+        pb.CancelJobRequest(job_id=scheduled.job_id, namespace=namespace), timeout=30
+    ).success
 
 
 def test_list_shows_the_namespace_jobs_newest_first(stub: Stub, namespace: str) -> None:

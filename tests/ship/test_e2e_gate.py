@@ -1,18 +1,28 @@
 """The end-to-end tests are collected everywhere, marked e2e, and skip with the reason when no
-cluster is configured, so the default `pytest` run stays green and fast without one."""
+cluster is configured, so the default `pytest` run stays green and fast without one. They also
+pass against the embedded cluster run on its own (`jobscheduler cluster`), which keeps the suite
+itself working where no kind cluster exists, through the same `serve` + kubeconfig path."""
 
 from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 from .manifests import REPO_ROOT
 
 
-def pytest_e2e(*args: str) -> subprocess.CompletedProcess[str]:
+def pytest_e2e(*args: str, kubeconfig: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "JOBSCHEDULER_E2E_KUBECONFIG"}
+    if kubeconfig is not None:
+        env["JOBSCHEDULER_E2E_KUBECONFIG"] = str(kubeconfig)
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/e2e", *args],
         cwd=REPO_ROOT,
@@ -39,3 +49,34 @@ def test_without_a_cluster_every_e2e_test_skips_with_the_reason() -> None:
     assert "failed" not in summary
     assert "error" not in summary
     assert "JOBSCHEDULER_E2E_KUBECONFIG is not set" in result.stdout
+
+
+@pytest.fixture
+def embedded_cluster_kubeconfig(tmp_path: Path) -> Iterator[Path]:
+    kubeconfig = tmp_path / "kubeconfig"
+    log = tmp_path / "cluster.log"
+    executable = Path(sys.executable).parent / "jobscheduler"
+    with log.open("w") as out:
+        cluster = subprocess.Popen(
+            [str(executable), "cluster", "--kubeconfig", str(kubeconfig)], stdout=out, stderr=out
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while not kubeconfig.exists():
+            assert cluster.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"no kubeconfig written:\n{log.read_text()}"
+            time.sleep(0.05)
+        yield kubeconfig
+    finally:
+        cluster.send_signal(signal.SIGINT)
+        try:
+            cluster.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            cluster.kill()
+            cluster.wait()
+
+
+def test_e2e_suite_passes_against_the_embedded_cluster(embedded_cluster_kubeconfig: Path) -> None:
+    result = pytest_e2e("-m", "e2e", "-q", kubeconfig=embedded_cluster_kubeconfig)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert "skipped" not in result.stdout.strip().splitlines()[-1]
