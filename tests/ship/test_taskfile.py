@@ -4,8 +4,12 @@ cluster or container engine run here."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import socket
 import subprocess
+import time
 import zipfile
 from pathlib import Path
 
@@ -90,3 +94,37 @@ def test_build_makes_a_wheel_with_build_info_and_leaves_the_tree_clean(tmp_path:
     assert 'VERSION = "0.1.0"' in build_info
     assert 'GIT_COMMIT = "unknown"' in build_info
     assert not (project / "jobscheduler" / "_build_info.py").exists()
+
+
+def test_run_serves_on_the_embedded_cluster_and_health_sees_it(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = f"127.0.0.1:{port}"
+    log = tmp_path / "run.log"
+    flags = (
+        f"--host 127.0.0.1 --port {port} --metrics-port 0 --embedded-kubeconfig {tmp_path / 'kc'}"
+    )
+    with log.open("w") as out:
+        # Its own process group, so the interrupt below reaches task and the server like Ctrl-C.
+        run = subprocess.Popen(
+            [str(TASK), "run", "--", *flags.split()],
+            cwd=REPO_ROOT,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while (health := task("health", f"SERVER={server}")).returncode != 0:
+            assert run.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text() + health.stdout + health.stderr
+            time.sleep(0.2)
+        assert f"{server}: SERVING" in health.stdout
+    finally:
+        os.killpg(run.pid, signal.SIGINT)
+        try:
+            run.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(run.pid, signal.SIGKILL)
+            run.wait()
