@@ -141,3 +141,46 @@ def replay(client: HttpClient, name: str, **overrides: Any) -> tuple[Response, A
         raw_body=overrides.get("raw_body"),
     )
     return response, captured
+
+
+def job_body(name: str, labels: dict[str, str] | None = None, **spec: Any) -> Any:
+    """A minimal valid Job manifest."""
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, "labels": labels or {}},
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [{"name": "main", "image": "busybox:1.36"}],
+                    "restartPolicy": "Never",
+                }
+            },
+            **spec,
+        },
+    }
+
+
+def pod_body(name: str, owner: Any = None, **meta: Any) -> Any:
+    """A minimal Pod, optionally owned (controller reference) by ``owner``."""
+    metadata: dict[str, Any] = {"name": name, **meta}
+    if owner is not None:
+        metadata["ownerReferences"] = [
+            {
+                "apiVersion": owner["apiVersion"],
+                "kind": owner["kind"],
+                "name": owner["metadata"]["name"],
+                "uid": owner["metadata"]["uid"],
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ]
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": metadata,
+        "spec": {
+            "containers": [{"name": "main", "image": "busybox:1.36"}],
+            "restartPolicy": "Never",
+        },
+    }

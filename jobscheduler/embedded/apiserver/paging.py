@@ -38,14 +38,17 @@ def _invalid(detail: str) -> ApiError:
 
 
 def decode(token: str) -> ContinueToken:
+    # Go's base64.RawURLEncoding: no padding, and a lone trailing character is corrupt.
     for position, character in enumerate(token):
-        if not (character.isalnum() or character in "-_="):
+        if not (character.isascii() and (character.isalnum() or character in "-_")):
             raise _invalid(f"illegal base64 data at input byte {position}")
+    if len(token) % 4 == 1:
+        raise _invalid(f"illegal base64 data at input byte {len(token) - 1}")
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         data = json.loads(raw)
-    except (binascii.Error, ValueError):
-        raise _invalid("illegal base64 data at input byte 0") from None
+    except (binascii.Error, ValueError) as error:
+        raise _invalid(str(error)) from None
     if not isinstance(data, dict):
         raise _invalid("continue key is not valid")
     if data.get("v") != _VERSION:

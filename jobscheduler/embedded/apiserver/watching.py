@@ -47,7 +47,8 @@ class ServerWatch:
         self._subscription = subscription
         self._initial = initial
         self._backlog = backlog
-        self._seen_rv = since
+        self._seen_rv = since  # the newest store event looked at
+        self._sent_rv = since  # the newest version the client was told about
         self._last_rv = last_rv
         self._allow_bookmarks = allow_bookmarks
         self._deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
@@ -74,6 +75,7 @@ class ServerWatch:
         return self._predicate is None or self._predicate(obj)
 
     def _event(self, kind: str, obj: JSON) -> JSON:
+        self._sent_rv = max(self._sent_rv, int(obj["metadata"].get("resourceVersion") or 0))
         return {"type": kind, "object": clone(obj) if self._copy else obj}
 
     def _translate(self, event: StoreEvent) -> JSON | None:
@@ -143,6 +145,6 @@ class ServerWatch:
             if self._allow_bookmarks and time.monotonic() >= next_bookmark:
                 next_bookmark = time.monotonic() + BOOKMARK_INTERVAL_SECONDS
                 latest = self._last_rv()
-                if latest > self._seen_rv:
-                    self._seen_rv = latest
+                if latest > self._sent_rv:
+                    self._sent_rv = latest
                     yield self._bookmark(latest)
