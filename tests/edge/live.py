@@ -1,0 +1,36 @@
+"""The real stack on loopback: gRPC server -> JobService -> kubernetes client -> cluster."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from jobscheduler.config import Settings
+from jobscheduler.edge.server import Server
+from jobscheduler.service import build_service
+
+
+@contextmanager
+def live_server(cluster: Any, **settings: Any) -> Iterator[Server]:
+    client = cluster.api_client()
+    config = Settings(
+        in_cluster=False,
+        k8s_namespace=getattr(cluster, "namespace", "default"),
+        **settings,
+    )
+    service = build_service(config, clock=cluster.clock, api_client=client)
+    server = Server(
+        service,
+        host="127.0.0.1",
+        port=0,
+        metrics_host="127.0.0.1",
+        metrics_port=0,
+        health_poll_seconds=0.1,
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop(grace=0)
+        client.close()
