@@ -7,7 +7,11 @@ from wire_helpers import HttpClient, assert_same_status, job_body, pod_body, ref
 
 from jobscheduler.embedded.cluster import EmbeddedCluster
 
-TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+# The Accept header kubectl get sends.
+TABLE = (
+    "application/json;as=Table;v=v1;g=meta.k8s.io,"
+    "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+)
 
 
 def test_discovery_lists_what_is_served(http: HttpClient) -> None:
