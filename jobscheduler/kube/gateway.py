@@ -32,7 +32,6 @@ from typing import Any
 
 import kubernetes.client
 import kubernetes.config
-import kubernetes.watch
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
@@ -162,43 +161,37 @@ class KubeGateway:
         """Events ``{"type", "object"}`` from ``resource_version`` until the server closes the
         stream after ``timeout_seconds``. Raises ``ResourceExpired`` when that version is gone
         (410), as an HTTP status or as an ERROR event."""
-        watch = kubernetes.watch.Watch()
-        started = time.monotonic()
-        code = "200"
+        response = self._call(
+            "watch",
+            "jobs",
+            f"watch of jobs in {namespace}",
+            self._batch.list_namespaced_job,
+            namespace,
+            watch=True,
+            resource_version=resource_version,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            allow_watch_bookmarks=True,
+            timeout_seconds=timeout_seconds,
+            # The server ends the stream at timeout_seconds; the read timeout only guards
+            # against a connection that went silent.
+            _read_timeout=timeout_seconds + 10,
+        )
         try:
-            stream = watch.stream(
-                self._batch.list_namespaced_job,
-                namespace,
-                resource_version=resource_version,
-                label_selector=label_selector,
-                field_selector=field_selector,
-                allow_watch_bookmarks=True,
-                timeout_seconds=timeout_seconds,
-                deserialize=False,
-                # The server ends the stream at timeout_seconds; the read timeout only guards
-                # against a silent connection.
-                _request_timeout=(self._settings.k8s_request_timeout_seconds, timeout_seconds + 10),
-            )
-            for event in stream:
+            for line in _lines(response):
+                event = json.loads(line)
                 if event.get("type") == "ERROR":
                     status = event.get("object") or {}
-                    code = str(status.get("code", 500))
                     if status.get("code") == 410:
                         raise ResourceExpired(str(status.get("message", "watch expired")))
                     raise errors.Unavailable("the Kubernetes watch failed")
                 yield event
-        except ApiException as exc:
-            code = str(exc.status or 0)
-            status = parse_status(exc.status or 0, exc.body, exc.headers)
-            raise to_domain_error(status, f"watch of jobs in {namespace}") from exc
         except urllib3.exceptions.ReadTimeoutError:
             return  # a silent stream: the caller re-watches from its last version
         except urllib3.exceptions.HTTPError as exc:
-            code = "0"
-            raise errors.Unavailable("the Kubernetes watch connection failed") from exc
+            raise errors.Unavailable("the Kubernetes watch connection broke off") from exc
         finally:
-            watch.stop()
-            _record("watch", "jobs", code, time.monotonic() - started)
+            response.release_conn()
 
     # ---- cronjobs -----------------------------------------------------------------------
 
@@ -409,6 +402,19 @@ class KubeGateway:
             return False
         self._sleep(delay)
         return True
+
+
+def _lines(response: Any) -> Iterator[str]:
+    """Newline-delimited JSON lines of a streamed response, as they arrive."""
+    buffer = b""
+    for chunk in response.stream(4096, decode_content=True):
+        buffer += chunk
+        *complete, buffer = buffer.split(b"\n")
+        for line in complete:
+            if line.strip():
+                yield line.decode("utf-8", "replace")
+    if buffer.strip():
+        yield buffer.decode("utf-8", "replace")
 
 
 def _is_timeout(exc: urllib3.exceptions.HTTPError) -> bool:

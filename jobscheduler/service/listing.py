@@ -28,9 +28,11 @@ from jobscheduler.service.requests import (
 )
 
 JSON = dict[str, Any]
-# Kubernetes page size while scanning; bigger pages mean fewer round trips when filters drop
-# most items, and 500 is what kubectl uses.
-K8S_PAGE_SIZE = 500
+# Kubernetes page size while scanning with client-side filters: bigger pages mean fewer round
+# trips when filters drop most items (500 is what kubectl uses). Without such filters a
+# Kubernetes page is exactly one of ours.
+MAX_K8S_PAGE_SIZE = 500
+_FILTERED_PAGE_FACTOR = 4
 # Kubernetes pages read per ListJobs call at most; a sparse filter then returns a short page
 # with a next_page_token instead of scanning the whole namespace in one RPC.
 MAX_K8S_PAGES_PER_CALL = 8
@@ -67,6 +69,10 @@ class _JobFilter:
             req.created_before.ToDatetime().timestamp() if req.HasField("created_before") else None
         )
 
+    @property
+    def active(self) -> bool:
+        return bool(self.states) or self.after is not None or self.before is not None
+
     def matches(self, info: pb.JobInfo) -> bool:
         if self.states and info.status not in self.states:
             return False
@@ -90,8 +96,11 @@ def list_jobs(
     found: list[pb.JobInfo] = []
     k8s_continue, after = token.k8s_continue, token.after_name
     next_token = ""
+    k8s_limit = page_size
+    if job_filter.active:
+        k8s_limit = min(MAX_K8S_PAGE_SIZE, page_size * _FILTERED_PAGE_FACTOR)
     for _ in range(MAX_K8S_PAGES_PER_CALL):
-        page = _list_page(gateway, namespace, selector, k8s_continue)
+        page = _list_page(gateway, namespace, selector, k8s_continue, k8s_limit)
         items = page.get("items") or []
         page_continue = (page.get("metadata") or {}).get("continue") or ""
         last_index = -1
@@ -123,10 +132,12 @@ def list_jobs(
     return pb.ListJobsResponse(jobs=found, next_page_token=next_token, total_count=len(found))
 
 
-def _list_page(gateway: KubeGateway, namespace: str, selector: str, k8s_continue: str) -> JSON:
+def _list_page(
+    gateway: KubeGateway, namespace: str, selector: str, k8s_continue: str, limit: int
+) -> JSON:
     try:
         return gateway.list_jobs(
-            namespace, label_selector=selector, limit=K8S_PAGE_SIZE, continue_token=k8s_continue
+            namespace, label_selector=selector, limit=limit, continue_token=k8s_continue
         )
     except ResourceExpired:
         raise InvalidArgument(

@@ -8,6 +8,7 @@ whatever changed meanwhile (including a final state) and watch on from the new v
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,6 +19,7 @@ from jobscheduler.kube import KubeGateway, ResourceExpired
 from jobscheduler.service.jobinfo import job_info_from_job
 from jobscheduler.service.status import is_final
 
+log = logging.getLogger(__name__)
 JSON = dict[str, Any]
 INITIAL, CHANGED, DELETED = (
     pb.JobEvent.TYPE_INITIAL,
@@ -77,6 +79,7 @@ class JobWatcher:
                     if is_final(last.status) or not is_active():
                         return
             except ResourceExpired:
+                log.info("watch of job %s/%s expired; reading it again", namespace, name)
                 try:
                     job = self._gateway.get_job(namespace, name)
                 except errors.NotFound:
@@ -132,6 +135,7 @@ class JobWatcher:
                     if not is_active():
                         return
             except ResourceExpired:
+                log.info("watch of jobs in %s expired; listing them again", namespace)
                 current, version = self._list_all(namespace, selector)
                 for job_id, info in known.items():
                     if job_id not in current and wanted(info):
