@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.api import jobscheduler_pb2_grpc
@@ -109,3 +112,100 @@ def test_list_shows_the_namespace_jobs_newest_first(stub: Stub, namespace: str) 
         timeout=30,
     )
     assert [job.job_id for job in rest.jobs] == [ids[0]]
+
+
+def test_watch_sees_the_job_through_to_its_final_state(stub: Stub, namespace: str) -> None:
+    request = python_job(namespace, "watched", "import time; time.sleep(3)", {"run-seconds": "3"})
+    job_id = stub.ScheduleJob(request, timeout=30).job_id
+    events = stub.WatchJob(
+        pb.WatchJobRequest(job_id=job_id, namespace=namespace), timeout=SETTLE_SECONDS
+    )
+    statuses = [event.job.status for event in events]
+    assert statuses[-1] == pb.JOB_STATUS_SUCCEEDED
+    assert pb.JOB_STATUS_RUNNING in statuses, [pb.JobStatus.Name(s) for s in statuses]
+
+
+def test_logs_of_a_finished_job(stub: Stub, namespace: str) -> None:
+    line = "hello from the e2e job"
+    request = python_job(namespace, "talker", f"print({line!r})", {"logs": line})
+    job_id = stub.ScheduleJob(request, timeout=30).job_id
+    wait_for_status(stub, namespace, job_id, {pb.JOB_STATUS_SUCCEEDED})
+    chunks = list(
+        stub.GetJobLogs(pb.GetJobLogsRequest(job_id=job_id, namespace=namespace), timeout=60)
+    )
+    assert line in "".join(chunk.text for chunk in chunks)
+    assert all(chunk.pod_name for chunk in chunks), "each chunk names the pod it came from"
+
+
+def test_suspended_job_starts_on_resume(stub: Stub, namespace: str) -> None:
+    request = python_job(namespace, "held", "print('released')", start_suspended=True)
+    job_id = stub.ScheduleJob(request, timeout=30).job_id
+    wait_for_status(stub, namespace, job_id, {pb.JOB_STATUS_SUSPENDED})
+    stub.ResumeJob(pb.ResumeJobRequest(job_id=job_id, namespace=namespace), timeout=30)
+    wait_for_status(stub, namespace, job_id, {pb.JOB_STATUS_SUCCEEDED})
+
+
+# Accepts one completion report, prints it, and exits: the timer's control plane, in the cluster.
+RECEIVER = """
+import http.server
+
+class Receiver(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+        print("report", self.path, body, flush=True)
+        self.send_response(200)
+        self.end_headers()
+        self.server.received = True
+
+server = http.server.HTTPServer(("", 8080), Receiver)
+server.received = False
+while not server.received:
+    server.handle_request()
+"""
+
+
+def test_timer_job_runs_the_project_image_and_reports_completion(
+    stub: Stub, namespace: str, core_api: Any
+) -> None:
+    # TIMER_IMAGE is the project image (as in k8s/overlays/kind): `jobscheduler timer` waits, then
+    # POSTs its report to the control plane, here a receiver job behind a Service.
+    service = client.V1Service(
+        metadata=client.V1ObjectMeta(name="receiver"),
+        spec=client.V1ServiceSpec(
+            selector={"e2e-role": "receiver"}, ports=[client.V1ServicePort(port=8080)]
+        ),
+    )
+    try:
+        core_api.create_namespaced_service(namespace, service)
+    except ApiException as exc:
+        if exc.status == 404:
+            pytest.skip("this cluster has no Services (the embedded cluster): no control plane")
+        raise
+    receiver = python_job(namespace, "receiver", RECEIVER, {"run-seconds": "5"})
+    receiver.labels["e2e-role"] = "receiver"
+    receiver_id = stub.ScheduleJob(receiver, timeout=30).job_id
+    wait_for_status(stub, namespace, receiver_id, {pb.JOB_STATUS_RUNNING})
+
+    timer = pb.ScheduleJobRequest(
+        name="e2e-timer",
+        namespace=namespace,
+        timer_job=pb.TimerJobConfig(
+            duration_seconds=2,
+            timer_name="e2e-timer",
+            control_plane_endpoint=f"http://receiver.{namespace}.svc:8080",
+        ),
+    )
+    timer_id = stub.ScheduleJob(timer, timeout=30).job_id
+    done = wait_for_status(stub, namespace, timer_id, {pb.JOB_STATUS_SUCCEEDED})
+    assert done.job_info.timer_details.timer_name == "e2e-timer"
+    wait_for_status(stub, namespace, receiver_id, {pb.JOB_STATUS_SUCCEEDED})
+
+    logs = "".join(
+        chunk.text
+        for chunk in stub.GetJobLogs(
+            pb.GetJobLogsRequest(job_id=receiver_id, namespace=namespace), timeout=60
+        )
+    )
+    assert "report" in logs
+    assert timer_id in logs
+    assert "e2e-timer" in logs

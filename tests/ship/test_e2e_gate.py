@@ -77,6 +77,11 @@ def embedded_cluster_kubeconfig(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_e2e_suite_passes_against_the_embedded_cluster(embedded_cluster_kubeconfig: Path) -> None:
-    result = pytest_e2e("-m", "e2e", "-q", kubeconfig=embedded_cluster_kubeconfig)
+    result = pytest_e2e("-m", "e2e", "-q", "-rs", kubeconfig=embedded_cluster_kubeconfig)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "skipped" not in result.stdout.strip().splitlines()[-1]
+    assert "passed" in result.stdout.strip().splitlines()[-1]
+    # The one scenario the embedded cluster cannot host: it has no Services for the timer's
+    # control plane to listen behind.
+    skips = [line for line in result.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert len(skips) == 1
+    assert "has no Services" in skips[0]
