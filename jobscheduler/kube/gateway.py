@@ -60,6 +60,7 @@ class KubeGateway:
     ) -> None:
         self._api_client = api_client
         self._settings = settings
+        _disable_urllib3_retries(api_client)
         self._sleep = sleep
         self._batch = kubernetes.client.BatchV1Api(api_client)
         self._core = kubernetes.client.CoreV1Api(api_client)
@@ -79,8 +80,6 @@ class KubeGateway:
                 kubernetes.config.load_kube_config(
                     config_file=settings.kubeconfig, client_configuration=configuration
                 )
-            # We retry ourselves, within the caller's deadline; urllib3's own retries would not.
-            configuration.retries = False
             api_client = kubernetes.client.ApiClient(configuration)
         return cls(api_client, settings)
 
@@ -353,6 +352,8 @@ class KubeGateway:
                     _request_timeout=(timeout, read_timeout),
                     **kwargs,
                 )
+                if _read_body:
+                    _ = response.data  # read here, so a slow body is a timeout like any other
             except ApiException as exc:
                 code = exc.status or 0
                 _record(verb, resource, str(code), time.monotonic() - started)
@@ -373,13 +374,12 @@ class KubeGateway:
                         truncated(exc.body),
                     )
                 raise to_domain_error(status, what) from exc
-            except urllib3.exceptions.TimeoutError as exc:
-                _record(verb, resource, "0", time.monotonic() - started)
-                raise errors.DeadlineExceeded(
-                    f"Kubernetes did not answer {verb} {resource} in time"
-                ) from exc
             except urllib3.exceptions.HTTPError as exc:
                 _record(verb, resource, "0", time.monotonic() - started)
+                if _is_timeout(exc):
+                    raise errors.DeadlineExceeded(
+                        f"Kubernetes did not answer {verb} {resource} in time"
+                    ) from exc
                 if self._may_retry(attempt, None):
                     attempt += 1
                     continue
@@ -404,6 +404,17 @@ class KubeGateway:
         return True
 
 
+def _disable_urllib3_retries(api_client: kubernetes.client.ApiClient) -> None:
+    """We retry ourselves, within the caller's deadline. urllib3's own retries would not
+    respect it: they re-send a timed-out GET with a fresh timeout and sleep through a 429's
+    Retry-After, however long."""
+    pool_manager = getattr(getattr(api_client, "rest_client", None), "pool_manager", None)
+    if pool_manager is None:
+        return
+    pool_manager.connection_pool_kw["retries"] = False
+    pool_manager.clear()  # pools created before this keep their own retry policy
+
+
 def _lines(response: Any) -> Iterator[str]:
     """Newline-delimited JSON lines of a streamed response, as they arrive."""
     buffer = b""
@@ -417,11 +428,14 @@ def _lines(response: Any) -> Iterator[str]:
         yield buffer.decode("utf-8", "replace")
 
 
-def _is_timeout(exc: urllib3.exceptions.HTTPError) -> bool:
-    """Timeouts, also when urllib3 wrapped them after its own retries (MaxRetryError)."""
+def _is_timeout(exc: BaseException | None) -> bool:
+    """Timeouts, also when urllib3 wrapped them after its own retries (MaxRetryError).
+    NewConnectionError derives from ConnectTimeoutError but is a refused connection."""
     if isinstance(exc, urllib3.exceptions.MaxRetryError):
-        return isinstance(exc.reason, urllib3.exceptions.TimeoutError)
-    return isinstance(exc, urllib3.exceptions.TimeoutError)
+        return _is_timeout(exc.reason)
+    return isinstance(exc, urllib3.exceptions.TimeoutError) and not isinstance(
+        exc, urllib3.exceptions.NewConnectionError
+    )
 
 
 def _list_kwargs(label_selector: str, limit: int, continue_token: str) -> dict[str, Any]:
