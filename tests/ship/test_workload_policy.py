@@ -7,6 +7,7 @@ there is no API server here to admit the pods.
 from __future__ import annotations
 
 import re
+import tomllib
 
 import pytest
 
@@ -14,6 +15,7 @@ from jobscheduler.config import Settings, load_settings
 
 from .manifests import (
     KUSTOMIZATIONS,
+    REPO_ROOT,
     config_data,
     of_kind,
     one,
@@ -211,3 +213,9 @@ def test_no_manifest_uses_host_paths_or_privileged_settings(kustomization: str) 
         if path.endswith((".hostPath", ".privileged")) and value not in (None, False)
     ]
     assert not offending
+
+
+def test_base_deploys_the_release_of_this_source_tree() -> None:
+    # A version bump in pyproject.toml must move the manifests' image (and TIMER_IMAGE) with it.
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    assert server_container(render("base"))["image"] == f"jobscheduler:{project['version']}"
