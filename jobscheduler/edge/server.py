@@ -59,6 +59,7 @@ class Server:
         self._max_workers = max_workers
         self._draining = threading.Event()
         self._stopped = threading.Event()
+        self._accepting = threading.Event()
         self._stop_lock = threading.Lock()
         self.health = HealthReporter(service.kubernetes_reachable, health_poll_seconds)
         self._grpc: Any = None
@@ -81,6 +82,11 @@ class Server:
     def ready(self) -> bool:
         """Serving RPCs, not draining, and Kubernetes reachable (what ``/readyz`` reports)."""
         return self._grpc is not None and not self._draining.is_set() and self.health.serving
+
+    @property
+    def accepting(self) -> bool:
+        """Taking new RPCs: from ``start`` until ``stop`` begins to drain."""
+        return self._accepting.is_set()
 
     def start(self) -> None:
         self._service.start()
@@ -113,6 +119,7 @@ class Server:
             self.metrics_port = self._ops.port
         server.start()
         self._grpc = server
+        self._accepting.set()
         self.health.start()
         if self._ops is not None:
             self._ops.start()
@@ -135,7 +142,9 @@ class Server:
             self._draining.set()
             if self._grpc is not None:
                 # Stops accepting at once; in-flight RPCs get ``grace`` seconds to finish.
-                self._grpc.stop(grace).wait()
+                drained = self._grpc.stop(grace)
+                self._accepting.clear()
+                drained.wait()
             self.health.stop()
             self._service.stop()
             if self._ops is not None:

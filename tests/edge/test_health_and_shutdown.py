@@ -85,6 +85,7 @@ def test_shutdown_drains_in_flight_rpcs_and_turns_health_not_serving(
     stopper.start()
     # A client watching health learns at once that this replica is going away.
     assert next(health_updates).status == NOT_SERVING
+    wait_until(lambda: not server.accepting)
     # New RPCs are refused while the in-flight one is still draining (gRPC answers UNAVAILABLE
     # or CANCELLED depending on how far the server's shutdown has got); none reach the service.
     try:

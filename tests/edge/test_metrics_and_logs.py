@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import urllib.request
 from collections.abc import Iterator
 
 import grpc
 import pytest
+import structlog
 from prometheus_client.parser import text_string_to_metric_families
 
 from jobscheduler import errors
@@ -73,7 +75,8 @@ def json_log() -> Iterator[io.StringIO]:
     buffer = io.StringIO()
     configure_logging(level="info", fmt="json", stream=buffer)
     yield buffer
-    configure_logging(level="info", fmt="console")
+    structlog.reset_defaults()
+    logging.getLogger().handlers = []
 
 
 def _rpc_lines(buffer: io.StringIO) -> list[dict[str, object]]:

@@ -1,0 +1,197 @@
+"""``jobscheduler jobs ...`` against a real server: what a person sees, and JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from jobscheduler.cli.main import main
+
+from .conftest import free_port
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def wait_for_status(
+    capsys: pytest.CaptureFixture[str], target: str, job_id: str, status: str
+) -> dict[str, object]:
+    deadline = time.monotonic() + 30
+    while True:
+        code, out, _ = run(capsys, "jobs", "status", job_id, "--server", target, "-o", "json")
+        assert code == 0
+        reply: dict[str, object] = json.loads(out)
+        if reply["status"] == status:
+            return reply
+        assert time.monotonic() < deadline, f"{job_id} never reached {status}: {reply}"
+        time.sleep(0.05)
+
+
+def test_schedule_status_list_cancel_as_tables(
+    capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    code, out, _ = run(
+        capsys,
+        "jobs",
+        "schedule",
+        "--server",
+        target,
+        "--name",
+        "nightly-build",
+        "--timer",
+        "300",
+        "--timer-name",
+        "build-timeout",
+        "--job-id",
+        "job-cli1",
+        "--label",
+        "team=infra",
+    )
+    assert code == 0
+    assert out.startswith("job-cli1 PENDING")
+
+    code, out, _ = run(capsys, "jobs", "status", "job-cli1", "--server", target)
+    assert code == 0
+    assert "Name:" in out and "nightly-build" in out
+    assert "Timer:" in out and "build-timeout for 300s" in out
+    assert "team=infra" in out
+
+    code, out, _ = run(capsys, "jobs", "list", "--server", target)
+    header, *rows = out.splitlines()
+    assert header.split()[:4] == ["JOB", "ID", "NAME", "TYPE"]
+    assert any(row.split()[:3] == ["job-cli1", "nightly-build", "timer"] for row in rows)
+
+    code, out, _ = run(capsys, "jobs", "cancel", "job-cli1", "--server", target)
+    assert code == 0
+    wait_for_status(capsys, target, "job-cli1", "JOB_STATUS_CANCELLED")
+
+    code, out, _ = run(capsys, "jobs", "list", "--status", "cancelled", "--server", target)
+    assert "job-cli1" in out and "CANCELLED" in out
+
+
+def test_json_output_uses_the_proto_field_names(
+    capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    code, out, _ = run(
+        capsys,
+        "jobs",
+        "schedule",
+        "--server",
+        target,
+        "-o",
+        "json",
+        "--name",
+        "j",
+        "--timer",
+        "60",
+    )
+    assert code == 0
+    reply = json.loads(out)
+    assert reply["job_id"].startswith("job-")
+    assert reply["status"] == "JOB_STATUS_PENDING"
+    assert reply["job_info"]["timer_details"]["duration_seconds"] == "60"
+
+    code, out, _ = run(capsys, "jobs", "list", "--server", target, "-o", "json")
+    listed = json.loads(out)
+    assert [job["job_id"] for job in listed["jobs"]] == [reply["job_id"]]
+    assert listed["total_count"] == 1
+
+
+def test_container_job_logs_and_watch_to_completion(
+    capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    code, out, err = run(
+        capsys,
+        "jobs",
+        "schedule",
+        "--server",
+        target,
+        "--name",
+        "hello",
+        "--image",
+        "busybox",
+        "--",
+        "sh",
+        "-c",
+        "echo hello from the job",
+    )
+    assert code == 0, err
+    job_id = out.split()[0]
+
+    code, out, _ = run(capsys, "jobs", "watch", job_id, "--server", target)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("INITIAL")
+    assert lines[-1].split()[2] == "SUCCEEDED"
+
+    code, out, _ = run(capsys, "jobs", "logs", job_id, "--server", target)
+    assert code == 0
+    assert "hello from the job" in out
+
+
+def test_paging_through_every_job(capsys: pytest.CaptureFixture[str], target: str) -> None:
+    for index in range(5):
+        code, _, _ = run(capsys, "jobs", "schedule", "--server", target, "--name", f"p{index}",
+                         "--timer", "60")  # fmt: skip
+        assert code == 0
+    _, out, _ = run(capsys, "jobs", "list", "--server", target, "--page-size", "2")
+    assert len(out.splitlines()) == 1 + 2 + 1  # header, two jobs, the next-page hint
+    assert "(more: --page-token" in out
+    _, out, _ = run(
+        capsys, "jobs", "list", "--server", target, "--page-size", "2", "--all", "-o", "json"
+    )
+    names = sorted(job["name"] for job in json.loads(out)["jobs"])
+    assert names == [f"p{i}" for i in range(5)]
+
+
+def test_types_lists_what_the_server_runs(capsys: pytest.CaptureFixture[str], target: str) -> None:
+    code, out, _ = run(capsys, "jobs", "types", "--server", target)
+    assert code == 0
+    assert {line.split()[0] for line in out.splitlines()[1:]} == {"container", "timer"}
+
+
+def test_errors_show_code_message_and_violations(
+    capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    code, _, err = run(
+        capsys, "jobs", "schedule", "--server", target, "--name", "x", "--timer", "0"
+    )
+    assert code == 1
+    assert "INVALID_ARGUMENT" in err
+    assert "timer_job.duration_seconds" in err
+
+    code, _, err = run(capsys, "jobs", "status", "job-missing", "--server", target)
+    assert code == 1
+    assert err.startswith("error: NOT_FOUND:")
+
+
+def test_usage_mistakes_exit_2_before_any_call(
+    capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    code, _, err = run(capsys, "jobs", "schedule", "--server", target, "--name", "x")
+    assert code == 2
+    assert "--timer SECONDS" in err
+    code, _, err = run(capsys, "jobs", "list", "--server", target, "--status", "sleepy")
+    assert code == 2
+    assert "unknown status 'sleepy'" in err
+
+
+def test_no_server_is_unavailable_with_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
+    target = f"127.0.0.1:{free_port()}"
+    code, _, err = run(capsys, "jobs", "list", "--server", target, "--timeout", "2")
+    assert code == 1
+    assert "UNAVAILABLE" in err
+    assert f"is a jobscheduler server running at {target}?" in err
+
+
+def test_health_command(capsys: pytest.CaptureFixture[str], target: str) -> None:
+    code, out, _ = run(capsys, "health", "--server", target)
+    assert (code, out.strip()) == (0, f"{target}: SERVING")
+    code, _, err = run(capsys, "health", "--server", f"127.0.0.1:{free_port()}", "--timeout", "2")
+    assert code == 1
+    assert "UNAVAILABLE" in err
