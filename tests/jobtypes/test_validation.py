@@ -179,3 +179,22 @@ def test_user_may_set_recommended_app_labels_but_not_managed_by() -> None:
     assert fields(timer_request(labels={"app.kubernetes.io/managed-by": "me"})) == [
         'labels["app.kubernetes.io/managed-by"]'
     ]
+
+
+@pytest.mark.parametrize(
+    ("key", "reserved"),
+    [
+        ("jobscheduler.io/name", True),
+        ("kubernetes.io/created-by", True),
+        ("batch.kubernetes.io/job-name", True),
+        ("node.k8s.io/x", True),
+        ("job-name", True),
+        ("sim.jobscheduler.io/exit-code", False),  # embedded-cluster simulation controls
+        ("sidecar.istio.io/inject", False),
+        ("example.com/owner", False),
+        ("owner", False),
+    ],
+)
+def test_reserved_annotation_keys(key: str, reserved: bool) -> None:
+    violations = fields(timer_request(annotations={key: "x"}))
+    assert violations == ([f'annotations["{key}"]'] if reserved else [])

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -10,16 +11,18 @@ from jobscheduler.kube import KubeGateway
 from jobscheduler.service import JobService
 
 
-def make_service(cluster: Any, **overrides: Any) -> tuple[JobService, Any]:
+def make_service(
+    cluster: Any, *, sleep: Callable[[float], None] = time.sleep, **overrides: Any
+) -> tuple[JobService, Any]:
     """A JobService on the test cluster (its clock, its namespace); the caller closes the
-    returned ApiClient."""
+    returned ApiClient. ``sleep`` replaces the gateway's retry waits."""
     client = cluster.api_client()
     settings = Settings(
         in_cluster=False, k8s_namespace=getattr(cluster, "namespace", "default"), **overrides
     )
     service = JobService(
         settings,
-        KubeGateway(client, settings),
+        KubeGateway(client, settings, sleep=sleep),
         clock=cluster.clock,
         sweep_interval_seconds=1.0,
         watch_poll_seconds=1,
