@@ -28,40 +28,47 @@ _EXPECTATION_TTL_SECONDS = 30.0
 
 
 class _Expectations:
-    """Pod names a Job's sync waits to see created (present) or deleted (absent)."""
+    """Pod creations and deletions a Job's sync waits to see in the pod cache.
+
+    They are recorded *before* the API calls, as upstream does, because the watch may deliver
+    the change before the call returns."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pending: dict[str, tuple[set[str], set[str], float]] = {}
+        # job uid -> (creations not yet seen, names whose deletion is not yet seen, since)
+        self._pending: dict[str, tuple[int, set[str], float]] = {}
 
-    def expect(self, job_uid: str, created: list[str], deleted: list[str]) -> None:
-        if not created and not deleted:
+    def expect(self, job_uid: str, creations: int, deletions: list[str]) -> None:
+        if not creations and not deletions:
             return
         with self._lock:
-            present, absent, _ = self._pending.get(job_uid, (set(), set(), 0.0))
+            created, deleted, _ = self._pending.get(job_uid, (0, set(), 0.0))
             self._pending[job_uid] = (
-                present | set(created),
-                absent | set(deleted),
+                created + creations,
+                deleted | set(deletions),
                 time.monotonic(),
             )
 
-    def observe(self, job_uid: str, name: str, *, gone: bool) -> None:
+    def creation_seen(self, job_uid: str) -> None:
         with self._lock:
             entry = self._pending.get(job_uid)
-            if entry is None:
-                return
-            present, absent, _ = entry
-            present.discard(name)
-            if gone:
-                absent.discard(name)
+            if entry is not None:
+                self._pending[job_uid] = (max(0, entry[0] - 1), entry[1], entry[2])
+
+    def deletion_seen(self, job_uid: str, name: str) -> None:
+        with self._lock:
+            entry = self._pending.get(job_uid)
+            if entry is not None:
+                entry[1].discard(name)
 
     def satisfied(self, job_uid: str) -> bool:
         with self._lock:
             entry = self._pending.get(job_uid)
             if entry is None:
                 return True
-            present, absent, since = entry
-            if (not present and not absent) or time.monotonic() - since > _EXPECTATION_TTL_SECONDS:
+            created, deleted, since = entry
+            expired = time.monotonic() - since > _EXPECTATION_TTL_SECONDS
+            if (not created and not deleted) or expired:
                 del self._pending[job_uid]
                 return True
             return False
@@ -115,8 +122,11 @@ class JobController:
         owner = controller_owner(pod)
         if owner is None or owner.get("kind") != "Job":
             return
-        gone = new is None or bool(new["metadata"].get("deletionTimestamp"))
-        self._expectations.observe(str(owner.get("uid")), pod_name(pod), gone=gone)
+        uid = str(owner.get("uid"))
+        if old is None and new is not None:
+            self._expectations.creation_seen(uid)
+        if new is None or new["metadata"].get("deletionTimestamp"):
+            self._expectations.deletion_seen(uid, pod_name(pod))
         namespace = pod["metadata"].get("namespace") or ""
         self._queue.add(f"{namespace}/{owner.get('name')}")
 
@@ -131,9 +141,9 @@ class JobController:
         actions = reconcile_job(job, pods, self._clock.now(), self._backoff)
         namespace = str(job["metadata"].get("namespace"))
 
-        deleted = self._delete_pods(job, namespace, actions.pods_to_delete)
-        created = self._create_pods(job, namespace, actions.pods_to_create)
-        self._expectations.expect(uid, created, deleted)
+        self._expectations.expect(uid, len(actions.pods_to_create), actions.pods_to_delete)
+        self._delete_pods(job, namespace, actions.pods_to_delete)
+        self._create_pods(job, namespace, actions.pods_to_create)
 
         if actions.status != (job.get("status") or {}):
             updated = copy.deepcopy(job)
@@ -152,31 +162,30 @@ class JobController:
         if actions.requeue_after is not None:
             self._queue.add_after(key, actions.requeue_after)
 
-    def _delete_pods(self, job: JSON, namespace: str, names: list[str]) -> list[str]:
-        deleted: list[str] = []
+    def _delete_pods(self, job: JSON, namespace: str, names: list[str]) -> None:
+        uid = str(job["metadata"].get("uid"))
         for name in names:
             try:
                 self._api.delete("pods", namespace, name, propagation_policy="Background")
             except ApiError as error:
+                # Already gone (404) or not deletable: either way, nothing more to wait for.
+                self._expectations.deletion_seen(uid, name)
                 if error.code != 404:
                     log.warning("job-controller: deleting pod %s: %s", name, error.message)
-                    continue
-            deleted.append(name)
+                continue
             self._events.record(job, "Normal", "SuccessfulDelete", f"Deleted pod: {name}")
-        return deleted
 
-    def _create_pods(self, job: JSON, namespace: str, bodies: list[JSON]) -> list[str]:
-        created: list[str] = []
-        for body in bodies:
+    def _create_pods(self, job: JSON, namespace: str, bodies: list[JSON]) -> None:
+        uid = str(job["metadata"].get("uid"))
+        for position, body in enumerate(bodies):
             try:
                 pod = self._api.create("pods", namespace, body)
             except ApiError as error:
+                for _ in bodies[position:]:
+                    self._expectations.creation_seen(uid)  # none of these will appear
                 self._events.record(
                     job, "Warning", "FailedCreate", f"Error creating: {error.message}"
                 )
                 self._queue.add_after(object_key(job), 1.0)
-                break
-            name = pod_name(pod)
-            created.append(name)
-            self._events.record(job, "Normal", "SuccessfulCreate", f"Created pod: {name}")
-        return created
+                return
+            self._events.record(job, "Normal", "SuccessfulCreate", f"Created pod: {pod_name(pod)}")

@@ -1,0 +1,81 @@
+"""CronJobs creating Jobs on schedule, on a fast clock, through the kubernetes client."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import kubernetes.client as k8s
+import pytest
+from lifecycle import event_reasons, job_manifest, sleeping, wait_for
+
+NS = "default"
+
+
+def cronjob_manifest(name: str, schedule: str, job: dict[str, Any], **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": {"name": name},
+        "spec": {"schedule": schedule, "jobTemplate": {"spec": job["spec"]}, **spec},
+    }
+
+
+def owned_jobs(batch: k8s.BatchV1Api, cronjob: str) -> list[k8s.V1Job]:
+    return [
+        job
+        for job in batch.list_namespaced_job(NS).items
+        if any(ref.name == cronjob for ref in job.metadata.owner_references or [])
+    ]
+
+
+@pytest.mark.clock_speed(120)
+def test_cronjob_creates_jobs_on_schedule(cluster: Any) -> None:
+    batch = k8s.BatchV1Api(cluster.api_client())
+    batch.create_namespaced_cron_job(
+        NS, cronjob_manifest("every-minute", "* * * * *", job_manifest("x"))
+    )
+
+    jobs = wait_for(lambda: owned_jobs(batch, "every-minute"), lambda js: len(js) >= 2, "two runs")
+
+    for job in jobs:
+        scheduled = job.metadata.annotations["batch.kubernetes.io/cronjob-scheduled-timestamp"]
+        moment = datetime.fromisoformat(scheduled.replace("Z", "+00:00"))
+        assert moment.second == 0
+        # Named <cronjob>-<scheduled time in minutes since the epoch>, like upstream.
+        assert job.metadata.name == f"every-minute-{int(moment.timestamp()) // 60}"
+        assert job.metadata.owner_references[0].kind == "CronJob"
+    cronjob = wait_for(
+        lambda: batch.read_namespaced_cron_job("every-minute", NS),
+        lambda cj: cj.status.last_successful_time is not None,
+        "a successful run",
+    )
+    assert cronjob.status.last_schedule_time is not None
+    core = k8s.CoreV1Api(cluster.api_client())
+    reasons = event_reasons(core, NS, "every-minute")
+    assert "SuccessfulCreate" in reasons
+    assert "SawCompletedJob" in reasons
+
+
+@pytest.mark.clock_speed(120)
+def test_forbid_does_not_start_a_second_job_while_one_runs(cluster: Any) -> None:
+    batch = k8s.BatchV1Api(cluster.api_client())
+    core = k8s.CoreV1Api(cluster.api_client())
+    batch.create_namespaced_cron_job(
+        NS,
+        cronjob_manifest(
+            "one-at-a-time",
+            "* * * * *",
+            job_manifest("x", **sleeping(3600)),
+            concurrencyPolicy="Forbid",
+        ),
+    )
+
+    wait_for(
+        lambda: event_reasons(core, NS, "one-at-a-time"),
+        lambda reasons: reasons.count("JobAlreadyActive") >= 2,
+        "two skipped runs",
+    )
+    assert len(owned_jobs(batch, "one-at-a-time")) == 1
+    cronjob = batch.read_namespaced_cron_job("one-at-a-time", NS)
+    assert len(cronjob.status.active) == 1
