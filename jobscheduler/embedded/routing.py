@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from jobscheduler.embedded.api import JSON, ApiError
-from jobscheduler.embedded.apiserver import discovery
+from jobscheduler.embedded.apiserver import discovery, openapi
 from jobscheduler.embedded.apiserver.registry import ResourceType, resources_in
 
 
@@ -52,6 +52,8 @@ def route(path: str, server_address: str) -> Route:
         return Route(document=dict(discovery.VERSION))
     if head in _HEALTH:
         return Route(text="ok")
+    if head == "openapi" and parts[1:2] == ["v3"]:
+        return _openapi_route(parts[2:])
     if head == "api":
         if len(parts) == 1:
             return Route(document=discovery.api_versions(server_address))
@@ -75,6 +77,20 @@ def route(path: str, server_address: str) -> Route:
         assert document is not None
         return Route(document=document)
     return _resource_route(served, rest)
+
+
+def _openapi_route(rest: list[str]) -> Route:
+    if not rest:
+        return Route(document=openapi.root_document())
+    if rest[0] == "api" and len(rest) == 2:
+        document = openapi.group_version_document("", rest[1])
+    elif rest[0] == "apis" and len(rest) == 3:
+        document = openapi.group_version_document(rest[1], rest[2])
+    else:
+        document = None
+    if document is None:
+        raise _not_found()
+    return Route(document=document)
 
 
 def _resource_route(served: dict[str, ResourceType], rest: list[str]) -> Route:

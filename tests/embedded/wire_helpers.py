@@ -42,9 +42,11 @@ class Response:
 class HttpClient:
     """A keep-alive HTTP/1.1 client speaking to the embedded API server like curl did."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeout: float = 30.0) -> None:
         parts = urlsplit(url)
-        self._connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
+        self._connection = http.client.HTTPConnection(
+            parts.hostname or "", parts.port, timeout=timeout
+        )
 
     def request(
         self,
