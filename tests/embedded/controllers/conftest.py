@@ -1,73 +1,41 @@
-"""Temporary stand-in for the shared ``cluster`` fixture (tests/conftest.py) until it lands."""
+"""On a real cluster (JOBSCHEDULER_TEST_KUBECONFIG), the controller tests run too: a
+``clock_speed`` mark there only means "wait longer", so it is dropped instead of skipping the
+test (the shared ``cluster`` fixture skips fast-clock tests). Tests marked ``embedded_only`` rely
+on the simulation itself (simulated-kubelet annotations, minutes of cron time) and are skipped.
+"""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
+import os
+from pathlib import Path
 from typing import Any
 
-import kubernetes.client as k8s
 import pytest
 
-from jobscheduler.clock import ScaledClock
-from jobscheduler.embedded.apiserver.inprocess import InProcessAPI
-from jobscheduler.embedded.apiserver.schema import SchemaChecker
-from jobscheduler.embedded.apiserver.server import ApiServer
-from jobscheduler.embedded.controllers import ControllerManager
-from jobscheduler.embedded.faults import FaultInjector
-from jobscheduler.embedded.http import EmbeddedHTTPServer
-from jobscheduler.embedded.store import Store
-
-
-class _Cluster:
-    def __init__(self, speed: float) -> None:
-        self.clock = ScaledClock(speed=speed)
-        self._server = ApiServer(Store(), self.clock, SchemaChecker("off"))
-        self.api = InProcessAPI(self._server)
-        self.api.create(
-            "namespaces",
-            None,
-            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}},
-        )
-        self.controllers = ControllerManager(self.api, self.clock)
-        self._http = EmbeddedHTTPServer(
-            ("127.0.0.1", 0), self._server, FaultInjector(), self.controllers.pod_logs
-        )
-        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
-        self._clients: list[Any] = []
-
-    def start(self) -> None:
-        self._thread.start()
-        self._server.start_garbage_collector()
-        self.controllers.start()
-
-    def stop(self) -> None:
-        self.controllers.stop()
-        self._server.stop_garbage_collector()
-        for client in self._clients:
-            client.close()
-        self._http.shutdown()
-        self._http.server_close()
-        self._thread.join(5)
-
-    def api_client(self) -> k8s.ApiClient:
-        config = k8s.Configuration()
-        config.host = f"http://{self._http.address}"
-        client = k8s.ApiClient(config)
-        self._clients.append(client)
-        return client
-
-
-@pytest.fixture
-def cluster(request: pytest.FixtureRequest) -> Iterator[_Cluster]:
-    marker = request.node.get_closest_marker("clock_speed")
-    instance = _Cluster(float(marker.args[0]) if marker else 20.0)
-    instance.start()
-    try:
-        yield instance
-    finally:
-        instance.stop()
+REAL_CLUSTER_ENV = "JOBSCHEDULER_TEST_KUBECONFIG"
+HERE = Path(__file__).parent
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "clock_speed(speed): how fast the cluster clock runs")
+    config.addinivalue_line(
+        "markers",
+        "embedded_only: relies on the embedded cluster's simulation (skipped on a real cluster)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not os.environ.get(REAL_CLUSTER_ENV):
+        return
+    for item in items:
+        if HERE not in item.path.parents:
+            continue
+        if item.get_closest_marker("embedded_only") is not None:
+            item.add_marker(pytest.mark.skip(reason="relies on the embedded cluster's simulation"))
+        else:
+            item.own_markers[:] = [m for m in item.own_markers if m.name != "clock_speed"]
+
+
+@pytest.fixture
+def ns(cluster: Any) -> str:
+    """The namespace the test works in (a fresh one on a real cluster)."""
+    return str(cluster.namespace)

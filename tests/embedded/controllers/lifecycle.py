@@ -4,6 +4,7 @@ polling until the cluster reaches a state."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -12,8 +13,9 @@ import kubernetes.client as k8s
 
 T = TypeVar("T")
 
-# Real seconds a test waits for the cluster before giving up (generous: CI machines are slow).
-WAIT_SECONDS = 30.0
+# Real seconds a test waits for the cluster before giving up (generous: CI machines are slow;
+# a real cluster pulls images and applies real back-off delays).
+WAIT_SECONDS = 240.0 if os.environ.get("JOBSCHEDULER_TEST_KUBECONFIG") else 30.0
 
 
 def job_manifest(

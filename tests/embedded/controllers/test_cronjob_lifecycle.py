@@ -9,8 +9,6 @@ import kubernetes.client as k8s
 import pytest
 from lifecycle import event_reasons, job_manifest, sleeping, wait_for
 
-NS = "default"
-
 
 def cronjob_manifest(name: str, schedule: str, job: dict[str, Any], **spec: Any) -> dict[str, Any]:
     return {
@@ -21,22 +19,36 @@ def cronjob_manifest(name: str, schedule: str, job: dict[str, Any], **spec: Any)
     }
 
 
-def owned_jobs(batch: k8s.BatchV1Api, cronjob: str) -> list[k8s.V1Job]:
+@pytest.fixture
+def batch(kube_client: k8s.ApiClient) -> k8s.BatchV1Api:
+    return k8s.BatchV1Api(kube_client)
+
+
+@pytest.fixture
+def core(kube_client: k8s.ApiClient) -> k8s.CoreV1Api:
+    return k8s.CoreV1Api(kube_client)
+
+
+def owned_jobs(batch: k8s.BatchV1Api, ns: str, cronjob: str) -> list[k8s.V1Job]:
     return [
         job
-        for job in batch.list_namespaced_job(NS).items
+        for job in batch.list_namespaced_job(ns).items
         if any(ref.name == cronjob for ref in job.metadata.owner_references or [])
     ]
 
 
+@pytest.mark.embedded_only  # minutes of cron time
 @pytest.mark.clock_speed(120)
-def test_cronjob_creates_jobs_on_schedule(cluster: Any) -> None:
-    batch = k8s.BatchV1Api(cluster.api_client())
+def test_cronjob_creates_jobs_on_schedule(
+    ns: str, batch: k8s.BatchV1Api, core: k8s.CoreV1Api
+) -> None:
     batch.create_namespaced_cron_job(
-        NS, cronjob_manifest("every-minute", "* * * * *", job_manifest("x"))
+        ns, cronjob_manifest("every-minute", "* * * * *", job_manifest("x"))
     )
 
-    jobs = wait_for(lambda: owned_jobs(batch, "every-minute"), lambda js: len(js) >= 2, "two runs")
+    jobs = wait_for(
+        lambda: owned_jobs(batch, ns, "every-minute"), lambda js: len(js) >= 2, "two runs"
+    )
 
     for job in jobs:
         scheduled = job.metadata.annotations["batch.kubernetes.io/cronjob-scheduled-timestamp"]
@@ -46,23 +58,23 @@ def test_cronjob_creates_jobs_on_schedule(cluster: Any) -> None:
         assert job.metadata.name == f"every-minute-{int(moment.timestamp()) // 60}"
         assert job.metadata.owner_references[0].kind == "CronJob"
     cronjob = wait_for(
-        lambda: batch.read_namespaced_cron_job("every-minute", NS),
+        lambda: batch.read_namespaced_cron_job("every-minute", ns),
         lambda cj: cj.status.last_successful_time is not None,
         "a successful run",
     )
     assert cronjob.status.last_schedule_time is not None
-    core = k8s.CoreV1Api(cluster.api_client())
-    reasons = event_reasons(core, NS, "every-minute")
+    reasons = event_reasons(core, ns, "every-minute")
     assert "SuccessfulCreate" in reasons
     assert "SawCompletedJob" in reasons
 
 
+@pytest.mark.embedded_only  # minutes of cron time
 @pytest.mark.clock_speed(120)
-def test_forbid_does_not_start_a_second_job_while_one_runs(cluster: Any) -> None:
-    batch = k8s.BatchV1Api(cluster.api_client())
-    core = k8s.CoreV1Api(cluster.api_client())
+def test_forbid_does_not_start_a_second_job_while_one_runs(
+    ns: str, batch: k8s.BatchV1Api, core: k8s.CoreV1Api
+) -> None:
     batch.create_namespaced_cron_job(
-        NS,
+        ns,
         cronjob_manifest(
             "one-at-a-time",
             "* * * * *",
@@ -72,10 +84,10 @@ def test_forbid_does_not_start_a_second_job_while_one_runs(cluster: Any) -> None
     )
 
     wait_for(
-        lambda: event_reasons(core, NS, "one-at-a-time"),
+        lambda: event_reasons(core, ns, "one-at-a-time"),
         lambda reasons: reasons.count("JobAlreadyActive") >= 2,
         "two skipped runs",
     )
-    assert len(owned_jobs(batch, "one-at-a-time")) == 1
-    cronjob = batch.read_namespaced_cron_job("one-at-a-time", NS)
+    assert len(owned_jobs(batch, ns, "one-at-a-time")) == 1
+    cronjob = batch.read_namespaced_cron_job("one-at-a-time", ns)
     assert len(cronjob.status.active) == 1

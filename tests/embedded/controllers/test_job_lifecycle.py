@@ -18,30 +18,28 @@ from lifecycle import (
     wait_for,
 )
 
-NS = "default"
+
+@pytest.fixture
+def batch(kube_client: k8s.ApiClient) -> k8s.BatchV1Api:
+    return k8s.BatchV1Api(kube_client)
 
 
 @pytest.fixture
-def batch(cluster: Any) -> k8s.BatchV1Api:
-    return k8s.BatchV1Api(cluster.api_client())
+def core(kube_client: k8s.ApiClient) -> k8s.CoreV1Api:
+    return k8s.CoreV1Api(kube_client)
 
 
-@pytest.fixture
-def core(cluster: Any) -> k8s.CoreV1Api:
-    return k8s.CoreV1Api(cluster.api_client())
-
-
-def run_to_end(batch: k8s.BatchV1Api, manifest: dict[str, Any]) -> k8s.V1Job:
+def run_to_end(batch: k8s.BatchV1Api, ns: str, manifest: dict[str, Any]) -> k8s.V1Job:
     name = manifest["metadata"]["name"]
-    batch.create_namespaced_job(NS, manifest)
-    return wait_for(lambda: batch.read_namespaced_job(name, NS), finished, f"job {name} to finish")
+    batch.create_namespaced_job(ns, manifest)
+    return wait_for(lambda: batch.read_namespaced_job(name, ns), finished, f"job {name} to finish")
 
 
 @pytest.mark.clock_speed(20)
 def test_parallel_job_completes_with_every_completion(
-    batch: k8s.BatchV1Api, core: k8s.CoreV1Api
+    ns: str, batch: k8s.BatchV1Api, core: k8s.CoreV1Api
 ) -> None:
-    job = run_to_end(batch, job_manifest("par", parallelism=3, completions=5))
+    job = run_to_end(batch, ns, job_manifest("par", parallelism=3, completions=5))
 
     complete = condition(job, "Complete")
     assert complete is not None
@@ -50,56 +48,56 @@ def test_parallel_job_completes_with_every_completion(
     assert job.status.succeeded == 5
     assert not job.status.active
     assert job.status.completion_time is not None
-    pods = job_pods(core, NS, "par")
+    pods = job_pods(core, ns, "par")
     assert sorted(pod.status.phase for pod in pods) == ["Succeeded"] * 5
     owner = pods[0].metadata.owner_references[0]
     assert (owner.kind, owner.name, owner.controller) == ("Job", "par", True)
-    reasons = event_reasons(core, NS, "par")
+    reasons = event_reasons(core, ns, "par")
     assert reasons.count("SuccessfulCreate") == 5
     assert reasons[-1] == "Completed"
 
 
 @pytest.mark.clock_speed(50)
 def test_failing_job_stops_after_backoff_limit_plus_one_pods(
-    batch: k8s.BatchV1Api, core: k8s.CoreV1Api
+    ns: str, batch: k8s.BatchV1Api, core: k8s.CoreV1Api
 ) -> None:
-    job = run_to_end(batch, job_manifest("fails", backoffLimit=2, **failing(1)))
+    job = run_to_end(batch, ns, job_manifest("fails", backoffLimit=2, **failing(1)))
 
     failed = condition(job, "Failed")
     assert failed is not None
     assert failed.reason == "BackoffLimitExceeded"
     assert failed.message == "Job has reached the specified backoff limit"
     assert job.status.failed == 3
-    pods = job_pods(core, NS, "fails")
+    pods = job_pods(core, ns, "fails")
     assert [pod.status.phase for pod in pods] == ["Failed"] * 3
     terminated = pods[0].status.container_statuses[0].state.terminated
     assert (terminated.exit_code, terminated.reason) == (1, "Error")
-    assert "BackoffLimitExceeded" in event_reasons(core, NS, "fails")
+    assert "BackoffLimitExceeded" in event_reasons(core, ns, "fails")
 
 
 @pytest.mark.clock_speed(20)
 def test_suspended_job_has_no_pods_until_resumed(
-    batch: k8s.BatchV1Api, core: k8s.CoreV1Api
+    ns: str, batch: k8s.BatchV1Api, core: k8s.CoreV1Api
 ) -> None:
-    batch.create_namespaced_job(NS, job_manifest("paused", suspend=True))
+    batch.create_namespaced_job(ns, job_manifest("paused", suspend=True))
     job = wait_for(
-        lambda: batch.read_namespaced_job("paused", NS),
+        lambda: batch.read_namespaced_job("paused", ns),
         lambda j: condition(j, "Suspended") is not None,
         "the Suspended condition",
     )
     assert condition(job, "Suspended").reason == "JobSuspended"  # type: ignore[union-attr]
     assert job.status.start_time is None
-    assert job_pods(core, NS, "paused") == []
+    assert job_pods(core, ns, "paused") == []
 
-    batch.patch_namespaced_job("paused", NS, {"spec": {"suspend": False}})
+    batch.patch_namespaced_job("paused", ns, {"spec": {"suspend": False}})
     job = wait_for(
-        lambda: batch.read_namespaced_job("paused", NS), finished, "the resumed job to finish"
+        lambda: batch.read_namespaced_job("paused", ns), finished, "the resumed job to finish"
     )
 
     assert condition(job, "Complete") is not None
-    assert len(job_pods(core, NS, "paused")) == 1
+    assert len(job_pods(core, ns, "paused")) == 1
     # Upstream order (reference 64): the pod is created in the same sync that records Resumed.
-    assert event_reasons(core, NS, "paused") == [
+    assert event_reasons(core, ns, "paused") == [
         "Suspended",
         "SuccessfulCreate",
         "Resumed",
@@ -109,44 +107,46 @@ def test_suspended_job_has_no_pods_until_resumed(
 
 @pytest.mark.clock_speed(20)
 def test_active_deadline_fails_the_job_and_removes_its_pod(
-    batch: k8s.BatchV1Api, core: k8s.CoreV1Api
+    ns: str, batch: k8s.BatchV1Api, core: k8s.CoreV1Api
 ) -> None:
-    job = run_to_end(batch, job_manifest("late", activeDeadlineSeconds=3, **sleeping(600)))
+    job = run_to_end(batch, ns, job_manifest("late", activeDeadlineSeconds=3, **sleeping(600)))
 
     failed = condition(job, "Failed")
     assert failed is not None
     assert failed.reason == "DeadlineExceeded"
     assert failed.message == "Job was active longer than specified deadline"
     assert job.status.failed == 1
-    wait_for(lambda: job_pods(core, NS, "late"), lambda pods: pods == [], "the pod to be removed")
-    reasons = event_reasons(core, NS, "late")
+    wait_for(lambda: job_pods(core, ns, "late"), lambda pods: pods == [], "the pod to be removed")
+    reasons = event_reasons(core, ns, "late")
     assert "SuccessfulDelete" in reasons
     assert "DeadlineExceeded" in reasons
 
 
 @pytest.mark.clock_speed(20)
 def test_ttl_deletes_the_finished_job_and_its_pods(
-    batch: k8s.BatchV1Api, core: k8s.CoreV1Api
+    ns: str, batch: k8s.BatchV1Api, core: k8s.CoreV1Api
 ) -> None:
-    run_to_end(batch, job_manifest("brief", ttlSecondsAfterFinished=5))
+    run_to_end(batch, ns, job_manifest("brief", ttlSecondsAfterFinished=5))
 
     wait_for(
-        lambda: [j.metadata.name for j in batch.list_namespaced_job(NS).items],
+        lambda: [j.metadata.name for j in batch.list_namespaced_job(ns).items],
         lambda names: "brief" not in names,
         "the TTL controller to delete the job",
     )
-    wait_for(lambda: job_pods(core, NS, "brief"), lambda pods: pods == [], "GC of the job's pods")
+    wait_for(lambda: job_pods(core, ns, "brief"), lambda pods: pods == [], "GC of the job's pods")
 
 
 @pytest.mark.clock_speed(20)
-def test_indexed_job_completes_every_index(batch: k8s.BatchV1Api, core: k8s.CoreV1Api) -> None:
+def test_indexed_job_completes_every_index(
+    ns: str, batch: k8s.BatchV1Api, core: k8s.CoreV1Api
+) -> None:
     job = run_to_end(
-        batch, job_manifest("idx", completionMode="Indexed", completions=3, parallelism=2)
+        batch, ns, job_manifest("idx", completionMode="Indexed", completions=3, parallelism=2)
     )
 
     assert condition(job, "Complete") is not None
     assert job.status.completed_indexes == "0-2"
-    pods = job_pods(core, NS, "idx")
+    pods = job_pods(core, ns, "idx")
     indexes = sorted(
         pod.metadata.annotations["batch.kubernetes.io/job-completion-index"] for pod in pods
     )
@@ -156,15 +156,15 @@ def test_indexed_job_completes_every_index(batch: k8s.BatchV1Api, core: k8s.Core
 
 @pytest.mark.clock_speed(20)
 def test_pod_failure_policy_fail_job_ends_the_job_at_the_first_match(
-    batch: k8s.BatchV1Api, core: k8s.CoreV1Api
+    ns: str, batch: k8s.BatchV1Api, core: k8s.CoreV1Api
 ) -> None:
     policy = {"rules": [{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [42]}}]}
     job = run_to_end(
-        batch, job_manifest("fatal", backoffLimit=6, podFailurePolicy=policy, **failing(42))
+        batch, ns, job_manifest("fatal", backoffLimit=6, podFailurePolicy=policy, **failing(42))
     )
 
     failed = condition(job, "Failed")
     assert failed is not None
     assert failed.reason == "PodFailurePolicy"
     assert "failed with exit code 42 matching FailJob rule at index 0" in failed.message
-    assert len(job_pods(core, NS, "fatal")) == 1
+    assert len(job_pods(core, ns, "fatal")) == 1

@@ -8,22 +8,20 @@ import kubernetes.client as k8s
 import pytest
 from lifecycle import condition, finished, job_manifest, job_pods, sleeping, wait_for
 
-NS = "default"
+
+@pytest.fixture
+def batch(kube_client: k8s.ApiClient) -> k8s.BatchV1Api:
+    return k8s.BatchV1Api(kube_client)
 
 
 @pytest.fixture
-def batch(cluster: Any) -> k8s.BatchV1Api:
-    return k8s.BatchV1Api(cluster.api_client())
+def core(kube_client: k8s.ApiClient) -> k8s.CoreV1Api:
+    return k8s.CoreV1Api(kube_client)
 
 
-@pytest.fixture
-def core(cluster: Any) -> k8s.CoreV1Api:
-    return k8s.CoreV1Api(cluster.api_client())
-
-
-def only_pod(core: k8s.CoreV1Api, job: str, done: Any = None) -> k8s.V1Pod:
+def only_pod(core: k8s.CoreV1Api, ns: str, job: str, done: Any = None) -> k8s.V1Pod:
     pods = wait_for(
-        lambda: job_pods(core, NS, job),
+        lambda: job_pods(core, ns, job),
         lambda pods: len(pods) == 1 and (done is None or done(pods[0])),
         f"the pod of {job}",
     )
@@ -33,11 +31,11 @@ def only_pod(core: k8s.CoreV1Api, job: str, done: Any = None) -> k8s.V1Pod:
 
 @pytest.mark.clock_speed(10)
 def test_running_pod_reports_kubelet_like_status(
-    batch: k8s.BatchV1Api, core: k8s.CoreV1Api
+    ns: str, batch: k8s.BatchV1Api, core: k8s.CoreV1Api
 ) -> None:
-    batch.create_namespaced_job(NS, job_manifest("run", **sleeping(600)))
+    batch.create_namespaced_job(ns, job_manifest("run", **sleeping(600)))
 
-    pod = only_pod(core, "run", lambda p: p.status.phase == "Running")
+    pod = only_pod(core, ns, "run", lambda p: p.status.phase == "Running")
 
     assert pod.spec.node_name
     assert pod.status.pod_ip
@@ -50,14 +48,14 @@ def test_running_pod_reports_kubelet_like_status(
     assert container.ready is True
     assert container.state.running.started_at is not None
     job = wait_for(
-        lambda: batch.read_namespaced_job("run", NS), lambda j: j.status.ready == 1, "ready"
+        lambda: batch.read_namespaced_job("run", ns), lambda j: j.status.ready == 1, "ready"
     )
     assert job.status.active == 1
 
 
 @pytest.mark.clock_speed(10)
 def test_pod_logs_follow_streams_every_line_until_the_container_ends(
-    batch: k8s.BatchV1Api, core: k8s.CoreV1Api
+    ns: str, batch: k8s.BatchV1Api, core: k8s.CoreV1Api
 ) -> None:
     lines = ["starting", "halfway", "done"]
     annotations = {
@@ -65,41 +63,47 @@ def test_pod_logs_follow_streams_every_line_until_the_container_ends(
         "sim.jobscheduler.io/run-seconds": "3",
     }
     command = ["sh", "-c", "echo starting; sleep 1; echo halfway; sleep 1; echo done"]
-    batch.create_namespaced_job(NS, job_manifest("talk", command=command, annotations=annotations))
-    pod = only_pod(core, "talk", lambda p: p.status.phase in ("Running", "Succeeded"))
+    batch.create_namespaced_job(ns, job_manifest("talk", command=command, annotations=annotations))
+    pod = only_pod(core, ns, "talk", lambda p: p.status.phase in ("Running", "Succeeded"))
 
     response = core.read_namespaced_pod_log(
-        pod.metadata.name, NS, follow=True, _preload_content=False
+        pod.metadata.name, ns, follow=True, _preload_content=False
     )
     streamed = b"".join(response.stream()).decode()
 
     assert streamed.splitlines() == lines
-    done = wait_for(lambda: batch.read_namespaced_job("talk", NS), finished, "the job to finish")
+    done = wait_for(lambda: batch.read_namespaced_job("talk", ns), finished, "the job to finish")
     assert condition(done, "Complete") is not None
-    tail = core.read_namespaced_pod_log(pod.metadata.name, NS, tail_lines=1)
+    tail = core.read_namespaced_pod_log(pod.metadata.name, ns, tail_lines=1)
     assert tail == "done\n"
 
 
 @pytest.mark.clock_speed(10)
 def test_pod_log_of_an_unknown_container_is_a_bad_request(
-    batch: k8s.BatchV1Api, core: k8s.CoreV1Api
+    ns: str, batch: k8s.BatchV1Api, core: k8s.CoreV1Api
 ) -> None:
-    batch.create_namespaced_job(NS, job_manifest("one"))
-    pod = only_pod(core, "one")
+    batch.create_namespaced_job(ns, job_manifest("one"))
+    pod = only_pod(core, ns, "one")
 
     with pytest.raises(k8s.ApiException) as raised:
-        core.read_namespaced_pod_log(pod.metadata.name, NS, container="nope")
+        core.read_namespaced_pod_log(pod.metadata.name, ns, container="nope")
 
     assert raised.value.status == 400
 
 
 @pytest.mark.clock_speed(20)
-def test_image_pull_error_keeps_the_pod_pending(batch: k8s.BatchV1Api, core: k8s.CoreV1Api) -> None:
+def test_image_pull_error_keeps_the_pod_pending(
+    ns: str, batch: k8s.BatchV1Api, core: k8s.CoreV1Api
+) -> None:
     annotations = {"sim.jobscheduler.io/image-pull-error": "true"}
-    batch.create_namespaced_job(NS, job_manifest("nopull", annotations=annotations))
+    manifest = job_manifest("nopull", annotations=annotations)
+    # On a real cluster the image really cannot be pulled.
+    manifest["spec"]["template"]["spec"]["containers"][0]["image"] = "registry.invalid/nope:0"
+    batch.create_namespaced_job(ns, manifest)
 
     pod = only_pod(
         core,
+        ns,
         "nopull",
         lambda p: (
             bool(p.status.container_statuses)
@@ -110,18 +114,21 @@ def test_image_pull_error_keeps_the_pod_pending(batch: k8s.BatchV1Api, core: k8s
 
     assert pod.status.phase == "Pending"
     with pytest.raises(k8s.ApiException) as raised:
-        core.read_namespaced_pod_log(pod.metadata.name, NS)
+        core.read_namespaced_pod_log(pod.metadata.name, ns)
     assert raised.value.status == 400
 
 
 @pytest.mark.clock_speed(20)
 def test_unschedulable_pod_stays_pending_without_a_node(
-    batch: k8s.BatchV1Api, core: k8s.CoreV1Api
+    ns: str, batch: k8s.BatchV1Api, core: k8s.CoreV1Api
 ) -> None:
     annotations = {"sim.jobscheduler.io/unschedulable": "true"}
-    batch.create_namespaced_job(NS, job_manifest("nowhere", annotations=annotations))
+    manifest = job_manifest("nowhere", annotations=annotations)
+    # On a real cluster no node carries this label.
+    manifest["spec"]["template"]["spec"]["nodeSelector"] = {"jobscheduler.io/no-such-node": "1"}
+    batch.create_namespaced_job(ns, manifest)
 
-    pod = only_pod(core, "nowhere", lambda p: bool(p.status.conditions))
+    pod = only_pod(core, ns, "nowhere", lambda p: bool(p.status.conditions))
 
     scheduled = pod.status.conditions[0]
     assert (scheduled.type, scheduled.status, scheduled.reason) == (
@@ -133,53 +140,58 @@ def test_unschedulable_pod_stays_pending_without_a_node(
     assert pod.status.phase == "Pending"
 
 
+@pytest.mark.embedded_only
 @pytest.mark.clock_speed(50)
 def test_on_failure_pod_restarts_in_place_until_it_succeeds(
-    batch: k8s.BatchV1Api, core: k8s.CoreV1Api
+    ns: str, batch: k8s.BatchV1Api, core: k8s.CoreV1Api
 ) -> None:
     annotations = {"sim.jobscheduler.io/fail-attempts": "2"}
     manifest = job_manifest(
         "flaky", annotations=annotations, restart_policy="OnFailure", backoffLimit=6
     )
-    batch.create_namespaced_job(NS, manifest)
+    batch.create_namespaced_job(ns, manifest)
 
-    job = wait_for(lambda: batch.read_namespaced_job("flaky", NS), finished, "the job to finish")
+    job = wait_for(lambda: batch.read_namespaced_job("flaky", ns), finished, "the job to finish")
 
     assert condition(job, "Complete") is not None
-    pod = only_pod(core, "flaky")
+    pod = only_pod(core, ns, "flaky")
     container = pod.status.container_statuses[0]
     assert container.restart_count == 2
     assert container.last_state.terminated.exit_code == 1
 
 
+@pytest.mark.embedded_only
 @pytest.mark.clock_speed(50)
 def test_fail_attempts_make_the_first_pods_of_a_job_fail(
-    batch: k8s.BatchV1Api, core: k8s.CoreV1Api
+    ns: str, batch: k8s.BatchV1Api, core: k8s.CoreV1Api
 ) -> None:
     manifest = job_manifest(
         "retry", annotations={"sim.jobscheduler.io/fail-attempts": "1"}, backoffLimit=3
     )
-    batch.create_namespaced_job(NS, manifest)
+    batch.create_namespaced_job(ns, manifest)
 
-    job = wait_for(lambda: batch.read_namespaced_job("retry", NS), finished, "the job to finish")
+    job = wait_for(lambda: batch.read_namespaced_job("retry", ns), finished, "the job to finish")
 
     assert condition(job, "Complete") is not None
     assert job.status.failed == 1
     assert job.status.succeeded == 1
-    phases = sorted(pod.status.phase for pod in job_pods(core, NS, "retry"))
+    phases = sorted(pod.status.phase for pod in job_pods(core, ns, "retry"))
     assert phases == ["Failed", "Succeeded"]
 
 
+@pytest.mark.embedded_only
 @pytest.mark.clock_speed(20)
-def test_timer_env_sets_how_long_the_container_runs(cluster: Any, batch: k8s.BatchV1Api) -> None:
+def test_timer_env_sets_how_long_the_container_runs(
+    ns: str, cluster: Any, batch: k8s.BatchV1Api
+) -> None:
     manifest = job_manifest("timer")
     manifest["spec"]["template"]["spec"]["containers"][0]["env"] = [
         {"name": "TIMER_DURATION_SECONDS", "value": "30"}
     ]
-    batch.create_namespaced_job(NS, manifest)
+    batch.create_namespaced_job(ns, manifest)
 
     job = wait_for(
-        lambda: batch.read_namespaced_job("timer", NS), finished, "the timer job to finish"
+        lambda: batch.read_namespaced_job("timer", ns), finished, "the timer job to finish"
     )
 
     ran_for = (job.status.completion_time - job.status.start_time).total_seconds()
