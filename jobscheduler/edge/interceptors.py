@@ -177,6 +177,13 @@ class _Call:
             # The handler aborted by itself (not our servicer's way, but keep its answer).
             self.code = already_set
             raise exc
+        if not self.context.is_active():
+            # The caller is gone (cancelled, or its deadline passed); nobody gets this answer,
+            # and the failure is likely the consequence of the work being abandoned.
+            gone = requestctx.deadline.get() is not None and requestctx.remaining_seconds() == 0
+            code = grpc.StatusCode.DEADLINE_EXCEEDED if gone else grpc.StatusCode.CANCELLED
+            log.info("request abandoned by the client", error=repr(exc))
+            self.abort(_plain_status(code, code.name.lower(), self.request_id))
         if isinstance(exc, JobSchedulerError):
             status = status_for_error(exc, self.request_id)
             if status.code is grpc.StatusCode.INTERNAL:
@@ -291,9 +298,10 @@ def _wrap_stream(method: str, behavior: StreamBehavior) -> StreamBehavior:
         call = _Call(method, "server_stream", request, context)
         try:
             call.check_deadline()
-            for message in behavior(request, context):
-                call.note_response(message)
-                yield message
+            # ``yield from`` hands a close() on to the service's generator, so its watch is
+            # released as soon as gRPC gives up on the stream. (No job id is taken from stream
+            # messages: WatchJobs streams many jobs.)
+            yield from behavior(request, context)
             if not context.is_active():
                 call.code = grpc.StatusCode.CANCELLED
         except GeneratorExit:
