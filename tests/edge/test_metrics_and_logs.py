@@ -21,6 +21,7 @@ from jobscheduler.edge.server import Server
 from jobscheduler.logs import configure_logging
 
 from .fakes import FakeJobService
+from .waiting import wait_until
 
 
 def _scrape(port: int) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -119,3 +120,27 @@ def test_internal_errors_log_the_traceback_but_answer_a_fixed_message(
     (rpc_line,) = _rpc_lines(json_log)
     assert rpc_line["code"] == "INTERNAL"
     assert rpc_line["level"] == "error"
+
+
+def test_a_stream_the_client_cancels_is_counted_as_cancelled(
+    server: Server, client: JobSchedulerClient, fake_service: FakeJobService
+) -> None:
+    labels = {
+        "grpc_type": "server_stream",
+        "grpc_service": "jobscheduler.JobScheduler",
+        "grpc_method": "WatchJobs",
+        "grpc_code": "CANCELLED",
+    }
+    before = _value(_scrape(server.metrics_port), "grpc_server_handled_total", **labels)
+    fake_service.events = [pb.JobEvent(type=pb.JobEvent.TYPE_INITIAL, job=pb.JobInfo(job_id="j"))]
+    fake_service.stream_until_inactive = True
+    for _event in client.watch_jobs():
+        break  # leaving the loop cancels the call
+    # The service saw is_active() turn false and ended its stream.
+    assert fake_service.stream_ended.wait(10)
+    wait_until(
+        lambda: (
+            _value(_scrape(server.metrics_port), "grpc_server_handled_total", **labels)
+            == before + 1
+        )
+    )
