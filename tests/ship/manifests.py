@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 K8S_DIR = REPO_ROOT / "k8s"
 # Every kustomization users apply: the base and each overlay.
 KUSTOMIZATIONS = ("base", "overlays/kind", "overlays/multi-namespace")
+# Opt-in components, with the overlay each is meant for.
+COMPONENTS = {"components/cluster-job-list": "overlays/multi-namespace"}
 # The Kubernetes versions the manifests must be valid for (README "Deploying").
 KUBERNETES_VERSIONS = ("1.30.0", "1.31.0", "1.32.0", "1.33.0", "1.34.0")
 
@@ -27,27 +31,50 @@ requires_kubectl = pytest.mark.skipif(
 Manifest = dict[str, Any]
 
 
-def discovered_kustomizations() -> list[str]:
-    """Every directory under k8s/ with a kustomization.yaml, relative to k8s/."""
-    return sorted(str(p.parent.relative_to(K8S_DIR)) for p in K8S_DIR.rglob("kustomization.yaml"))
+def discovered(kind: str) -> list[str]:
+    """Directories under k8s/ whose kustomization.yaml is of `kind` (Kustomization or
+    Component), relative to k8s/."""
+    found = []
+    for path in K8S_DIR.rglob("kustomization.yaml"):
+        if yaml.safe_load(path.read_text()).get("kind", "Kustomization") == kind:
+            found.append(str(path.parent.relative_to(K8S_DIR)))
+    return sorted(found)
 
 
 @functools.cache
-def render_text(kustomization: str) -> str:
+def render_text(kustomization: str, component: str | None = None) -> str:
+    """`kubectl kustomize` of a kustomization under k8s/, optionally with a component added
+    (through a scratch kustomization, as a user's overlay would add it)."""
     assert KUBECTL is not None
+    target = K8S_DIR / kustomization
+    scratch = None
+    if component is not None:
+        scratch = tempfile.TemporaryDirectory()
+        root = Path(scratch.name)
+        (root / "kustomization.yaml").write_text(
+            yaml.safe_dump(
+                {
+                    "resources": [os.path.relpath(target, root)],
+                    "components": [os.path.relpath(K8S_DIR / component, root)],
+                }
+            )
+        )
+        target = root
     result = subprocess.run(
-        [KUBECTL, "kustomize", str(K8S_DIR / kustomization)],
+        [KUBECTL, "kustomize", str(target)],
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
     )
+    if scratch is not None:
+        scratch.cleanup()
     assert result.returncode == 0, f"kubectl kustomize {kustomization} failed:\n{result.stderr}"
     return result.stdout
 
 
-def render(kustomization: str) -> list[Manifest]:
-    return [doc for doc in yaml.safe_load_all(render_text(kustomization)) if doc]
+def render(kustomization: str, component: str | None = None) -> list[Manifest]:
+    return [doc for doc in yaml.safe_load_all(render_text(kustomization, component)) if doc]
 
 
 def of_kind(docs: list[Manifest], kind: str) -> list[Manifest]:

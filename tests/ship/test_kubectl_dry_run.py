@@ -1,4 +1,4 @@
-"""`kubectl apply --dry-run=client` accepts every kustomization, with no cluster.
+"""`kubectl apply --dry-run=client -f -` accepts every rendered kustomization, with no cluster.
 
 kubectl cannot do a client dry-run offline (it needs discovery and GETs each object), so it talks
 to a loopback discovery-only server (discovery_server.py). `--validate=false` because schema
@@ -14,7 +14,15 @@ from pathlib import Path
 import pytest
 
 from .discovery_server import DiscoveryServer
-from .manifests import K8S_DIR, KUBECTL, KUSTOMIZATIONS, Manifest, render, requires_kubectl
+from .manifests import (
+    COMPONENTS,
+    KUBECTL,
+    KUSTOMIZATIONS,
+    Manifest,
+    render,
+    render_text,
+    requires_kubectl,
+)
 
 pytestmark = [requires_kubectl, pytest.mark.kubectl]
 
@@ -29,10 +37,24 @@ def offline_kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pat
     server.stop()
 
 
-def kubectl(kubeconfig: Path, cache_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def kubectl_apply_dry_run(
+    kubeconfig: Path, cache_dir: Path, manifests: str
+) -> subprocess.CompletedProcess[str]:
     assert KUBECTL is not None
     return subprocess.run(
-        [KUBECTL, "--kubeconfig", str(kubeconfig), "--cache-dir", str(cache_dir), *args],
+        [
+            KUBECTL,
+            "--kubeconfig",
+            str(kubeconfig),
+            "--cache-dir",
+            str(cache_dir),
+            "apply",
+            "--dry-run=client",
+            "--validate=false",
+            "-f",
+            "-",
+        ],
+        input=manifests,
         capture_output=True,
         text=True,
         check=False,
@@ -40,41 +62,29 @@ def kubectl(kubeconfig: Path, cache_dir: Path, *args: str) -> subprocess.Complet
     )
 
 
-@pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
+TARGETS = [(k, None) for k in KUSTOMIZATIONS] + [(o, c) for c, o in COMPONENTS.items()]
+
+
+@pytest.mark.parametrize(("kustomization", "component"), TARGETS)
 def test_client_dry_run_creates_every_object(
-    kustomization: str, offline_kubeconfig: Path, tmp_path: Path
+    kustomization: str, component: str | None, offline_kubeconfig: Path, tmp_path: Path
 ) -> None:
-    result = kubectl(
-        offline_kubeconfig,
-        tmp_path,
-        "apply",
-        "--dry-run=client",
-        "--validate=false",
-        "-k",
-        str(K8S_DIR / kustomization),
+    result = kubectl_apply_dry_run(
+        offline_kubeconfig, tmp_path, render_text(kustomization, component)
     )
     assert result.returncode == 0, result.stderr
     created = set(result.stdout.splitlines())
     expected = {
         f"{_resource_prefix(doc)}/{doc['metadata']['name']} created (dry run)"
-        for doc in render(kustomization)
+        for doc in render(kustomization, component)
     }
     assert created == expected
 
 
 def test_client_dry_run_fails_for_an_unknown_kind(offline_kubeconfig: Path, tmp_path: Path) -> None:
     # Guards the test above: the stand-in server must not accept whatever it is sent.
-    manifest = tmp_path / "unknown.yaml"
-    manifest.write_text("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n")
-    result = kubectl(
-        offline_kubeconfig,
-        tmp_path,
-        "apply",
-        "--dry-run=client",
-        "--validate=false",
-        "-f",
-        str(manifest),
-    )
+    widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n"
+    result = kubectl_apply_dry_run(offline_kubeconfig, tmp_path, widget)
     assert result.returncode != 0
     assert "Widget" in result.stderr
 

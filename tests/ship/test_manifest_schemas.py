@@ -12,9 +12,11 @@ import kubernetes_validate
 import pytest
 
 from .manifests import (
+    COMPONENTS,
     KUBERNETES_VERSIONS,
     KUSTOMIZATIONS,
-    discovered_kustomizations,
+    Manifest,
+    discovered,
     one,
     render,
     requires_kubectl,
@@ -23,15 +25,25 @@ from .manifests import (
 pytestmark = requires_kubectl
 
 
-def test_every_kustomization_under_k8s_is_covered() -> None:
-    assert discovered_kustomizations() == sorted(KUSTOMIZATIONS)
+def test_every_kustomization_and_component_under_k8s_is_covered() -> None:
+    assert discovered("Kustomization") == sorted(KUSTOMIZATIONS)
+    assert discovered("Component") == sorted(COMPONENTS)
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
 @pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
 def test_manifests_validate_strictly(kustomization: str, version: str) -> None:
-    docs = render(kustomization)
-    assert docs, f"{kustomization} rendered nothing"
+    assert_valid(render(kustomization), version)
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+@pytest.mark.parametrize("component", sorted(COMPONENTS))
+def test_components_validate_strictly_in_their_overlay(component: str, version: str) -> None:
+    assert_valid(render(COMPONENTS[component], component), version)
+
+
+def assert_valid(docs: list[Manifest], version: str) -> None:
+    assert docs, "rendered nothing"
     problems = []
     for doc in docs:
         try:
