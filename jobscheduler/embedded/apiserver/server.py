@@ -86,7 +86,8 @@ class ApiServer(DeletionMixin):
         if sink is not None:
             sink.extend(messages)
 
-    def _decode_check(self, rt: ResourceType, body: Any) -> JSON:
+    def _decode_check(self, rt: ResourceType, body: Any, *, owned: bool = False) -> JSON:
+        """Type checks; the result is the server's own copy (``owned``: body already is)."""
         if not isinstance(body, dict):
             raise ApiError(
                 400,
@@ -105,7 +106,7 @@ class ApiServer(DeletionMixin):
                 f"({api_version.replace('/', '.')}.{kind}) to ({rt.group or 'core'}.{rt.kind}): "
                 "unknown conversion",
             )
-        copied: JSON = clone(body)
+        copied: JSON = body if owned else clone(body)
         copied.pop("kind", None)
         copied.pop("apiVersion", None)
         obj: JSON = {"kind": rt.kind, "apiVersion": rt.api_version, **copied}
@@ -163,9 +164,12 @@ class ApiServer(DeletionMixin):
         *,
         dry_run: bool = False,
         field_validation: str = "",
+        body_is_owned: bool = False,
     ) -> JSON:
+        """``body_is_owned``: the caller hands the body over (freshly decoded JSON), so it
+        need not be copied before the server fills it in."""
         rt = resource_type(resource)
-        obj = self._decode_check(rt, body)
+        obj = self._decode_check(rt, body, owned=body_is_owned)
         meta = obj["metadata"]
         namespace = self._scope(rt, namespace)
         if rt.namespaced:
@@ -435,7 +439,7 @@ class ApiServer(DeletionMixin):
                 raise self._conflict(rt, name)
             if (patched.get("metadata") or {}).get("name", name) != name:
                 raise ApiError(400, "BadRequest", "the name of the object does not match the URL")
-            patched = self._decode_check(rt, patched)
+            patched = self._decode_check(rt, patched, owned=True)
             return self._write_update(
                 rt,
                 current,
