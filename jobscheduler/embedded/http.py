@@ -158,7 +158,7 @@ def _dry_run(values: list[str] | None, options_kind: str) -> bool:
 class _Headers(dict[str, str]):
     """Request headers by lower-cased name."""
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return super().get(key.lower(), default)
 
 
