@@ -11,45 +11,36 @@ import itertools
 import logging
 import secrets
 import threading
-from dataclasses import dataclass, field
+from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from jobscheduler.clock import Clock
 from jobscheduler.embedded.api import JSON, ApiError, ClusterAPI
-from jobscheduler.embedded.controllers import simpod
+from jobscheduler.embedded.controllers import podstatus, simpod
 from jobscheduler.embedded.controllers.events import EventRecorder
 from jobscheduler.embedded.controllers.informer import Informer, controller_owner, object_key
 from jobscheduler.embedded.controllers.logs import PodLogStore
+from jobscheduler.embedded.controllers.podstatus import (
+    PodRun,
+    condition,
+    container_names,
+    containers_of,
+    name_of,
+    namespace_of,
+)
 from jobscheduler.embedded.controllers.runner import QueueWorker
-from jobscheduler.embedded.controllers.simpod import Behaviour, condition
-from jobscheduler.embedded.controllers.timeutil import format_time, seconds_between
+from jobscheduler.embedded.controllers.timeutil import seconds_between
 from jobscheduler.embedded.controllers.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
 NODE_NAME = "jobscheduler-sim-node"
-HOST_IP = "10.0.0.10"
 MERGE_PATCH = "application/merge-patch+json"
 # Exit code of a container stopped by SIGTERM when its pod is deleted.
 TERMINATED_BY_SIGNAL = 143
 CRASH_BACKOFF_BASE_SECONDS = 10.0
 CRASH_BACKOFF_MAX_SECONDS = 300.0
-
-
-@dataclass
-class _PodRun:
-    """The kubelet's memory of one pod."""
-
-    behaviour: Behaviour
-    stage: str = "new"  # new | unschedulable | creating | pulling | running | crashed | done
-    scheduled_at: datetime | None = None
-    started_at: datetime | None = None
-    due: datetime | None = None
-    restarts: int = 0
-    last_state: JSON = field(default_factory=dict)
-    exit_code: int = 0
-    pod_ip: str = ""
-    container_id: str = ""
+_REMEMBERED_JOBS = 10_000
 
 
 class SimulatedKubelet:
@@ -63,8 +54,9 @@ class SimulatedKubelet:
         self._queue = WorkQueue(clock)
         self._worker = QueueWorker("simulated-kubelet", self._queue, self.sync)
         self._lock = threading.Lock()
-        self._runs: dict[str, _PodRun] = {}
-        self._attempts: dict[str, int] = {}
+        self._runs: dict[str, PodRun] = {}
+        # Runs started per Job (for fail-attempts); oldest Jobs are forgotten past a bound.
+        self._attempts: OrderedDict[str, int] = OrderedDict()
         self._ip_numbers = itertools.count(2)
         pods.add_handler(self._on_pod)
 
@@ -108,11 +100,11 @@ class SimulatedKubelet:
         if run.due is not None:
             self._queue.add_after(key, seconds_between(self._clock.now(), run.due))
 
-    def _run_for(self, key: str, pod: JSON) -> _PodRun:
+    def _run_for(self, key: str, pod: JSON) -> PodRun:
         with self._lock:
             run = self._runs.get(key)
             if run is None or run.behaviour is None:
-                run = _PodRun(behaviour=simpod.behaviour_of(pod))
+                run = PodRun(behaviour=simpod.behaviour_of(pod))
                 if simpod.phase_of(pod) in ("Succeeded", "Failed"):
                     run.stage = "done"
                 self._runs[key] = run
@@ -120,7 +112,7 @@ class SimulatedKubelet:
 
     # --- the timeline ---------------------------------------------------------------------
 
-    def _advance(self, pod: JSON, run: _PodRun, now: datetime) -> None:
+    def _advance(self, pod: JSON, run: PodRun, now: datetime) -> None:
         behaviour = run.behaviour
         if run.stage == "new":
             if behaviour.unschedulable is not None:
@@ -132,15 +124,15 @@ class SimulatedKubelet:
             run.pod_ip = f"10.244.{(n := next(self._ip_numbers)) // 250}.{n % 250 + 2}"
             if behaviour.image_pull_error is not None:
                 run.stage = "pulling"
-                self._patch(pod, self._waiting_status(pod, run, now, "ErrImagePull"))
+                self._report_waiting(pod, run, now, "ErrImagePull")
                 self._image_pull_failed(pod, "ErrImagePull")
                 run.due = now + timedelta(seconds=behaviour.start_seconds)
             else:
                 run.stage = "creating"
-                self._patch(pod, self._waiting_status(pod, run, now, "ContainerCreating"))
+                self._report_waiting(pod, run, now, "ContainerCreating")
                 run.due = now + timedelta(seconds=behaviour.start_seconds)
         elif run.stage == "pulling":
-            self._patch(pod, self._waiting_status(pod, run, now, "ImagePullBackOff"))
+            self._report_waiting(pod, run, now, "ImagePullBackOff")
             self._image_pull_failed(pod, "ImagePullBackOff")
             run.due = None
         elif run.stage in ("creating", "crashed"):
@@ -148,12 +140,14 @@ class SimulatedKubelet:
         elif run.stage == "running":
             self._finish_containers(pod, run, now)
 
-    def _start_containers(self, pod: JSON, run: _PodRun, now: datetime) -> None:
+    def _start_containers(self, pod: JSON, run: PodRun, now: datetime) -> None:
         owner = controller_owner(pod)
         attempt_key = str(owner.get("uid")) if owner else str(pod["metadata"].get("uid"))
         with self._lock:
-            attempt = self._attempts.get(attempt_key, 0)
+            attempt = self._attempts.pop(attempt_key, 0)
             self._attempts[attempt_key] = attempt + 1
+            if len(self._attempts) > _REMEMBERED_JOBS:
+                self._attempts.popitem(last=False)
         run.exit_code = simpod.exit_code_for(run.behaviour, attempt)
         run.stage, run.started_at = "running", now
         run.container_id = f"containerd://{secrets.token_hex(32)}"
@@ -177,13 +171,13 @@ class SimulatedKubelet:
                 )
                 self._events.record(pod, "Normal", "Created", f"Created container: {cname}")
                 self._events.record(pod, "Normal", "Started", f"Started container {cname}")
-        self._patch(pod, self._running_status(pod, run, now))
+        self._patch(pod, podstatus.running_status(pod, run, now))
 
-    def _finish_containers(self, pod: JSON, run: _PodRun, now: datetime) -> None:
+    def _finish_containers(self, pod: JSON, run: PodRun, now: datetime) -> None:
         finished = run.due or now
         for container in container_names(pod):
             self._logs.finish(namespace_of(pod), name_of(pod), container, finished)
-        terminated = self._terminated_state(run, run.exit_code, finished)
+        terminated = podstatus.terminated_state(run, run.exit_code, finished)
         restart_policy = (pod.get("spec") or {}).get("restartPolicy", "Always")
         if run.exit_code != 0 and restart_policy in ("OnFailure", "Always"):
             # The container restarts in place after a CrashLoopBackOff delay.
@@ -194,12 +188,12 @@ class SimulatedKubelet:
                 CRASH_BACKOFF_MAX_SECONDS, CRASH_BACKOFF_BASE_SECONDS * 2 ** (run.restarts - 1)
             )
             run.due = finished + timedelta(seconds=delay)
-            self._patch(pod, self._crashed_status(pod, run, now))
+            self._patch(pod, podstatus.crashed_status(pod, run, now))
             return
         run.stage, run.due = "done", None
-        self._patch(pod, self._terminal_status(pod, run, terminated, finished))
+        self._patch(pod, podstatus.terminal_status(pod, run, terminated, finished))
 
-    def _terminate(self, pod: JSON, run: _PodRun) -> None:
+    def _terminate(self, pod: JSON, run: PodRun) -> None:
         """The pod is being deleted: stop its containers and remove it."""
         now = self._clock.now()
         if run.stage in ("running", "crashed", "creating", "pulling"):
@@ -208,8 +202,10 @@ class SimulatedKubelet:
             if run.stage == "running":
                 for name in container_names(pod):
                     self._events.record(pod, "Normal", "Killing", f"Stopping container {name}")
-                terminated = self._terminated_state(run, TERMINATED_BY_SIGNAL, now)
-                self._patch(pod, self._terminal_status(pod, run, terminated, now, phase="Failed"))
+                terminated = podstatus.terminated_state(run, TERMINATED_BY_SIGNAL, now)
+                self._patch(
+                    pod, podstatus.terminal_status(pod, run, terminated, now, phase="Failed")
+                )
             run.stage = "done"
         try:
             self._api.delete("pods", namespace_of(pod), name_of(pod), grace_period_seconds=0)
@@ -217,7 +213,7 @@ class SimulatedKubelet:
             if error.code != 404:
                 log.warning("kubelet: removing pod %s: %s", name_of(pod), error.message)
 
-    def _mark_unschedulable(self, pod: JSON, run: _PodRun, now: datetime) -> None:
+    def _mark_unschedulable(self, pod: JSON, run: PodRun, now: datetime) -> None:
         reason = (
             run.behaviour.unschedulable or "1 node(s) didn't match Pod's node affinity/selector"
         )
@@ -243,7 +239,7 @@ class SimulatedKubelet:
                     pod,
                     "Warning",
                     "Failed",
-                    f'Failed to pull image "{image}": {self._pull_error(pod, image)}',
+                    f'Failed to pull image "{image}": {podstatus.pull_error(pod, image)}',
                 )
             else:
                 self._events.record(pod, "Normal", "BackOff", f'Back-off pulling image "{image}"')
@@ -275,6 +271,19 @@ class SimulatedKubelet:
             pod, "Normal", "Scheduled", f"Successfully assigned {namespace}/{name} to {NODE_NAME}"
         )
 
+    def _report_waiting(self, pod: JSON, run: PodRun, now: datetime, reason: str) -> None:
+        status = podstatus.waiting_status(pod, run, now, reason)
+        for item in status["containerStatuses"]:
+            waiting = item["state"]["waiting"]
+            self._logs.set_waiting(
+                namespace_of(pod),
+                name_of(pod),
+                str(item["name"]),
+                reason,
+                str(waiting.get("message") or reason),
+            )
+        self._patch(pod, status)
+
     def _patch(self, pod: JSON, status: JSON) -> None:
         try:
             self._api.patch(
@@ -288,140 +297,3 @@ class SimulatedKubelet:
         except ApiError as error:
             if error.code != 404:
                 log.warning("kubelet: status of %s: %s", name_of(pod), error.message)
-
-    # --- status bodies --------------------------------------------------------------------
-
-    def _base_status(self, run: _PodRun, phase: str) -> JSON:
-        return {
-            "phase": phase,
-            "hostIP": HOST_IP,
-            "hostIPs": [{"ip": HOST_IP}],
-            "podIP": run.pod_ip,
-            "podIPs": [{"ip": run.pod_ip}],
-            "startTime": format_time(run.scheduled_at or self._clock.now()),
-            "qosClass": "BestEffort",
-        }
-
-    def _conditions(self, run: _PodRun, now: datetime, *, ready: bool, reason: str) -> list[JSON]:
-        scheduled = run.scheduled_at or now
-        return [
-            condition("PodReadyToStartContainers", True, scheduled),
-            condition("Initialized", True, scheduled),
-            condition("Ready", ready, now, "" if ready else reason),
-            condition("ContainersReady", ready, now, "" if ready else reason),
-            condition("PodScheduled", True, scheduled),
-        ]
-
-    def _waiting_status(self, pod: JSON, run: _PodRun, now: datetime, reason: str) -> JSON:
-        status = self._base_status(run, "Pending")
-        status["conditions"] = self._conditions(run, now, ready=False, reason="ContainersNotReady")
-        statuses = []
-        for container in containers_of(pod):
-            waiting: JSON = {"reason": reason}
-            if reason == "ErrImagePull":
-                waiting["message"] = self._pull_error(pod, container.get("image"))
-            elif reason == "ImagePullBackOff":
-                waiting["message"] = f'Back-off pulling image "{container.get("image")}"'
-            self._logs.set_waiting(
-                namespace_of(pod),
-                name_of(pod),
-                str(container.get("name")),
-                reason,
-                waiting.get("message", reason),
-            )
-            statuses.append(
-                simpod.container_status(
-                    container,
-                    {"waiting": waiting},
-                    ready=False,
-                    restarts=0,
-                    last=None,
-                    container_id="",
-                )
-            )
-        status["containerStatuses"] = statuses
-        return status
-
-    def _running_status(self, pod: JSON, run: _PodRun, now: datetime) -> JSON:
-        status = self._base_status(run, "Running")
-        status["conditions"] = self._conditions(run, now, ready=True, reason="")
-        state = {"running": {"startedAt": format_time(now)}}
-        status["containerStatuses"] = [
-            simpod.container_status(
-                c,
-                state,
-                ready=True,
-                restarts=run.restarts,
-                last=run.last_state,
-                container_id=run.container_id,
-            )
-            for c in containers_of(pod)
-        ]
-        return status
-
-    def _crashed_status(self, pod: JSON, run: _PodRun, now: datetime) -> JSON:
-        status = self._base_status(run, "Running")
-        status["conditions"] = self._conditions(run, now, ready=False, reason="ContainersNotReady")
-        state = {
-            "waiting": {
-                "reason": "CrashLoopBackOff",
-                "message": "back-off restarting failed container",
-            }
-        }
-        status["containerStatuses"] = [
-            simpod.container_status(
-                c, state, ready=False, restarts=run.restarts, last=run.last_state, container_id=""
-            )
-            for c in containers_of(pod)
-        ]
-        return status
-
-    def _terminal_status(
-        self, pod: JSON, run: _PodRun, terminated: JSON, at: datetime, phase: str | None = None
-    ) -> JSON:
-        code = int(terminated["terminated"]["exitCode"])
-        status = self._base_status(run, phase or ("Succeeded" if code == 0 else "Failed"))
-        status["conditions"] = self._conditions(run, at, ready=False, reason="PodCompleted")
-        status["containerStatuses"] = [
-            simpod.container_status(
-                c,
-                terminated,
-                ready=False,
-                restarts=run.restarts,
-                last=run.last_state,
-                container_id=run.container_id,
-            )
-            for c in containers_of(pod)
-        ]
-        return status
-
-    def _terminated_state(self, run: _PodRun, code: int, finished: datetime) -> JSON:
-        return {
-            "terminated": {
-                "exitCode": code,
-                "reason": "Completed" if code == 0 else "Error",
-                "startedAt": format_time(run.started_at or finished),
-                "finishedAt": format_time(finished),
-                "containerID": run.container_id,
-            }
-        }
-
-    def _pull_error(self, pod: JSON, image: object) -> str:
-        custom = simpod.behaviour_of(pod).image_pull_error
-        return custom or f'failed to pull and unpack image "{image}": not found (simulated)'
-
-
-def namespace_of(pod: JSON) -> str:
-    return str(pod["metadata"].get("namespace") or "")
-
-
-def name_of(pod: JSON) -> str:
-    return str(pod["metadata"].get("name") or "")
-
-
-def containers_of(pod: JSON) -> list[JSON]:
-    return list((pod.get("spec") or {}).get("containers") or [])
-
-
-def container_names(pod: JSON) -> list[str]:
-    return [str(container.get("name")) for container in containers_of(pod)]

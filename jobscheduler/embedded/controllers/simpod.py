@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from jobscheduler.embedded.api import JSON
-from jobscheduler.embedded.controllers.timeutil import format_time
 
 PREFIX = "sim.jobscheduler.io/"
 RUN_SECONDS = PREFIX + "run-seconds"
@@ -126,51 +125,6 @@ def _flag(value: object) -> str | None:
     if value is None or str(value).lower() in ("", "false", "0", "no"):
         return None
     return "" if str(value).lower() in ("true", "1", "yes") else str(value)
-
-
-# --- statuses ------------------------------------------------------------------------------
-
-
-def condition(kind: str, value: bool, at: datetime, reason: str = "", message: str = "") -> JSON:
-    item: JSON = {
-        "type": kind,
-        "status": "True" if value else "False",
-        "lastProbeTime": None,
-        "lastTransitionTime": format_time(at),
-    }
-    if reason:
-        item["reason"] = reason
-    if message:
-        item["message"] = message
-    return item
-
-
-def container_status(
-    container: JSON,
-    state: JSON,
-    *,
-    ready: bool,
-    restarts: int,
-    last: JSON | None,
-    container_id: str,
-) -> JSON:
-    image = str(container.get("image"))
-    repository = image.split("@", 1)[0]
-    if ":" in repository.rsplit("/", 1)[-1]:
-        repository = repository.rsplit(":", 1)[0]
-    status: JSON = {
-        "name": container.get("name"),
-        "image": image,
-        "imageID": f"{repository}@sha256:{'0' * 64}",
-        "ready": ready,
-        "started": "running" in state,
-        "restartCount": restarts,
-        "state": state,
-        "lastState": last or {},
-    }
-    if "waiting" not in state:
-        status["containerID"] = container_id
-    return status
 
 
 def phase_of(pod: JSON) -> str:
