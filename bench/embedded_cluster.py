@@ -104,9 +104,8 @@ def main() -> None:
 
     with EmbeddedCluster(controllers=False, schema_validation="sample") as cluster:
         seconds = _in_child(_raw_creates, cluster.url, "raw", options.creates)
-        print(
-            f"raw HTTP keep-alive creates: {options.creates / seconds:,.0f}/s ({options.creates} Jobs)"
-        )
+        rate = options.creates / seconds
+        print(f"raw HTTP keep-alive creates: {rate:,.0f}/s ({options.creates} Jobs)")
         seconds = _in_child(_client_creates, cluster.url, "client", options.client_creates)
         rate = options.client_creates / seconds
         print(f"kubernetes client creates:   {rate:,.0f}/s ({options.client_creates} Jobs)")
