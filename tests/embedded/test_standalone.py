@@ -1,0 +1,49 @@
+"""``run_standalone``: the embedded cluster as a process others connect to."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import kubernetes.client as k8s
+from kubernetes import config as kube_config
+
+SCRIPT = """
+import sys
+from pathlib import Path
+from jobscheduler.embedded.cluster import run_standalone
+run_standalone(port=0, kubeconfig_path=Path(sys.argv[1]), clock_speed=1.0)
+"""
+
+
+def test_standalone_cluster_serves_until_terminated(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    process = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(kubeconfig)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        assert first.startswith("Embedded Kubernetes API at http://127.0.0.1:"), first
+        assert process.stdout.readline().strip() == f"kubeconfig: {kubeconfig}"
+        client = kube_config.new_client_from_config(config_file=str(kubeconfig))
+        try:
+            namespaces = k8s.CoreV1Api(client).list_namespace()
+            assert {"default", "kube-system", "kube-public"} <= {
+                ns.metadata.name for ns in namespaces.items
+            }
+            assert k8s.VersionApi(client).get_code().major == "1"
+        finally:
+            client.close()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0
+        assert kubeconfig.exists()  # a kubeconfig the caller named is left in place
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
