@@ -159,3 +159,31 @@ def test_pods_and_events_through_core_v1(cluster: Any, kube_client: k8s.ApiClien
     assert [item.metadata.name for item in found.items if item.reason == "Testing"] == ["solo.1"]
     deleted = core.delete_namespaced_pod("solo", namespace, grace_period_seconds=0)
     assert deleted.metadata.name == "solo"
+
+
+@pytest.mark.clock_speed(10)
+def test_follow_pod_logs_over_http(embedded_cluster: EmbeddedCluster) -> None:
+    client = embedded_cluster.api_client()
+    try:
+        core = k8s.CoreV1Api(client)
+        pod = pod_body("talker")
+        pod["metadata"]["annotations"] = {
+            "sim.jobscheduler.io/logs": "first line\nsecond line",
+            "sim.jobscheduler.io/run-seconds": "2",
+        }
+        core.create_namespaced_pod("default", pod)
+        deadline = time.monotonic() + 20
+        while core.read_namespaced_pod("talker", "default").spec.node_name is None:
+            assert time.monotonic() < deadline, "the simulated kubelet never took the pod"
+            time.sleep(0.02)
+        response = core.read_namespaced_pod_log(
+            "talker", "default", follow=True, _preload_content=False
+        )
+        text = b"".join(response.stream()).decode()
+        response.release_conn()
+        assert "first line\nsecond line" in text
+        assert core.read_namespaced_pod("talker", "default").status.phase == "Succeeded"
+        tail = core.read_namespaced_pod_log("talker", "default", tail_lines=1)
+        assert tail.strip() == "second line"
+    finally:
+        client.close()
