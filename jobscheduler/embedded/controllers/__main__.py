@@ -1,0 +1,67 @@
+"""Run the simulated kubelet (and optionally the controllers) against any API server.
+
+    python -m jobscheduler.embedded.controllers --kubeconfig ~/.kube/config
+
+A control plane with no nodes (kube-apiserver + kube-controller-manager, as in the reference
+captures) then sees its pods scheduled, run and finished, like with KWOK.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from types import FrameType
+
+from kubernetes import config as kube_config
+
+from jobscheduler.clock import SystemClock
+from jobscheduler.embedded.controllers import ControllerManager
+from jobscheduler.embedded.controllers.rest_api import RestClusterAPI
+
+CONTROLLERS = ("job", "cronjob", "ttl")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jobscheduler.embedded.controllers")
+    parser.add_argument("--kubeconfig", help="kubeconfig file (default: the usual lookup)")
+    parser.add_argument(
+        "--controllers",
+        default="",
+        help="comma-separated controllers to run as well: job,cronjob,ttl "
+        "(leave empty when the cluster runs kube-controller-manager)",
+    )
+    parser.add_argument("--no-kubelet", action="store_true", help="do not simulate pods")
+    args = parser.parse_args(argv)
+    wanted = {name for name in args.controllers.split(",") if name}
+    unknown = wanted - set(CONTROLLERS)
+    if unknown:
+        parser.error(f"unknown controllers: {', '.join(sorted(unknown))}")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    client = kube_config.new_client_from_config(config_file=args.kubeconfig)
+    manager = ControllerManager(
+        RestClusterAPI(client),
+        SystemClock(),
+        job="job" in wanted,
+        cronjob="cronjob" in wanted,
+        ttl="ttl" in wanted,
+        kubelet=not args.no_kubelet,
+    )
+    done = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stop)
+    manager.start()
+    print(f"simulating pods on {client.configuration.host} (Ctrl-C stops)", flush=True)
+    done.wait()
+    manager.stop()
+    client.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
