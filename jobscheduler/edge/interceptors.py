@@ -23,7 +23,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
 import grpc
@@ -222,6 +222,9 @@ class _Call:
             duration_ms=round(elapsed * 1000, 3),
             job_id=self.job_id or None,
             peer=self.context.peer(),
+            # Explicit, not only from contextvars: a cancelled stream ends on a gRPC thread.
+            request_id=self.request_id,
+            method=self.method,
         )
         structlog.contextvars.clear_contextvars()
         requestctx.request_id.set("")
@@ -295,25 +298,42 @@ def _wrap_unary(method: str, behavior: UnaryBehavior) -> UnaryBehavior:
 
 def _wrap_stream(method: str, behavior: StreamBehavior) -> StreamBehavior:
     def stream(request: Message, context: Any) -> Iterator[Message]:
-        call = _Call(method, "server_stream", request, context)
-        try:
-            call.check_deadline()
-            # ``yield from`` hands a close() on to the service's generator, so its watch is
-            # released as soon as gRPC gives up on the stream. (No job id is taken from stream
-            # messages: WatchJobs streams many jobs.)
-            yield from behavior(request, context)
-            if not context.is_active():
-                call.code = grpc.StatusCode.CANCELLED
-        except GeneratorExit:
-            # gRPC closes the generator when the client cancels or the server stops.
-            call.code = grpc.StatusCode.CANCELLED
-            raise
-        except Exception as exc:
-            if call.code is not grpc.StatusCode.OK:
-                raise
-            call.fail(exc)
-            raise
-        finally:
-            call.finish()
+        messages = _stream_messages(method, behavior, request, context)
+        # When the client cancels between two messages, gRPC stops iterating without closing
+        # the generator, which then waits for the garbage collector while the service's watch
+        # stays open. Close it ourselves once the RPC is over (a no-op if it already ended).
+        context.add_callback(lambda: _close_quietly(messages))
+        return messages
 
     return stream
+
+
+def _close_quietly(messages: Generator[Message, None, None]) -> None:
+    # Running right now (ValueError): it will see is_active() false and end by itself.
+    with contextlib.suppress(ValueError):
+        messages.close()
+
+
+def _stream_messages(
+    method: str, behavior: StreamBehavior, request: Message, context: Any
+) -> Generator[Message, None, None]:
+    call = _Call(method, "server_stream", request, context)
+    try:
+        call.check_deadline()
+        # ``yield from`` hands a close() on to the service's generator, so its watch is
+        # released as soon as gRPC gives up on the stream. (No job id is taken from stream
+        # messages: WatchJobs streams many jobs.)
+        yield from behavior(request, context)
+        if not context.is_active():
+            call.code = grpc.StatusCode.CANCELLED
+    except GeneratorExit:
+        # gRPC closes the generator when the client cancels or the server stops.
+        call.code = grpc.StatusCode.CANCELLED
+        raise
+    except Exception as exc:
+        if call.code is not grpc.StatusCode.OK:
+            raise
+        call.fail(exc)
+        raise
+    finally:
+        call.finish()

@@ -114,11 +114,14 @@ class FakeJobService:
         return self._events(is_active)
 
     def _events(self, is_active: Callable[[], bool]) -> Iterator[pb.JobEvent]:
-        yield from self.events
-        if self.stream_until_inactive:
-            while is_active():
-                threading.Event().wait(0.01)
-        self.stream_ended.set()
+        try:
+            yield from self.events
+            if self.stream_until_inactive:
+                while is_active():
+                    threading.Event().wait(0.01)
+        finally:
+            # Also when closed at a yield: that is how a real watch gets released.
+            self.stream_ended.set()
 
     def get_job_logs(
         self, req: pb.GetJobLogsRequest, is_active: Callable[[], bool]
