@@ -58,6 +58,7 @@ class SimulatedKubelet:
         # Runs started per Job (for fail-attempts); oldest Jobs are forgotten past a bound.
         self._attempts: OrderedDict[str, int] = OrderedDict()
         self._ip_numbers = itertools.count(2)
+        self._binding_supported: bool | None = None
         pods.add_handler(self._on_pod)
 
     def start(self) -> None:
@@ -245,23 +246,32 @@ class SimulatedKubelet:
                 self._events.record(pod, "Normal", "BackOff", f'Back-off pulling image "{image}"')
 
     def _bind(self, pod: JSON) -> None:
+        """Assign the pod to the simulated node, as the scheduler's Binding does.
+
+        kube-apiserver takes a Binding (and forbids changing spec.nodeName); the embedded API
+        server has no bindings resource but lets nodeName be set once. The first answer decides
+        which way is used from then on."""
         if (pod.get("spec") or {}).get("nodeName"):
             return
         namespace, name = namespace_of(pod), name_of(pod)
-        try:
-            self._api.create(
-                "bindings",
-                namespace,
-                {
-                    "apiVersion": "v1",
-                    "kind": "Binding",
-                    "metadata": {"name": name},
-                    "target": {"apiVersion": "v1", "kind": "Node", "name": NODE_NAME},
-                },
-            )
-        except ApiError:
+        bound = False
+        if self._binding_supported is not False:
+            binding = {
+                "apiVersion": "v1",
+                "kind": "Binding",
+                "metadata": {"name": name},
+                "target": {"apiVersion": "v1", "kind": "Node", "name": NODE_NAME},
+            }
             try:
-                # The embedded API server lets the node name be set directly.
+                self._api.create("bindings", namespace, binding)
+                self._binding_supported = bound = True
+            except ApiError as error:
+                if error.code in (404, 405):
+                    self._binding_supported = False
+                else:
+                    log.debug("kubelet: binding %s: %s", name, error.message)
+        if not bound and not self._binding_supported:
+            try:
                 self._api.patch(
                     "pods", namespace, name, {"spec": {"nodeName": NODE_NAME}}, MERGE_PATCH
                 )
