@@ -7,10 +7,11 @@ randomness, so almost every test of a handler needs no server.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
@@ -113,14 +114,23 @@ def config_to_annotation(config: Message) -> str:
 def stored_config(manifest: JSON, message_class: type[_M]) -> _M:
     """The config a handler stored in ``manifest``; empty when missing or unreadable, so a
     Job edited by hand still reads back (with fewer details) instead of failing the RPC."""
-    config = message_class()
     raw = (manifest.get("metadata") or {}).get("annotations", {}).get(CONFIG_ANNOTATION)
-    if raw:
-        try:
-            json_format.Parse(raw, config, ignore_unknown_fields=True)
-        except (json_format.ParseError, ValueError):
-            config.Clear()
-    return config
+    if not raw:
+        return message_class()
+    # Classes are hashable at run time; mypy sees Message.__hash__ = None.
+    return message_class.FromString(_parsed_config(raw, cast(Any, message_class)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_config(raw: str, message_class: type[Message]) -> bytes:
+    """Parsing JSON into a message is slow and listings repeat the same configs: parse each
+    distinct annotation once, keep the binary form, hand out fresh copies."""
+    config = message_class()
+    try:
+        json_format.Parse(raw, config, ignore_unknown_fields=True)
+    except (json_format.ParseError, ValueError):
+        config.Clear()
+    return config.SerializeToString()
 
 
 def pod_container(manifest: JSON) -> JSON:

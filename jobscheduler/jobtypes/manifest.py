@@ -23,9 +23,7 @@ from jobscheduler.jobtypes.base import (
     CONFIG_ANNOTATION,
     JSON,
     BuildContext,
-    DefaultsDeadline,
     JobTypeHandler,
-    ReadOnlyRootFilesystem,
     config_to_annotation,
 )
 from jobscheduler.jobtypes.metadata import (
@@ -112,7 +110,8 @@ def restricted_pod_security(d: _Draft) -> None:
 
 def read_only_root_filesystem(d: _Draft) -> None:
     """Job types that only write /tmp get a read-only root and a small scratch /tmp."""
-    if not (isinstance(d.handler, ReadOnlyRootFilesystem) and d.handler.read_only_root_filesystem):
+    # getattr, not isinstance: a runtime Protocol check costs more than building the pod.
+    if not getattr(d.handler, "read_only_root_filesystem", False):
         return
     d.container["securityContext"]["readOnlyRootFilesystem"] = True
     d.container["volumeMounts"] = [{"name": "tmp", "mountPath": "/tmp"}]
@@ -186,10 +185,8 @@ def active_deadline(d: _Draft) -> None:
     """A timeout stops runaway work; job types with a natural duration imply one."""
     if d.req.execution.timeout_seconds > 0:
         d.job_spec["activeDeadlineSeconds"] = d.req.execution.timeout_seconds
-    elif isinstance(d.handler, DefaultsDeadline):
-        d.job_spec["activeDeadlineSeconds"] = d.handler.default_active_deadline_seconds(
-            d.config, d.settings
-        )
+    elif (deadline := getattr(d.handler, "default_active_deadline_seconds", None)) is not None:
+        d.job_spec["activeDeadlineSeconds"] = deadline(d.config, d.settings)
 
 
 def pod_failure_policy(d: _Draft) -> None:

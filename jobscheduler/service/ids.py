@@ -29,10 +29,11 @@ class JobIdGenerator:
     """Callable ``(now) -> id``; inject ``rng`` for deterministic tests."""
 
     def __init__(self, rng: random.Random | None = None) -> None:
-        self._rng = rng or random.SystemRandom()
+        # Ids need to be unique, not secret: a generator seeded from the OS is enough.
+        self._rng = rng or random.Random()
 
     def __call__(self, now: datetime) -> str:
         millis = int(now.timestamp() * 1000)
         inverted = _MAX_MILLIS - millis
-        suffix = "".join(self._rng.choice(_ALPHABET) for _ in range(_RANDOM_WIDTH))
+        suffix = _base36(self._rng.randrange(36**_RANDOM_WIDTH), _RANDOM_WIDTH)
         return f"job-{_base36(inverted, _TIME_WIDTH)}-{suffix}"
