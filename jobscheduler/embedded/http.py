@@ -162,6 +162,7 @@ class _Headers(dict[str, str]):
         return super().get(key.lower(), default)
 
 
+_BODY_TYPES = {"application/json", "application/yaml", *patching.PATCH_TYPES}
 _MAX_LINE = 65536
 _MAX_HEADERS = 200
 
@@ -353,6 +354,16 @@ class _Handler(BaseHTTPRequestHandler):
         content_type = (
             (self.headers.get("Content-Type") or "application/json").split(";")[0].strip()
         )
+        if content_type not in _BODY_TYPES and body:
+            # Protobuf (what kubectl's typed commands such as `create job` send) is not served.
+            raise ApiError(
+                415,
+                "UnsupportedMediaType",
+                f"the body of the request was in an unknown format - accepted media types "
+                f"include: application/json, application/yaml ({content_type} is not supported "
+                "by the embedded cluster)",
+                {},
+            )
         try:
             if content_type in ("application/yaml", patching.APPLY_PATCH):
                 return yaml.safe_load(body.decode())

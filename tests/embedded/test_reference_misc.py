@@ -104,3 +104,15 @@ def test_table_of_a_single_object(bare_cluster: EmbeddedCluster, http: HttpClien
     bare_cluster.api.create("jobs", "default", job_body("one"))
     table = http.request("GET", "/apis/batch/v1/namespaces/default/jobs/one", accept=TABLE).json
     assert table["kind"] == "Table" and len(table["rows"]) == 1
+
+
+def test_protobuf_bodies_are_refused_clearly(http: HttpClient) -> None:
+    response = http.request(
+        "POST",
+        "/apis/batch/v1/namespaces/default/jobs",
+        raw_body=b"k8s\x00\n\x0f\n\x08batch/v1\x12\x03Job",
+        content_type="application/vnd.kubernetes.protobuf",
+    )
+    assert response.status == 415
+    assert response.json["reason"] == "UnsupportedMediaType"
+    assert "application/json" in response.json["message"]
