@@ -29,7 +29,7 @@ from jobscheduler.embedded.controllers.podstatus import (
     namespace_of,
 )
 from jobscheduler.embedded.controllers.runner import QueueWorker
-from jobscheduler.embedded.controllers.timeutil import seconds_between
+from jobscheduler.embedded.controllers.timeutil import parse_time, seconds_between
 from jobscheduler.embedded.controllers.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
@@ -104,11 +104,35 @@ class SimulatedKubelet:
     def _run_for(self, key: str, pod: JSON) -> PodRun:
         with self._lock:
             run = self._runs.get(key)
-            if run is None or run.behaviour is None:
-                run = PodRun(behaviour=simpod.behaviour_of(pod))
-                if simpod.phase_of(pod) in ("Succeeded", "Failed"):
-                    run.stage = "done"
+            if run is None:
+                run = self._resume(pod)
                 self._runs[key] = run
+        return run
+
+    def _resume(self, pod: JSON) -> PodRun:
+        """Memory for a pod seen for the first time; a pod an earlier kubelet process already
+        ran carries on from its status instead of starting over."""
+        run = PodRun(behaviour=simpod.behaviour_of(pod))
+        status = pod.get("status") or {}
+        phase = simpod.phase_of(pod)
+        if phase in ("Succeeded", "Failed"):
+            run.stage = "done"
+        elif (pod.get("spec") or {}).get("nodeName") == NODE_NAME and status.get("startTime"):
+            run.scheduled_at = parse_time(status.get("startTime"))
+            run.pod_ip = str(status.get("podIP") or "")
+            self._logs.register(namespace_of(pod), name_of(pod), container_names(pod))
+            running = [
+                parse_time(((item.get("state") or {}).get("running") or {}).get("startedAt"))
+                for item in status.get("containerStatuses") or []
+            ]
+            if phase == "Running" and running and running[0] is not None:
+                # Its output so far is lost; it finishes when it would have.
+                run.stage, run.started_at = "running", running[0]
+                run.container_id = str(status["containerStatuses"][0].get("containerID") or "")
+                run.exit_code = simpod.exit_code_for(run.behaviour, run.behaviour.fail_attempts)
+                run.due = running[0] + timedelta(seconds=run.behaviour.run_seconds)
+            else:
+                run.stage = "creating"
         return run
 
     # --- the timeline ---------------------------------------------------------------------

@@ -122,3 +122,32 @@ def test_stopping_the_manager_ends_every_thread(bare_cluster: EmbeddedCluster) -
     client.close()
 
     assert controller_threads() == []
+
+
+def test_a_restarted_kubelet_carries_on_with_running_pods(
+    bare_cluster: EmbeddedCluster, rest_client: k8s.ApiClient
+) -> None:
+    batch, core = k8s.BatchV1Api(rest_client), k8s.CoreV1Api(rest_client)
+    first = ControllerManager(RestClusterAPI(rest_client), bare_cluster.clock)
+    first.start()
+    annotations = {"sim.jobscheduler.io/run-seconds": "30"}
+    batch.create_namespaced_job(NS, job_manifest("survivor", annotations=annotations))
+    pods = wait_for(
+        lambda: job_pods(core, NS, "survivor"),
+        lambda pods: len(pods) == 1 and pods[0].status.phase == "Running",
+        "the pod to run",
+    )
+    started = pods[0].status.container_statuses[0].state.running.started_at
+    first.stop()
+
+    second = ControllerManager(RestClusterAPI(rest_client), bare_cluster.clock)
+    second.start()
+    try:
+        job = wait_for(lambda: batch.read_namespaced_job("survivor", NS), finished, "the job")
+    finally:
+        second.stop()
+
+    assert condition(job, "Complete") is not None
+    terminated = job_pods(core, NS, "survivor")[0].status.container_statuses[0].state.terminated
+    assert terminated.started_at == started
+    assert (terminated.finished_at - started).total_seconds() >= 30
