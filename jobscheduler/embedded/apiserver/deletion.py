@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from jobscheduler.embedded.api import JSON, ApiError
 from jobscheduler.embedded.apiserver.objects import owner_uids
@@ -377,6 +377,3 @@ class DeletionMixin:
                 )
             if remaining == 0 and self.store.get("namespaces", None, name) is not None:
                 self._remove(resource_type("namespaces"), clone(namespace))
-
-    def pending_garbage(self) -> Any:
-        return self._gc_queue.qsize()
