@@ -225,8 +225,13 @@ def validate_schedule(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[Fi
 
 
 def validate_start_at(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[FieldViolation]:
-    if req.HasField("start_at") and req.start_at.seconds <= 0:
+    """A delayed job starts by itself; one that starts suspended waits for ResumeJob."""
+    if not req.HasField("start_at"):
+        return []
+    if req.start_at.seconds <= 0:
         return [FieldViolation("start_at", "must be a time after 1970-01-01")]
+    if req.execution.start_suspended:
+        return [FieldViolation("start_at", "cannot be combined with execution.start_suspended")]
     return []
 
 

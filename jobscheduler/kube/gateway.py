@@ -2,9 +2,7 @@
 
 Everything it sends and receives is plain JSON (dicts), not client model objects: the service
 reads a handful of fields, and skipping model deserialization makes each call several times
-cheaper. Every call is bounded by the caller's deadline (``requestctx.remaining_seconds``),
-retried on 429/5xx/connection errors (honouring Retry-After) within that deadline, counted in
-``KUBERNETES_API_CALLS``/``KUBERNETES_API_SECONDS``, and translated into ``jobscheduler.errors``.
+cheaper. How each call is bounded, retried, counted and translated is ``kube.calls``.
 
 Kubernetes access it needs (the RBAC Role is derived from this list; keep it exact):
 
@@ -25,7 +23,6 @@ only; without a ClusterRole it falls back to the configured namespace.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -33,19 +30,13 @@ from typing import Any
 import kubernetes.client
 import kubernetes.config
 import urllib3
-from kubernetes.client.exceptions import ApiException
 
-from jobscheduler import errors, metrics, requestctx
+from jobscheduler import errors
 from jobscheduler.config import Settings
-from jobscheduler.kube.errors import ResourceExpired, parse_status, to_domain_error, truncated
-
-log = logging.getLogger(__name__)
+from jobscheduler.kube.calls import ApiCalls, disable_urllib3_retries, json_lines
+from jobscheduler.kube.errors import ResourceExpired
 
 JSON = dict[str, Any]
-# Longest Retry-After we wait for; a server asking for longer is effectively unavailable.
-MAX_RETRY_AFTER_SECONDS = 5.0
-_BACKOFF_BASE_SECONDS = 0.05
-_BACKOFF_MAX_SECONDS = 1.0
 
 
 class KubeGateway:
@@ -60,7 +51,10 @@ class KubeGateway:
     ) -> None:
         self._api_client = api_client
         self._settings = settings
-        _disable_urllib3_retries(api_client)
+        disable_urllib3_retries(api_client)
+        calls = ApiCalls(settings, sleep)
+        self._json = calls.json
+        self._call = calls.call
         self._sleep = sleep
         self._batch = kubernetes.client.BatchV1Api(api_client)
         self._core = kubernetes.client.CoreV1Api(api_client)
@@ -177,7 +171,7 @@ class KubeGateway:
             _read_timeout=timeout_seconds + 10,
         )
         try:
-            for line in _lines(response):
+            for line in json_lines(response):
                 event = json.loads(line)
                 if event.get("type") == "ERROR":
                     status = event.get("object") or {}
@@ -311,132 +305,6 @@ class KubeGateway:
         version = self._json("get", "version", "the API server version", self._version.get_code)
         return str(version.get("gitVersion", ""))
 
-    # ---- plumbing -----------------------------------------------------------------------
-
-    def _json(
-        self, verb: str, resource: str, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any
-    ) -> JSON:
-        response = self._call(verb, resource, what, fn, *args, _read_body=True, **kwargs)
-        data = response.data  # already read inside _call, under its timeout handling
-        result = json.loads(data) if data else {}
-        if not isinstance(result, dict):
-            raise errors.Internal(f"unexpected Kubernetes response to {verb} {resource}")
-        return result
-
-    def _call(
-        self,
-        verb: str,
-        resource: str,
-        what: str,
-        fn: Callable[..., Any],
-        *args: Any,
-        _read_timeout: float | None = None,
-        _read_body: bool = False,
-        **kwargs: Any,
-    ) -> Any:
-        """One API call with deadline, retries, metrics and error translation."""
-        attempt = 0
-        while True:
-            remaining = requestctx.remaining_seconds()
-            if remaining is not None and remaining <= 0:
-                raise errors.DeadlineExceeded(f"deadline exceeded before {verb} {resource}")
-            timeout = self._settings.k8s_request_timeout_seconds
-            if remaining is not None:
-                timeout = min(timeout, remaining)
-            read_timeout = _read_timeout if _read_timeout is not None else timeout
-            started = time.monotonic()
-            try:
-                response = fn(
-                    *args,
-                    _preload_content=False,
-                    _request_timeout=(timeout, read_timeout),
-                    **kwargs,
-                )
-                if _read_body:
-                    _ = response.data  # read here, so a slow body is a timeout like any other
-            except ApiException as exc:
-                code = exc.status or 0
-                _record(verb, resource, str(code), time.monotonic() - started)
-                status = parse_status(code, exc.body, exc.headers)
-                if code == 0:  # the client could not even build/send the request
-                    raise errors.Unavailable(
-                        f"cannot reach Kubernetes for {verb} {resource}"
-                    ) from exc
-                if status.retryable and self._may_retry(attempt, status.retry_after_seconds):
-                    attempt += 1
-                    continue
-                if code >= 500 or code not in (400, 404, 409, 410, 422, 401, 403, 429):
-                    log.warning(
-                        "kubernetes %s %s failed with %s: %s",
-                        verb,
-                        resource,
-                        code,
-                        truncated(exc.body),
-                    )
-                raise to_domain_error(status, what) from exc
-            except urllib3.exceptions.HTTPError as exc:
-                _record(verb, resource, "0", time.monotonic() - started)
-                if _is_timeout(exc):
-                    raise errors.DeadlineExceeded(
-                        f"Kubernetes did not answer {verb} {resource} in time"
-                    ) from exc
-                if self._may_retry(attempt, None):
-                    attempt += 1
-                    continue
-                raise errors.Unavailable(f"cannot reach Kubernetes for {verb} {resource}") from exc
-            _record(verb, resource, str(response.status), time.monotonic() - started)
-            return response
-
-    def _may_retry(self, attempt: int, retry_after: float | None) -> bool:
-        """Sleep before the next attempt if retries and the caller's deadline allow one."""
-        if attempt >= self._settings.k8s_max_retries:
-            return False
-        if retry_after is not None:
-            if retry_after > MAX_RETRY_AFTER_SECONDS:
-                return False
-            delay = retry_after
-        else:
-            delay = min(_BACKOFF_MAX_SECONDS, _BACKOFF_BASE_SECONDS * (2**attempt))
-        remaining = requestctx.remaining_seconds()
-        if remaining is not None and delay >= remaining:
-            return False
-        self._sleep(delay)
-        return True
-
-
-def _disable_urllib3_retries(api_client: kubernetes.client.ApiClient) -> None:
-    """We retry ourselves, within the caller's deadline. urllib3's own retries would not
-    respect it: they re-send a timed-out GET with a fresh timeout and sleep through a 429's
-    Retry-After, however long."""
-    pool_manager = getattr(getattr(api_client, "rest_client", None), "pool_manager", None)
-    if pool_manager is None:
-        return
-    pool_manager.connection_pool_kw["retries"] = False
-    pool_manager.clear()  # pools created before this keep their own retry policy
-
-
-def _lines(response: Any) -> Iterator[str]:
-    """Newline-delimited JSON lines of a streamed response, as they arrive."""
-    buffer = b""
-    for chunk in response.stream(4096, decode_content=True):
-        buffer += chunk
-        *complete, buffer = buffer.split(b"\n")
-        for line in complete:
-            if line.strip():
-                yield line.decode("utf-8", "replace")
-    if buffer.strip():
-        yield buffer.decode("utf-8", "replace")
-
-
-def _is_timeout(exc: BaseException | None) -> bool:
-    """Timeouts, also when urllib3 wrapped them after its own retries (MaxRetryError).
-    NewConnectionError derives from ConnectTimeoutError but is a refused connection."""
-    if isinstance(exc, urllib3.exceptions.MaxRetryError):
-        return _is_timeout(exc.reason)
-    return isinstance(exc, urllib3.exceptions.TimeoutError) and not isinstance(
-        exc, urllib3.exceptions.NewConnectionError
-    )
-
 
 def _list_kwargs(label_selector: str, limit: int, continue_token: str) -> dict[str, Any]:
     kwargs: dict[str, Any] = {}
@@ -447,8 +315,3 @@ def _list_kwargs(label_selector: str, limit: int, continue_token: str) -> dict[s
     if continue_token:
         kwargs["_continue"] = continue_token
     return kwargs
-
-
-def _record(verb: str, resource: str, code: str, seconds: float) -> None:
-    metrics.KUBERNETES_API_CALLS.labels(verb=verb, resource=resource, code=code).inc()
-    metrics.KUBERNETES_API_SECONDS.labels(verb=verb, resource=resource).observe(seconds)

@@ -40,6 +40,7 @@ from jobscheduler.service.requests import (
     namespace_violations,
     schedule_id_violations,
     selector_violations,
+    status_filter_violations,
 )
 from jobscheduler.service.status import job_state
 from jobscheduler.service.watching import JobWatcher
@@ -245,6 +246,7 @@ class JobService:
         violations += selector_violations(req.label_selector, "label_selector")
         violations += job_type_violations(req.job_types, self._registry)
         violations += schedule_id_violations(req.schedule_id)
+        violations += status_filter_violations(req.status_filter)
         if violations:
             raise InvalidArgument(violations)
         namespace = req.namespace or self._settings.k8s_namespace

@@ -25,6 +25,7 @@ from jobscheduler.service.requests import (
     page_size_violations,
     schedule_id_violations,
     selector_violations,
+    status_filter_violations,
 )
 
 JSON = dict[str, Any]
@@ -44,9 +45,7 @@ def _validate_list_jobs(req: pb.ListJobsRequest, registry: HandlerRegistry) -> N
     violations += page_size_violations(req.page_size)
     violations += job_type_violations(req.job_types, registry)
     violations += schedule_id_violations(req.schedule_id)
-    for index, state in enumerate(req.status_filter):
-        if state not in pb.JobStatus.values() or state == pb.JOB_STATUS_UNSPECIFIED:
-            violations.append(FieldViolation(f"status_filter[{index}]", "is not a job status"))
+    violations += status_filter_violations(req.status_filter)
     if (
         req.HasField("created_after")
         and req.HasField("created_before")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation, InvalidArgument
 from jobscheduler.jobtypes import HandlerRegistry, k8snames
@@ -69,6 +70,16 @@ def job_type_violations(
 def schedule_id_violations(schedule_id: str, field: str = "schedule_id") -> list[FieldViolation]:
     problem = k8snames.dns_label(schedule_id) if schedule_id else None
     return [FieldViolation(field, problem)] if problem else []
+
+
+def status_filter_violations(
+    states: Iterable[int], field: str = "status_filter"
+) -> list[FieldViolation]:
+    return [
+        FieldViolation(f"{field}[{index}]", "is not a job status")
+        for index, state in enumerate(states)
+        if state not in pb.JobStatus.values() or state == pb.JOB_STATUS_UNSPECIFIED
+    ]
 
 
 def managed_selector(

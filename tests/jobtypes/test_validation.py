@@ -198,3 +198,10 @@ def test_user_may_set_recommended_app_labels_but_not_managed_by() -> None:
 def test_reserved_annotation_keys(key: str, reserved: bool) -> None:
     violations = fields(timer_request(annotations={key: "x"}))
     assert violations == ([f'annotations["{key}"]'] if reserved else [])
+
+
+def test_a_delayed_job_cannot_also_start_suspended() -> None:
+    req = timer_request(
+        start_at={"seconds": 2_000_000_000}, execution=pb.ExecutionOptions(start_suspended=True)
+    )
+    assert fields(req) == ["start_at"]

@@ -107,3 +107,27 @@ def test_kubernetes_reachable_is_cached_and_turns_false_when_the_api_is_gone(
         fresh_client.close()
     finally:
         client.close()
+
+
+def test_a_schedule_retried_with_the_same_request_is_idempotent(service: JobService) -> None:
+    request = container(job_id="hourly", schedule=pb.Schedule(cron="@hourly"))
+    first = service.schedule_job(request)
+    again = service.schedule_job(request)
+    assert again.message == "already scheduled by an identical request"
+    assert again.job_info.k8s_kind == first.job_info.k8s_kind == "CronJob"
+    changed = container(job_id="hourly", schedule=pb.Schedule(cron="@daily"))
+    with pytest.raises(errors.AlreadyExists):
+        service.schedule_job(changed)
+
+
+def test_watch_jobs_validates_its_filters(service: JobService) -> None:
+    request = pb.WatchJobsRequest(
+        namespace="Bad NS", job_types=["nope"], status_filter=[pb.JOB_STATUS_UNSPECIFIED]
+    )
+    with pytest.raises(errors.InvalidArgument) as error:
+        service.watch_jobs(request, lambda: True)
+    assert [v.field for v in error.value.violations] == [
+        "namespace",
+        "job_types[0]",
+        "status_filter[0]",
+    ]
