@@ -173,8 +173,9 @@ def test_follow_pod_logs_over_http(embedded_cluster: EmbeddedCluster) -> None:
         }
         core.create_namespaced_pod("default", pod)
         deadline = time.monotonic() + 20
-        while core.read_namespaced_pod("talker", "default").spec.node_name is None:
-            assert time.monotonic() < deadline, "the simulated kubelet never took the pod"
+        # Like kubectl logs -f: a container still being created has no log to follow yet.
+        while core.read_namespaced_pod("talker", "default").status.phase == "Pending":
+            assert time.monotonic() < deadline, "the simulated kubelet never started the pod"
             time.sleep(0.02)
         response = core.read_namespaced_pod_log(
             "talker", "default", follow=True, _preload_content=False
