@@ -16,7 +16,7 @@ from jobscheduler.jobtypes import HandlerRegistry
 from jobscheduler.jobtypes.metadata import MANAGED_BY_LABEL
 from jobscheduler.kube import KubeGateway, ResourceExpired
 from jobscheduler.service import pagetoken
-from jobscheduler.service.jobinfo import job_info_from_cronjob, job_info_from_job
+from jobscheduler.service.jobinfo import job_info_from_cronjob, job_info_from_job, parse_time
 from jobscheduler.service.requests import (
     effective_page_size,
     job_type_violations,
@@ -27,6 +27,7 @@ from jobscheduler.service.requests import (
     selector_violations,
     status_filter_violations,
 )
+from jobscheduler.service.status import job_state
 
 JSON = dict[str, Any]
 # Kubernetes page size while scanning with client-side filters: bigger pages mean fewer round
@@ -61,23 +62,24 @@ class _JobFilter:
 
     def __init__(self, req: pb.ListJobsRequest) -> None:
         self.states = set(req.status_filter)
-        self.after = (
-            req.created_after.ToDatetime().timestamp() if req.HasField("created_after") else None
-        )
-        self.before = (
-            req.created_before.ToDatetime().timestamp() if req.HasField("created_before") else None
-        )
+        self.after = req.created_after.seconds if req.HasField("created_after") else None
+        self.before = req.created_before.seconds if req.HasField("created_before") else None
 
     @property
     def active(self) -> bool:
         return bool(self.states) or self.after is not None or self.before is not None
 
-    def matches(self, info: pb.JobInfo) -> bool:
-        if self.states and info.status not in self.states:
+    def matches(self, job: JSON) -> bool:
+        """Decided on the raw Job, so non-matching jobs cost no JobInfo."""
+        if self.states and job_state(job).status not in self.states:
             return False
-        if self.after is not None and info.created_at < self.after:
+        if self.after is None and self.before is None:
+            return True
+        created = parse_time((job.get("metadata") or {}).get("creationTimestamp"))
+        created_at = int(created.timestamp()) if created else 0
+        if self.after is not None and created_at < self.after:
             return False
-        return not (self.before is not None and info.created_at >= self.before)
+        return not (self.before is not None and created_at >= self.before)
 
 
 def list_jobs(
@@ -108,9 +110,8 @@ def list_jobs(
             if after and name <= after:
                 continue  # returned on a previous page
             last_index = index
-            info = job_info_from_job(item, registry)
-            if job_filter.matches(info):
-                found.append(info)
+            if job_filter.matches(item):
+                found.append(job_info_from_job(item, registry))
                 if len(found) == page_size:
                     break
         if len(found) == page_size and last_index < len(items) - 1:
