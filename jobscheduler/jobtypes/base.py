@@ -117,20 +117,27 @@ def stored_config(manifest: JSON, message_class: type[_M]) -> _M:
     raw = (manifest.get("metadata") or {}).get("annotations", {}).get(CONFIG_ANNOTATION)
     if not raw:
         return message_class()
+    if len(raw) > _MAX_CACHED_CONFIG_CHARS:
+        return message_class.FromString(_parse_config(raw, message_class))
     # Classes are hashable at run time; mypy sees Message.__hash__ = None.
-    return message_class.FromString(_parsed_config(raw, cast(Any, message_class)))
+    return message_class.FromString(_cached_config(raw, cast(Any, message_class)))
 
 
-@functools.lru_cache(maxsize=1024)
-def _parsed_config(raw: str, message_class: type[Message]) -> bytes:
-    """Parsing JSON into a message is slow and listings repeat the same configs: parse each
-    distinct annotation once, keep the binary form, hand out fresh copies."""
+# Parsing JSON into a message is slow and listings repeat the same configs: parse each distinct
+# annotation once and hand out fresh copies. Big configs (long env maps) are not kept.
+_MAX_CACHED_CONFIG_CHARS = 4096
+
+
+def _parse_config(raw: str, message_class: type[Message]) -> bytes:
     config = message_class()
     try:
         json_format.Parse(raw, config, ignore_unknown_fields=True)
     except (json_format.ParseError, ValueError):
         config.Clear()
     return config.SerializeToString()
+
+
+_cached_config = functools.lru_cache(maxsize=1024)(_parse_config)
 
 
 def pod_container(manifest: JSON) -> JSON:
