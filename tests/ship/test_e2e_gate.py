@@ -7,14 +7,9 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from .manifests import REPO_ROOT
 
@@ -49,31 +44,6 @@ def test_without_a_cluster_every_e2e_test_skips_with_the_reason() -> None:
     assert "failed" not in summary
     assert "error" not in summary
     assert "JOBSCHEDULER_E2E_KUBECONFIG is not set" in result.stdout
-
-
-@pytest.fixture
-def embedded_cluster_kubeconfig(tmp_path: Path) -> Iterator[Path]:
-    kubeconfig = tmp_path / "kubeconfig"
-    log = tmp_path / "cluster.log"
-    executable = Path(sys.executable).parent / "jobscheduler"
-    with log.open("w") as out:
-        cluster = subprocess.Popen(
-            [str(executable), "cluster", "--kubeconfig", str(kubeconfig)], stdout=out, stderr=out
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while not kubeconfig.exists():
-            assert cluster.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, f"no kubeconfig written:\n{log.read_text()}"
-            time.sleep(0.05)
-        yield kubeconfig
-    finally:
-        cluster.send_signal(signal.SIGINT)
-        try:
-            cluster.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            cluster.kill()
-            cluster.wait()
 
 
 def test_e2e_suite_passes_against_the_embedded_cluster(embedded_cluster_kubeconfig: Path) -> None:

@@ -6,14 +6,17 @@ dependency provides made unimportable, which is what the image's Python environm
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import tomllib
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -38,6 +41,7 @@ from jobscheduler.cli.main import main
 raise SystemExit(main(sys.argv[1:]))
 """
 JOBSCHEDULER = Path(sys.executable).parent / "jobscheduler"
+GRPCURL = REPO_ROOT / ".venv" / "bin" / "grpcurl"
 README_SCHEDULE = (
     '{"name": "my-timer", "timer_job": {"duration_seconds": 300, "timer_name": "build-timeout",'
     ' "control_plane_endpoint": "http://control-plane:50053"}}'
@@ -68,8 +72,14 @@ def dev_only_modules() -> set[str]:
     }
 
 
-def run_cli(*args: str, **popen: object) -> subprocess.Popen[str]:
-    env = {**os.environ, "BLOCKED_MODULES": ",".join(sorted(dev_only_modules()))}
+def run_cli(
+    *args: str, extra_env: dict[str, str] | None = None, **popen: object
+) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        **(extra_env or {}),
+        "BLOCKED_MODULES": ",".join(sorted(dev_only_modules())),
+    }
     return subprocess.Popen([sys.executable, "-c", RUNNER, *args], env=env, text=True, **popen)  # type: ignore[call-overload]
 
 
@@ -87,24 +97,18 @@ def test_version_full_works_with_runtime_dependencies_only() -> None:
     assert out.startswith("jobscheduler ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug, reported: the embedded cluster validates objects with jsonschema and "
-    "kubernetes-validate (dev dependencies, 108 MB of schemas) and fails to start without them, "
-    "so `serve --embedded-cluster` fails in the image. Remove this mark once it starts without.",
-)
-def test_serve_on_the_embedded_cluster_works_with_runtime_dependencies_only(tmp_path: Path) -> None:
+def serve_and_schedule(tmp_path: Path, *serve_args: str) -> None:
+    """`jobscheduler serve` with only runtime dependencies answers health and the README's
+    ScheduleJob command."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         server = run_cli(
-            "serve", "--embedded-cluster", "--host", "127.0.0.1", "--port", str(port),
-            "--metrics-port", "0", "--embedded-kubeconfig", str(tmp_path / "kubeconfig"),
-            stdout=out, stderr=out,
+            "serve", "--host", "127.0.0.1", "--port", str(port), "--metrics-port", "0",
+            *serve_args, stdout=out, stderr=out,
         )  # fmt: skip
-    grpcurl = str(REPO_ROOT / ".venv" / "bin" / "grpcurl")
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -117,14 +121,13 @@ def test_serve_on_the_embedded_cluster_works_with_runtime_dependencies_only(tmp_
             assert server.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
-        if Path(grpcurl).exists():
-            scheduled = subprocess.run(
-                [grpcurl, "-plaintext", "-d", README_SCHEDULE, f"127.0.0.1:{port}",
-                 "jobscheduler.JobScheduler/ScheduleJob"],
-                capture_output=True, text=True, check=False, timeout=30,
-            )  # fmt: skip
-            assert scheduled.returncode == 0, scheduled.stderr + log.read_text()
-            assert re.search(r'"job_?[iI]d": "job-', scheduled.stdout), scheduled.stdout
+        scheduled = subprocess.run(
+            [str(GRPCURL), "-plaintext", "-d", README_SCHEDULE, f"127.0.0.1:{port}",
+             "jobscheduler.JobScheduler/ScheduleJob"],
+            capture_output=True, text=True, check=False, timeout=30,
+        )  # fmt: skip
+        assert scheduled.returncode == 0, scheduled.stderr + log.read_text()
+        assert re.search(r'"job_?[iI]d": "job-', scheduled.stdout), scheduled.stdout
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -132,3 +135,58 @@ def test_serve_on_the_embedded_cluster_works_with_runtime_dependencies_only(tmp_
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.mark.skipif(not GRPCURL.exists(), reason="grpcurl is not installed in .venv")
+def test_serve_against_a_cluster_works_with_runtime_dependencies_only(
+    tmp_path: Path, embedded_cluster_kubeconfig: Path
+) -> None:
+    # The Deployment's path: serve against a Kubernetes API (here `jobscheduler cluster`).
+    serve_and_schedule(tmp_path, "--kubeconfig", str(embedded_cluster_kubeconfig))
+
+
+@pytest.mark.skipif(not GRPCURL.exists(), reason="grpcurl is not installed in .venv")
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug, reported: the embedded cluster validates objects with jsonschema and "
+    "kubernetes-validate (dev dependencies, 108 MB of schemas) and fails to start without them, "
+    "so `serve --embedded-cluster` fails in the image. Remove this mark once it starts without.",
+)
+def test_serve_on_the_embedded_cluster_works_with_runtime_dependencies_only(tmp_path: Path) -> None:
+    serve_and_schedule(
+        tmp_path, "--embedded-cluster", "--embedded-kubeconfig", str(tmp_path / "kubeconfig")
+    )
+
+
+def test_timer_runs_and_reports_with_runtime_dependencies_only() -> None:
+    # The image is also the TIMER_IMAGE: `jobscheduler timer` must work there too.
+    reports: list[dict[str, object]] = []
+
+    class ControlPlane(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            reports.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet."""
+
+    control_plane = HTTPServer(("127.0.0.1", 0), ControlPlane)
+    thread = threading.Thread(target=control_plane.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        env = {
+            "TIMER_DURATION_SECONDS": "1",
+            "TIMER_NAME": "ship-check",
+            "TIMER_ID": "job-ship",
+            "CONTROL_PLANE_ENDPOINT": f"http://127.0.0.1:{control_plane.server_address[1]}",
+            "LOG_LEVEL": "info",
+        }
+        timer = run_cli("timer", stdout=subprocess.PIPE, stderr=subprocess.PIPE, extra_env=env)
+        _, err = timer.communicate(timeout=60)
+        assert timer.returncode == 0, err
+    finally:
+        control_plane.shutdown()
+        control_plane.server_close()
+        thread.join()
+    assert [(r["timer_id"], r["timer_name"]) for r in reports] == [("job-ship", "ship-check")]
