@@ -44,6 +44,8 @@ SERVICE_NAME = "jobscheduler.JobScheduler"
 REQUEST_ID_HEADER = "x-request-id"
 STATUS_DETAILS_HEADER = "grpc-status-details-bin"
 INTERNAL_MESSAGE = "internal error; the server log has the details"
+# A deadline further away than this (a year) is no deadline at all.
+NO_DEADLINE_SECONDS = 365 * 24 * 3600.0
 DEADLINE_MESSAGE = "the deadline set by the client passed before the request completed"
 
 log = structlog.stdlib.get_logger("jobscheduler.edge")
@@ -148,6 +150,8 @@ class _Call:
         self.request_id = _incoming_request_id(context) or f"req-{uuid.uuid4().hex[:16]}"
 
         remaining = context.time_remaining()
+        if remaining is not None and remaining > NO_DEADLINE_SECONDS:
+            remaining = None  # gRPC Python reports "no deadline" as ~292 years
         requestctx.request_id.set(self.request_id)
         requestctx.deadline.set(None if remaining is None else time.monotonic() + remaining)
         structlog.contextvars.clear_contextvars()

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from jobscheduler import requestctx
 from jobscheduler.api import jobscheduler_pb2 as pb
 
 
@@ -21,6 +22,8 @@ class FakeJobService:
         self.stopped = False
         self.errors: dict[str, BaseException] = {}
         self.requests: list[tuple[str, Any]] = []
+        # What the service layer saw of the request context: (request id, seconds left).
+        self.contexts: list[tuple[str, float | None]] = []
         self.gate: threading.Event | None = None
         self.entered = threading.Event()
         self.events: list[pb.JobEvent] = []
@@ -42,6 +45,7 @@ class FakeJobService:
     # helpers ---------------------------------------------------------------------------------
     def _enter(self, name: str, request: Any) -> None:
         self.requests.append((name, request))
+        self.contexts.append((requestctx.request_id.get(), requestctx.remaining_seconds()))
         self.entered.set()
         if self.gate is not None:
             self.gate.wait(30)

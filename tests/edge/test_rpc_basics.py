@@ -99,3 +99,20 @@ def test_port_in_use_is_a_clear_error(server: Server, fake_service: FakeJobServi
     second = Server(FakeJobService(), host="127.0.0.1", port=server.port, metrics_port=None)
     with pytest.raises(OSError, match=f"127.0.0.1:{server.port}"):
         second.start()
+
+
+def test_the_service_sees_the_request_id_and_the_callers_deadline(
+    server: Server, fake_service: FakeJobService
+) -> None:
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        stub = pb_grpc.JobSchedulerStub(channel)
+        stub.GetJobStatus(
+            pb.GetJobStatusRequest(job_id="job-1"),
+            timeout=7,
+            metadata=[("x-request-id", "trace-me")],
+        )
+        stub.GetJobStatus(pb.GetJobStatusRequest(job_id="job-1"))
+    (request_id, remaining), (_, no_deadline) = fake_service.contexts
+    assert request_id == "trace-me"
+    assert remaining is not None and 0 < remaining <= 7
+    assert no_deadline is None
