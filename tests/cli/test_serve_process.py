@@ -285,3 +285,26 @@ def test_in_cluster_config_outside_a_cluster_is_a_clear_error() -> None:
     assert result.returncode == 2
     assert "IN_CLUSTER=false" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_cluster_command_serves_the_embedded_api_until_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    kubeconfig = tmp_path / "cluster.kubeconfig"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jobscheduler", "cluster", "--port", str(port),
+         "--kubeconfig", str(kubeconfig)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        first_line = process.stdout.readline()
+        assert f"http://127.0.0.1:{port}" in first_line
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/api/v1/namespaces/default", timeout=10
+        ) as reply:
+            assert json.loads(reply.read())["metadata"]["name"] == "default"
+        assert f"http://127.0.0.1:{port}" in kubeconfig.read_text()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=30)
+    assert process.returncode == 0
