@@ -1,0 +1,49 @@
+"""The controllers' work queue: each key once, never twice at a time, delays in clock time."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+
+from jobscheduler.clock import FakeClock, ScaledClock
+from jobscheduler.embedded.controllers.workqueue import WorkQueue
+
+
+def test_a_key_added_twice_is_processed_once() -> None:
+    queue = WorkQueue(FakeClock(datetime(2026, 1, 1, tzinfo=UTC)))
+    queue.add("a")
+    queue.add("b")
+    queue.add("a")
+    assert [queue.get(), queue.get()] == ["a", "b"]
+    assert len(queue) == 0
+
+
+def test_a_key_added_while_processed_comes_back_after_done() -> None:
+    queue = WorkQueue(FakeClock(datetime(2026, 1, 1, tzinfo=UTC)))
+    queue.add("a")
+    assert queue.get() == "a"
+    queue.add("a")
+    assert len(queue) == 0  # not handed out again while in progress
+    queue.done("a")
+    assert queue.get() == "a"
+
+
+def test_delayed_key_waits_for_the_clock() -> None:
+    clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
+    queue = WorkQueue(clock)
+    queue.add_after("later", 30)
+    queue.add("now")
+    assert queue.get() == "now"
+    queue.done("now")
+    assert queue.get() == "later"  # FakeClock.wait moves the clock forward to the due time
+    assert clock.now() >= datetime(2026, 1, 1, 0, 0, 30, tzinfo=UTC)
+
+
+def test_shutdown_wakes_a_blocked_worker() -> None:
+    queue = WorkQueue(ScaledClock())
+    results: list[str | None] = []
+    worker = threading.Thread(target=lambda: results.append(queue.get()))
+    worker.start()
+    queue.shutdown()
+    worker.join(5)
+    assert results == [None]
