@@ -13,6 +13,7 @@ from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.api import jobscheduler_pb2_grpc as pb_grpc
 from jobscheduler.client import JobSchedulerClient
 from jobscheduler.edge.server import Server
+from jobscheduler.edge.servicer import JobSchedulerServicer
 
 from .fakes import FakeJobService
 
@@ -116,3 +117,15 @@ def test_the_service_sees_the_request_id_and_the_callers_deadline(
     assert request_id == "trace-me"
     assert remaining is not None and 0 < remaining <= 7
     assert no_deadline is None
+
+
+def test_every_rpc_in_the_proto_is_served() -> None:
+    """A new RPC added to the proto without a servicer method fails here, not for a user."""
+    service = pb.DESCRIPTOR.services_by_name["JobScheduler"]
+    missing = [
+        method.name
+        for method in service.methods
+        if getattr(JobSchedulerServicer, method.name)
+        is getattr(pb_grpc.JobSchedulerServicer, method.name)
+    ]
+    assert missing == []
