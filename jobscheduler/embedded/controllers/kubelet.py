@@ -20,6 +20,7 @@ from jobscheduler.embedded.controllers import podstatus, simpod
 from jobscheduler.embedded.controllers.events import EventRecorder
 from jobscheduler.embedded.controllers.informer import Informer, controller_owner, object_key
 from jobscheduler.embedded.controllers.logs import PodLogStore
+from jobscheduler.embedded.controllers.node import NODE_NAME, NodeHeartbeat
 from jobscheduler.embedded.controllers.podstatus import (
     PodRun,
     condition,
@@ -34,7 +35,6 @@ from jobscheduler.embedded.controllers.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 
-NODE_NAME = "jobscheduler-sim-node"
 MERGE_PATCH = "application/merge-patch+json"
 # Exit code of a container stopped by SIGTERM when its pod is deleted.
 TERMINATED_BY_SIGNAL = 143
@@ -59,16 +59,20 @@ class SimulatedKubelet:
         self._attempts: OrderedDict[str, int] = OrderedDict()
         self._ip_numbers = itertools.count(2)
         self._binding_supported: bool | None = None
+        self._node = NodeHeartbeat(api, clock)
         pods.add_handler(self._on_pod)
 
     def start(self) -> None:
+        self._node.start()
         self._worker.start()
 
     def stop(self) -> None:
+        self._node.stop()
         self._worker.stop()
         self._logs.close()
 
     def join(self, timeout: float) -> None:
+        self._node.join(timeout)
         self._worker.join(timeout)
 
     def _on_pod(self, old: JSON | None, new: JSON | None) -> None:

@@ -6,10 +6,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from jobscheduler.embedded.api import JSON
+from jobscheduler.embedded.controllers.node import HOST_IP
 from jobscheduler.embedded.controllers.simpod import Behaviour, behaviour_of
 from jobscheduler.embedded.controllers.timeutil import format_time
-
-HOST_IP = "10.0.0.10"
 
 
 @dataclass

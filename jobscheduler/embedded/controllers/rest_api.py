@@ -24,11 +24,12 @@ _PREFIXES = {
     "pods": _CORE,
     "events": _CORE,
     "namespaces": _CORE,
+    "nodes": _CORE,
     "bindings": _CORE,
     "jobs": _BATCH,
     "cronjobs": _BATCH,
 }
-_CLUSTER_SCOPED = {"namespaces"}
+_CLUSTER_SCOPED = {"namespaces", "nodes"}
 Query = list[tuple[str, Any]]
 # Seconds the client waits for a watch beyond the server's own timeoutSeconds.
 _WATCH_READ_SLACK_SECONDS = 30.0
