@@ -30,9 +30,20 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+# Taskfile variables a developer may have exported; the tests check the defaults.
+TASK_VARIABLES = ("IMAGE", "OVERLAY", "KIND_CLUSTER", "KUBE_CONTEXT", "SERVER", "VENV")
+
+
 def task(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in TASK_VARIABLES}
     return subprocess.run(
-        [str(TASK), *args], capture_output=True, text=True, check=False, cwd=cwd, timeout=120
+        [str(TASK), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        env=env,
+        timeout=120,
     )
 
 
@@ -60,8 +71,10 @@ def test_proto_lint_passes() -> None:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["k8s:apply"], "kubectl apply -k k8s/overlays/kind"),
-        (["k8s:apply", "OVERLAY=k8s/base"], "kubectl apply -k k8s/base"),
+        # The kind overlay only ever goes to the kind cluster, whatever context is current.
+        (["k8s:apply"], "kubectl --context kind-jobscheduler apply -k k8s/overlays/kind"),
+        (["k8s:apply", "OVERLAY=k8s/base"], "] kubectl apply -k k8s/base"),
+        (["k8s:delete", "OVERLAY=k8s/base", "KUBE_CONTEXT=prod"], "kubectl --context prod delete"),
         (
             ["container:build", "IMAGE=registry.example/js:1.0"],
             "scripts/container-build.sh registry.example/js:1.0",
