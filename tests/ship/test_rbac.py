@@ -122,12 +122,12 @@ def test_multi_namespace_variant_binds_the_same_rules_in_each_target_namespace()
     assert targets == {"team-a", "team-b"}
 
 
-def test_cluster_job_list_component_only_adds_listing_jobs() -> None:
+def test_cluster_job_list_component_only_adds_reading_jobs() -> None:
     base = render("overlays/multi-namespace")
     with_component = render("overlays/multi-namespace", "components/cluster-job-list")
     added = [doc for doc in with_component if doc not in base]
     assert sorted(doc["kind"] for doc in added) == ["ClusterRole", "ClusterRoleBinding"]
-    assert rules_by_resource(one(added, "ClusterRole")) == {("batch", "jobs"): {"list"}}
+    assert rules_by_resource(one(added, "ClusterRole")) == {("batch", "jobs"): {"list", "watch"}}
     binding = one(added, "ClusterRoleBinding")
     assert binding["roleRef"]["name"] == one(added, "ClusterRole")["metadata"]["name"]
     assert binding["subjects"] == [
