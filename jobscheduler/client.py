@@ -16,7 +16,7 @@ the status code, message, request id and the field violations decoded from the r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
@@ -190,17 +190,18 @@ class JobSchedulerClient:
         response = self._unary(self._health.Check, request, health_pb2.HealthCheckResponse)
         return int(response.status)
 
-    # Streaming RPCs: no default timeout (they last as long as the job); iterate to receive. --
+    # Streaming RPCs: no default timeout (they last as long as the job); iterate to receive,
+    # close() (or leave the loop) to cancel. -------------------------------------------------
 
     def watch_job(
         self, job_id: str, namespace: str = "", *, timeout: float | None = None
-    ) -> Iterator[pb.JobEvent]:
+    ) -> Generator[pb.JobEvent, None, None]:
         request = pb.WatchJobRequest(job_id=job_id, namespace=namespace)
         return self._stream(self._stub.WatchJob, request, timeout)
 
     def watch_jobs(
         self, request: pb.WatchJobsRequest | None = None, *, timeout: float | None = None
-    ) -> Iterator[pb.JobEvent]:
+    ) -> Generator[pb.JobEvent, None, None]:
         return self._stream(self._stub.WatchJobs, request or pb.WatchJobsRequest(), timeout)
 
     def get_job_logs(
@@ -212,7 +213,7 @@ class JobSchedulerClient:
         tail_lines: int = 0,
         limit_bytes: int = 0,
         timeout: float | None = None,
-    ) -> Iterator[pb.LogChunk]:
+    ) -> Generator[pb.LogChunk, None, None]:
         request = pb.GetJobLogsRequest(
             job_id=job_id,
             namespace=namespace,
@@ -234,7 +235,7 @@ class JobSchedulerClient:
 
     def _stream(
         self, method: Callable[..., Iterator[T]], request: Any, timeout: float | None
-    ) -> Iterator[T]:
+    ) -> Generator[T, None, None]:
         call = method(request, timeout=timeout, metadata=self._metadata)
         try:
             yield from call

@@ -93,6 +93,9 @@ class Server:
         server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="rpc"),
             interceptors=[RpcInterceptor()],
+            # Beyond the pool, refuse at once (RESOURCE_EXHAUSTED) rather than queue: a queued
+            # unary call would wait behind long-lived streams with no sign of why.
+            maximum_concurrent_rpcs=self._max_workers,
             # Two servers must never share a port by accident (tests, a second replica).
             options=[("grpc.so_reuseport", 0)],
         )
