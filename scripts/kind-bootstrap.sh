@@ -119,6 +119,7 @@ step_smoke() {
 }
 
 step_down() {
+  use_engine
   if cluster_exists; then
     kind delete cluster --name "$cluster"
   else

@@ -31,6 +31,7 @@ esac
 [ "$1" = info ] && { echo "Cannot connect to the Docker daemon" >&2; exit 1; }
 """,
     "kind": """
+echo "${KIND_EXPERIMENTAL_PROVIDER:-docker}" >>"$STUB_LOG.kind-provider"
 case "$1 $2" in
   "get clusters")
     printf '%s\\n' ${STUB_KIND_CLUSTERS:-}
@@ -187,3 +188,18 @@ def test_e2e_runs_the_e2e_marker_with_the_cluster_kubeconfig(tmp_path: Path) -> 
         "E2E_KUBECONFIG=apiVersion: v1  # kubeconfig of jobscheduler E2E_IMAGE=jobscheduler:dev"
         in calls
     )
+
+
+def test_kind_down_deletes_the_cluster_through_the_detected_engine(tmp_path: Path) -> None:
+    result, calls = run(
+        tmp_path,
+        "kind-bootstrap.sh",
+        "down",
+        tools=("podman", "kind", "kubectl"),
+        STUB_KIND_CLUSTERS="jobscheduler",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "kind delete cluster --name jobscheduler" in calls
+    # With podman as the engine, every kind call must use kind's podman provider.
+    providers = set((tmp_path / "calls.log.kind-provider").read_text().split())
+    assert providers == {"podman"}
