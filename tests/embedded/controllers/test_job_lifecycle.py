@@ -3,11 +3,13 @@ real kubernetes client over HTTP."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import kubernetes.client as k8s
 import pytest
 from lifecycle import (
+    WAIT_SECONDS,
     condition,
     event_reasons,
     failing,
@@ -168,3 +170,31 @@ def test_pod_failure_policy_fail_job_ends_the_job_at_the_first_match(
     assert failed.reason == "PodFailurePolicy"
     assert "failed with exit code 42 matching FailJob rule at index 0" in failed.message
     assert len(job_pods(core, ns, "fatal")) == 1
+
+
+@pytest.mark.clock_speed(20)
+def test_job_status_moves_forward_within_parallelism(cluster: Any, ns: str) -> None:
+    """Every status the Job goes through, as a watcher sees it (compare reference 49)."""
+    stream = cluster.api.watch(
+        "jobs", ns, field_selector="metadata.name=steady", timeout_seconds=60
+    )
+    statuses: list[dict[str, Any]] = []
+
+    def collect() -> None:
+        for event in stream:
+            statuses.append(event["object"].get("status") or {})
+            if any(c.get("type") == "Complete" for c in statuses[-1].get("conditions") or []):
+                return
+
+    reader = threading.Thread(target=collect, daemon=True)
+    reader.start()
+    cluster.api.create("jobs", ns, job_manifest("steady", parallelism=2, completions=4))
+    reader.join(WAIT_SECONDS)
+    stream.stop()
+
+    assert statuses[-1]["succeeded"] == 4
+    assert all(status.get("active", 0) <= 2 for status in statuses)
+    succeeded = [status.get("succeeded", 0) for status in statuses]
+    assert succeeded == sorted(succeeded)
+    assert statuses[1]["active"] == 2
+    assert statuses[1]["startTime"]
