@@ -179,3 +179,15 @@ def test_a_schedule_can_be_suspended_resumed_cancelled_and_deleted(
         service.watch_job(pb.WatchJobRequest(job_id="nightly"), lambda: True)
     assert service.delete_job(pb.DeleteJobRequest(job_id="nightly")).deleted
     assert service.list_schedules(pb.ListSchedulesRequest()).schedules == []
+
+
+def test_without_cluster_wide_rights_the_sweeper_releases_its_own_namespace(
+    service: JobService, embedded_cluster: Any
+) -> None:
+    job_id = service.schedule_job(container(start_at=_in(embedded_cluster, 1))).job_id
+    time.sleep(2 / 60 + 0.05)  # let the start time pass on the cluster clock
+    sweeper = BackgroundSweeper(service._gateway, embedded_cluster.clock, "default")
+    # The all-namespaces list is forbidden (a namespaced Role); the namespace list is not.
+    embedded_cluster.faults.fail_next(1, verb="list", resource="jobs", status=403)
+    assert sweeper.release_due() == 1
+    wait_status(service, job_id, pb.JOB_STATUS_SUCCEEDED)
