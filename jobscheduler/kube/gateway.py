@@ -22,7 +22,10 @@ only; without a ClusterRole it falls back to the configured namespace.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -35,6 +38,9 @@ from jobscheduler import errors
 from jobscheduler.config import Settings
 from jobscheduler.kube.calls import ApiCalls, disable_urllib3_retries, json_lines
 from jobscheduler.kube.errors import ResourceExpired
+
+# How often a log stream checks whether its reader still wants it.
+_LOG_STOP_POLL_SECONDS = 0.5
 
 JSON = dict[str, Any]
 
@@ -267,9 +273,11 @@ class KubeGateway:
         since_seconds: int | None,
         limit_bytes: int | None,
         read_timeout_seconds: float,
+        keep_going: Callable[[], bool] = lambda: True,
     ) -> Iterator[bytes]:
-        """Raw log bytes as they arrive. Ends when the server ends the stream or nothing
-        arrives for ``read_timeout_seconds`` (the caller then checks whether to go on)."""
+        """Raw log bytes as they arrive, until the server ends the stream, nothing arrives for
+        ``read_timeout_seconds``, or ``keep_going()`` turns false: a followed log of a silent
+        container would otherwise hold this thread (and a server's shutdown) indefinitely."""
         kwargs: dict[str, Any] = {"follow": follow}
         if container:
             kwargs["container"] = container
@@ -289,13 +297,29 @@ class KubeGateway:
             _read_timeout=read_timeout_seconds,
             **kwargs,
         )
+        finished = threading.Event()
+        stopped = threading.Event()
+
+        def watchdog() -> None:
+            while not finished.wait(_LOG_STOP_POLL_SECONDS):
+                if not keep_going():
+                    stopped.set()
+                    _interrupt(response)
+                    return
+
+        guard = threading.Thread(target=watchdog, name="log-stream-watchdog", daemon=True)
+        guard.start()
         try:
             yield from response.stream(4096, decode_content=True)
         except urllib3.exceptions.ReadTimeoutError:
             return
-        except urllib3.exceptions.ProtocolError as exc:
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            if stopped.is_set():
+                return  # we cut the connection ourselves
             raise errors.Unavailable("the log stream from Kubernetes broke off") from exc
         finally:
+            finished.set()
+            guard.join()
             response.release_conn()
 
     # ---- reachability -------------------------------------------------------------------
@@ -304,6 +328,17 @@ class KubeGateway:
         """``gitVersion`` of the API server; raises ``Unavailable`` when unreachable."""
         version = self._json("get", "version", "the API server version", self._version.get_code)
         return str(version.get("gitVersion", ""))
+
+
+def _interrupt(response: Any) -> None:
+    """Wake a thread blocked reading ``response``: shutting the socket down does that on every
+    platform, where closing it from another thread may not."""
+    sock = getattr(getattr(response, "connection", None), "sock", None)
+    with contextlib.suppress(OSError):
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(Exception):
+        response.close()
 
 
 def _list_kwargs(label_selector: str, limit: int, continue_token: str) -> dict[str, Any]:

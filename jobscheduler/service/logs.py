@@ -3,9 +3,8 @@
 Pods are read one after another, oldest first (a retry's pod after the one it replaced). With
 ``follow`` the stream stays open while the job runs, picking up pods the job controller
 creates later (retries, parallel pods), and ends when the job is final and every pod has been
-read, when the byte or time budget is spent, or when the caller goes away. A followed pod's
-log is read until its container ends (the kubelet then closes the stream), so a caller that
-leaves is noticed at the next log line.
+read, when the byte or time budget is spent, or when the caller goes away: that is noticed
+within half a second, even while a followed container prints nothing.
 """
 
 from __future__ import annotations
@@ -103,6 +102,7 @@ class LogStreamer:
                 read_timeout_seconds=budget.seconds_left()
                 if follow
                 else self._settings.k8s_request_timeout_seconds,
+                keep_going=budget.ok,
             ):
                 pending += raw
                 cut = pending.rfind(b"\n") + 1

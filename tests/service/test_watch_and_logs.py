@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -197,3 +198,24 @@ def test_follow_streams_every_attempt_until_the_job_ends(service: JobService) ->
         service.get_job_status(pb.GetJobStatusRequest(job_id=job_id)).status
         == pb.JOB_STATUS_SUCCEEDED
     )
+
+
+def test_a_followed_log_ends_when_the_caller_leaves_even_if_the_pod_is_silent(
+    service: JobService,
+) -> None:
+    # The container prints one line, then nothing for ~a day of cluster time.
+    job_id = service.schedule_job(container(sim={"logs": "started", "run-seconds": 86400})).job_id
+    wait_status(service, job_id, pb.JOB_STATUS_RUNNING)
+    active = [True]
+    stream = service.get_job_logs(
+        pb.GetJobLogsRequest(job_id=job_id, follow=True), lambda: active[0]
+    )
+    first = next(stream)
+    assert first.text == "started\n"
+    # The client goes away while the next read is blocked waiting for a line.
+    leave = threading.Timer(0.3, active.__setitem__, args=(0, False))
+    leave.start()
+    try:
+        assert list(stream) == []
+    finally:
+        leave.cancel()
