@@ -10,6 +10,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from jobscheduler import errors, metrics, requestctx
@@ -68,7 +69,7 @@ class JobService:
         registry: HandlerRegistry | None = None,
         reader: JobReader | None = None,
         clock: Clock | None = None,
-        id_generator: Callable[[Any], str] | None = None,
+        id_generator: Callable[[datetime], str] | None = None,
         sweep_interval_seconds: float = 2.0,
         watch_poll_seconds: int = 5,
     ) -> None:
@@ -108,7 +109,7 @@ class JobService:
         is_schedule = manifest["kind"] == "CronJob"
         if client_chose_id:
             # Jobs and schedules share one id space: GetJobStatus must find exactly one.
-            self._refuse_id_taken_by_other_kind(namespace, job_id, is_schedule, request_hash)
+            self._refuse_id_taken_by_other_kind(namespace, job_id, is_schedule)
         try:
             if is_schedule:
                 created = self._gateway.create_cronjob(namespace, manifest)
@@ -154,7 +155,7 @@ class JobService:
         return existing
 
     def _refuse_id_taken_by_other_kind(
-        self, namespace: str, job_id: str, is_schedule: bool, request_hash: str
+        self, namespace: str, job_id: str, is_schedule: bool
     ) -> None:
         get = self._reader.get_job if is_schedule else self._reader.get_cronjob
         try:
