@@ -189,17 +189,16 @@ class SimulatedKubelet:
                 container,
                 simpod.timed_lines(lines, now, run.behaviour.run_seconds),
             )
-        if run.restarts == 0:
-            for spec in containers_of(pod):
-                cname = spec.get("name")
-                self._events.record(
-                    pod,
-                    "Normal",
-                    "Pulled",
-                    f'Container image "{spec.get("image")}" already present on machine',
-                )
-                self._events.record(pod, "Normal", "Created", f"Created container: {cname}")
-                self._events.record(pod, "Normal", "Started", f"Started container {cname}")
+        for spec in containers_of(pod):
+            cname = spec.get("name")
+            self._events.record(
+                pod,
+                "Normal",
+                "Pulled",
+                f'Container image "{spec.get("image")}" already present on machine',
+            )
+            self._events.record(pod, "Normal", "Created", f"Created container: {cname}")
+            self._events.record(pod, "Normal", "Started", f"Started container {cname}")
         self._patch(pod, podstatus.running_status(pod, run, now))
 
     def _finish_containers(self, pod: JSON, run: PodRun, now: datetime) -> None:
@@ -218,6 +217,14 @@ class SimulatedKubelet:
             )
             run.due = finished + timedelta(seconds=delay)
             self._patch(pod, podstatus.crashed_status(pod, run, now))
+            for name in container_names(pod):
+                self._events.record(
+                    pod,
+                    "Warning",
+                    "BackOff",
+                    f"Back-off restarting failed container {name} in pod "
+                    f"{name_of(pod)}_{namespace_of(pod)}({pod['metadata'].get('uid')})",
+                )
             return
         run.stage, run.due = "done", None
         self._patch(pod, podstatus.terminal_status(pod, run, terminated, finished))

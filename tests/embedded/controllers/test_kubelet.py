@@ -196,3 +196,21 @@ def test_timer_env_sets_how_long_the_container_runs(
 
     ran_for = (job.status.completion_time - job.status.start_time).total_seconds()
     assert ran_for >= 30
+
+
+@pytest.mark.clock_speed(50)
+def test_repeated_events_are_aggregated(
+    ns: str, batch: k8s.BatchV1Api, core: k8s.CoreV1Api
+) -> None:
+    annotations = {"sim.jobscheduler.io/fail-attempts": "3"}
+    manifest = job_manifest("crashy", annotations=annotations, restart_policy="OnFailure")
+    batch.create_namespaced_job(ns, manifest)
+    wait_for(lambda: batch.read_namespaced_job("crashy", ns), finished, "the job to finish")
+    pod = only_pod(core, ns, "crashy")
+
+    events = core.list_namespaced_event(
+        ns, field_selector=f"involvedObject.name={pod.metadata.name}"
+    ).items
+    started = [event for event in events if event.reason == "Started"]
+    assert len(started) == 1
+    assert started[0].count == 4
