@@ -165,6 +165,7 @@ def reconcile_job(
         deleted_now, creations, delay = _scale(
             job,
             active,
+            replacing=terminating if spec.get("podReplacementPolicy") == "Failed" else [],
             succeeded=succeeded,
             failed_pods=counted_failures,
             succeeded_pods=succeeded_pods,
@@ -261,6 +262,7 @@ def _scale(
     job: JSON,
     active: list[JSON],
     *,
+    replacing: list[JSON],
     succeeded: int,
     failed_pods: list[JSON],
     succeeded_pods: list[JSON],
@@ -271,19 +273,22 @@ def _scale(
     parallelism: int,
     completed: set[int],
 ) -> tuple[list[JSON], list[JSON], float | None]:
-    """Pods to delete and to create so the Job runs as many pods as it should."""
+    """Pods to delete and to create so the Job runs as many pods as it should.
+
+    ``replacing`` are terminating pods that still hold their place (podReplacementPolicy
+    Failed: a pod is replaced only once it has fully stopped)."""
     if indexed:
         total = int(completions or 0)
-        active_indexes = {jobpods.completion_index(pod) for pod in active}
-        pending = [i for i in range(total) if i not in completed and i not in active_indexes]
-        want_new = max(0, min(parallelism - len(active), len(pending)))
+        taken = {jobpods.completion_index(pod) for pod in active + replacing}
+        pending = [i for i in range(total) if i not in completed and i not in taken]
+        want_new = max(0, min(parallelism - len(active) - len(replacing), len(pending)))
         excess = max(0, len(active) - parallelism)
     else:
         if completions is None:
             wanted = parallelism if succeeded == 0 else len(active)
         else:
             wanted = min(parallelism, max(0, int(completions) - succeeded))
-        want_new = max(0, wanted - len(active))
+        want_new = max(0, wanted - len(active) - len(replacing))
         excess = max(0, len(active) - wanted)
         pending = []
     # Delete not-ready pods before ready ones, like upstream.

@@ -235,3 +235,16 @@ def test_lowering_parallelism_deletes_excess_pods() -> None:
     pods = [make_pod(job, "Running", ready=True), make_pod(job, "Pending")]
     actions = reconcile_job(job, pods, at(1))
     assert actions.pods_to_delete == [pods[1]["metadata"]["name"]]
+
+
+def test_terminating_pod_is_replaced_at_once_by_default() -> None:
+    job = with_status(make_job(), startTime="2026-11-23T16:00:00Z")
+    actions = reconcile_job(job, [make_pod(job, "Running", deleting=True)], at(1))
+    assert len(actions.pods_to_create) == 1
+    assert actions.status["terminating"] == 1
+
+
+def test_replacement_policy_failed_waits_for_the_terminating_pod() -> None:
+    job = with_status(make_job(podReplacementPolicy="Failed"), startTime="2026-11-23T16:00:00Z")
+    actions = reconcile_job(job, [make_pod(job, "Running", deleting=True)], at(1))
+    assert not actions.pods_to_create
