@@ -164,7 +164,7 @@ class _Call:
 
     def check_deadline(self) -> None:
         """Refuse work the caller has already given up on."""
-        if requestctx.deadline.get() is not None and requestctx.remaining_seconds() == 0:
+        if _deadline_passed():
             self.abort(
                 _plain_status(grpc.StatusCode.DEADLINE_EXCEEDED, DEADLINE_MESSAGE, self.request_id)
             )
@@ -184,15 +184,18 @@ class _Call:
         if not self.context.is_active():
             # The caller is gone (cancelled, or its deadline passed); nobody gets this answer,
             # and the failure is likely the consequence of the work being abandoned.
-            gone = requestctx.deadline.get() is not None and requestctx.remaining_seconds() == 0
-            code = grpc.StatusCode.DEADLINE_EXCEEDED if gone else grpc.StatusCode.CANCELLED
+            code = (
+                grpc.StatusCode.DEADLINE_EXCEEDED
+                if _deadline_passed()
+                else grpc.StatusCode.CANCELLED
+            )
             log.info("request abandoned by the client", error=repr(exc))
             self.abort(_plain_status(code, code.name.lower(), self.request_id))
         if isinstance(exc, JobSchedulerError):
             status = status_for_error(exc, self.request_id)
             if status.code is grpc.StatusCode.INTERNAL:
                 log.error("internal error", exc_info=exc, job_id=self.job_id)
-        elif requestctx.deadline.get() is not None and requestctx.remaining_seconds() == 0:
+        elif _deadline_passed():
             log.warning("request failed after its deadline passed", error=repr(exc))
             status = _plain_status(
                 grpc.StatusCode.DEADLINE_EXCEEDED, DEADLINE_MESSAGE, self.request_id
@@ -233,6 +236,10 @@ class _Call:
         structlog.contextvars.clear_contextvars()
         requestctx.request_id.set("")
         requestctx.deadline.set(None)
+
+
+def _deadline_passed() -> bool:
+    return requestctx.deadline.get() is not None and requestctx.remaining_seconds() == 0
 
 
 def _incoming_request_id(context: Any) -> str:

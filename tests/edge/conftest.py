@@ -1,13 +1,28 @@
 from __future__ import annotations
 
+import io
+import logging
 from collections.abc import Iterator
 
 import pytest
+import structlog
 
 from jobscheduler.client import JobSchedulerClient
 from jobscheduler.edge.server import Server
+from jobscheduler.logs import configure_logging
 
 from .fakes import FakeJobService
+
+
+@pytest.fixture(autouse=True)
+def server_log() -> Iterator[io.StringIO]:
+    """Server logs go here, not to the terminal (some are written after a test's capture ends,
+    by the gRPC thread that closes a cancelled stream)."""
+    buffer = io.StringIO()
+    configure_logging("info", "json", stream=buffer)
+    yield buffer
+    structlog.reset_defaults()
+    logging.getLogger().handlers = []
 
 
 @pytest.fixture
