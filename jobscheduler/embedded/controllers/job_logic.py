@@ -25,6 +25,8 @@ from jobscheduler.embedded.controllers.timeutil import format_time, parse_time, 
 BACKOFF_LIMIT_MESSAGE = "Job has reached the specified backoff limit"
 DEADLINE_MESSAGE = "Job was active longer than specified deadline"
 COMPLETIONS_MESSAGE = "Reached expected number of succeeded pods"
+FAILED_INDEXES_MESSAGE = "Job has failed indexes"
+MAX_FAILED_INDEXES_MESSAGE = "Job has exceeded the specified maximal number of failed indexes"
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,7 @@ def reconcile_job(
             failure_reason, failure_message = "PodFailurePolicy", match.message
 
     failed = max(int(status.get("failed") or 0), len(counted_failures))
+    completed: set[int] = set()
     if indexed:
         completed = jobpods.parse_indexes(status.get("completedIndexes"))
         limit = int(completions or 0)
@@ -115,6 +118,9 @@ def reconcile_job(
             status["completedIndexes"] = jobpods.format_indexes(completed)
     else:
         succeeded = max(int(status.get("succeeded") or 0), len(succeeded_pods))
+    failed_indexes = _failed_indexes(job, status, counted_failures)
+    if failed_indexes is not None:
+        status["failedIndexes"] = jobpods.format_indexes(failed_indexes)
 
     _track_suspension(job, status, actions, suspended, now)
     if not suspended and not status.get("startTime"):
@@ -125,7 +131,9 @@ def reconcile_job(
     deleted_now: list[JSON] = []
 
     if already_failing is None and already_succeeding is None and not suspended:
-        if not failure_reason and _past_backoff_limit(spec, failed, active):
+        if not failure_reason and failed_indexes is not None:
+            failure_reason, failure_message = _per_index_failure(spec, failed_indexes, completed)
+        elif not failure_reason and _past_backoff_limit(spec, failed, active):
             failure_reason, failure_message = "BackoffLimitExceeded", BACKOFF_LIMIT_MESSAGE
         deadline_left = _deadline_left(spec, status, now)
         if not failure_reason and deadline_left is not None:
@@ -174,7 +182,8 @@ def reconcile_job(
             indexed=indexed,
             completions=completions,
             parallelism=parallelism,
-            completed=jobpods.parse_indexes(status.get("completedIndexes")),
+            completed=jobpods.parse_indexes(status.get("completedIndexes"))
+            | (failed_indexes or set()),
         )
         actions.pods_to_create = creations
         if delay is not None:
@@ -230,6 +239,36 @@ def _track_suspension(
         actions.events.append(Event("Normal", "Resumed", "Job resumed"))
         # Upstream restarts the activeDeadlineSeconds clock on resume.
         status["startTime"] = format_time(now)
+
+
+def _failed_indexes(job: JSON, status: JSON, counted_failures: list[JSON]) -> set[int] | None:
+    """Indexes that may not be retried (backoffLimitPerIndex exhausted, or a FailIndex rule);
+    None unless the Job uses backoffLimitPerIndex."""
+    spec = job.get("spec") or {}
+    limit = spec.get("backoffLimitPerIndex")
+    if limit is None or spec.get("completionMode") != "Indexed":
+        return None
+    failed = jobpods.parse_indexes(status.get("failedIndexes"))
+    failures: dict[int, int] = {}
+    for pod in counted_failures:
+        index = jobpods.completion_index(pod)
+        if index is None:
+            continue
+        failures[index] = failures.get(index, 0) + 1
+        match = match_failure_policy(job, pod)
+        if match is not None and match.action == "FailIndex":
+            failed.add(index)
+    failed |= {index for index, count in failures.items() if count > int(limit)}
+    return failed
+
+
+def _per_index_failure(spec: JSON, failed: set[int], completed: set[int]) -> tuple[str, str]:
+    max_failed = spec.get("maxFailedIndexes")
+    if max_failed is not None and len(failed) > int(max_failed):
+        return "MaxFailedIndexesExceeded", MAX_FAILED_INDEXES_MESSAGE
+    if failed and len(failed | completed) >= int(spec.get("completions") or 0):
+        return "FailedIndexes", FAILED_INDEXES_MESSAGE
+    return "", ""
 
 
 def _past_backoff_limit(spec: JSON, failed: int, active: list[JSON]) -> bool:

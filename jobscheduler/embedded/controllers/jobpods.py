@@ -73,7 +73,7 @@ def finished_at(pod: JSON) -> datetime | None:
 
 
 def format_indexes(indexes: set[int]) -> str:
-    """``{0,1,2,4}`` -> ``"0-2,4"``, the format of status.completedIndexes."""
+    """``{0,1,2,4,6,7}`` -> ``"0-2,4,6,7"``, the format of status.completedIndexes."""
     parts: list[str] = []
     ordered = sorted(indexes)
     start = 0
@@ -82,7 +82,11 @@ def format_indexes(indexes: set[int]) -> str:
         while end + 1 < len(ordered) and ordered[end + 1] == ordered[end] + 1:
             end += 1
         first, last = ordered[start], ordered[end]
-        parts.append(str(first) if first == last else f"{first}-{last}")
+        if first == last:
+            parts.append(str(first))
+        else:
+            # Upstream writes a run of two as "1,2" and longer runs as "1-3" (reference D2).
+            parts.append(f"{first},{last}" if last == first + 1 else f"{first}-{last}")
         start = end + 1
     return ",".join(parts)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from job_builders import T0, at, condition, make_job, make_pod, with_status
 
 from jobscheduler.embedded.controllers.job_logic import reconcile_job
@@ -248,3 +250,47 @@ def test_replacement_policy_failed_waits_for_the_terminating_pod() -> None:
     job = with_status(make_job(podReplacementPolicy="Failed"), startTime="2026-11-23T16:00:00Z")
     actions = reconcile_job(job, [make_pod(job, "Running", deleting=True)], at(1))
     assert not actions.pods_to_create
+
+
+def per_index_job(**spec: Any) -> dict[str, Any]:
+    job = make_job(completionMode="Indexed", completions=3, parallelism=3, backoffLimitPerIndex=1)
+    job["spec"].update(spec)
+    return with_status(job, startTime="2026-11-23T16:00:00Z")
+
+
+def test_index_out_of_retries_is_not_run_again() -> None:
+    job = per_index_job()
+    pods = [make_pod(job, "Failed", index=0, finished=at(0)) for _ in range(2)]
+    pods += [make_pod(job, "Running", index=1), make_pod(job, "Running", index=2)]
+    actions = reconcile_job(job, pods, at(600))
+    assert actions.status["failedIndexes"] == "0"
+    assert not actions.pods_to_create
+    assert condition(actions.status, "FailureTarget") is None
+
+
+def test_job_with_a_failed_index_fails_once_every_index_is_done() -> None:
+    job = per_index_job()
+    pods = [make_pod(job, "Failed", index=0, finished=at(0)) for _ in range(2)]
+    pods += [make_pod(job, "Succeeded", index=1), make_pod(job, "Succeeded", index=2)]
+    actions = reconcile_job(job, pods, at(600))
+    failed = condition(actions.status, "Failed")
+    assert failed is not None
+    assert (failed["reason"], failed["message"]) == ("FailedIndexes", "Job has failed indexes")
+    assert actions.status["completedIndexes"] == "1,2"
+
+
+def test_fail_index_rule_fails_only_that_index() -> None:
+    policy = {"rules": [{"action": "FailIndex", "onExitCodes": {"operator": "In", "values": [7]}}]}
+    job = per_index_job(podFailurePolicy=policy, maxFailedIndexes=0)
+    pods = [make_pod(job, "Failed", index=2, exit_code=7), make_pod(job, "Running", index=0)]
+    actions = reconcile_job(job, pods, at(5))
+    target = condition(actions.status, "FailureTarget")
+    assert target is not None
+    assert target["reason"] == "MaxFailedIndexesExceeded"
+    assert actions.status["failedIndexes"] == "2"
+
+
+def test_completed_indexes_use_the_upstream_format() -> None:
+    job = make_job(completionMode="Indexed", completions=8, parallelism=1)
+    pods = [make_pod(job, "Succeeded", index=i) for i in (0, 1, 3, 4, 5, 7)]
+    assert reconcile_job(job, pods, at(1)).status["completedIndexes"] == "0,1,3-5,7"
