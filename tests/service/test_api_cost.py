@@ -1,0 +1,75 @@
+"""Reads cost O(1) Kubernetes API calls per RPC: counted with the gateway's own metrics."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from prometheus_client import REGISTRY
+
+from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.service import JobService
+
+from .support import container, wait_status
+
+pytestmark = pytest.mark.clock_speed(60)
+
+
+def api_calls(action: Callable[[], Any]) -> Counter[tuple[str, str]]:
+    """Kubernetes API calls made by ``action``, by (verb, resource)."""
+
+    def snapshot() -> Counter[tuple[str, str]]:
+        counts: Counter[tuple[str, str]] = Counter()
+        for metric in REGISTRY.collect():
+            if metric.name != "jobscheduler_kubernetes_api_calls":
+                continue
+            for sample in metric.samples:
+                if sample.name.endswith("_total"):
+                    key = (sample.labels["verb"], sample.labels["resource"])
+                    counts[key] += int(sample.value)
+        return counts
+
+    before = snapshot()
+    action()
+    after = snapshot()
+    after.subtract(before)
+    return +after
+
+
+def test_status_of_a_finished_job_is_one_get(service: JobService) -> None:
+    job_id = service.schedule_job(container()).job_id
+    wait_status(service, job_id, pb.JOB_STATUS_SUCCEEDED)
+    request = pb.GetJobStatusRequest(job_id=job_id)
+    assert api_calls(lambda: service.get_job_status(request)) == {("get", "jobs"): 1}
+
+
+def test_status_of_a_running_job_adds_one_pod_list(service: JobService) -> None:
+    job_id = service.schedule_job(container(sim={"run-seconds": 3600})).job_id
+    wait_status(service, job_id, pb.JOB_STATUS_RUNNING)
+    request = pb.GetJobStatusRequest(job_id=job_id)
+    assert api_calls(lambda: service.get_job_status(request)) == {
+        ("get", "jobs"): 1,
+        ("list", "pods"): 1,
+    }
+
+
+def test_status_of_a_schedule_is_two_gets(service: JobService) -> None:
+    service.schedule_job(container(job_id="nightly", schedule=pb.Schedule(cron="@daily")))
+    request = pb.GetJobStatusRequest(job_id="nightly")
+    assert api_calls(lambda: service.get_job_status(request)) == {
+        ("get", "jobs"): 1,
+        ("get", "cronjobs"): 1,
+    }
+
+
+def test_schedule_job_is_one_create(service: JobService) -> None:
+    assert api_calls(lambda: service.schedule_job(container())) == {("create", "jobs"): 1}
+
+
+def test_a_page_of_jobs_is_one_list(service: JobService) -> None:
+    for _ in range(12):
+        service.schedule_job(container(execution=pb.ExecutionOptions(start_suspended=True)))
+    request = pb.ListJobsRequest(page_size=5)
+    assert api_calls(lambda: service.list_jobs(request)) == {("list", "jobs"): 1}
