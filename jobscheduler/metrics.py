@@ -40,3 +40,8 @@ KUBERNETES_API_SECONDS = Histogram(
     ["verb", "resource"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+GRPC_SERVER_MSG_SENT = Counter(
+    "grpc_server_msg_sent_total",
+    "Messages sent by the server (one per unary response; one per event/chunk of a stream).",
+    ["grpc_type", "grpc_service", "grpc_method"],
+)

@@ -37,6 +37,7 @@ from jobscheduler.errors import InvalidArgument, JobSchedulerError
 from jobscheduler.metrics import (
     GRPC_SERVER_HANDLED,
     GRPC_SERVER_HANDLING_SECONDS,
+    GRPC_SERVER_MSG_SENT,
     GRPC_SERVER_STARTED,
 )
 
@@ -170,8 +171,12 @@ class _Call:
             )
 
     def note_response(self, message: Message) -> None:
+        self.count_sent()
         if not self.job_id:
             self.job_id = job_id_of(message)
+
+    def count_sent(self) -> None:
+        GRPC_SERVER_MSG_SENT.labels(self.grpc_type, self.service, self.method_name).inc()
 
     def fail(self, exc: Exception) -> None:
         """Answer ``exc`` with its status; never returns (``abort_with_status`` raises)."""
@@ -331,10 +336,17 @@ def _stream_messages(
     call = _Call(method, "server_stream", request, context)
     try:
         call.check_deadline()
-        # ``yield from`` hands a close() on to the service's generator, so its watch is
-        # released as soon as gRPC gives up on the stream. (No job id is taken from stream
-        # messages: WatchJobs streams many jobs.)
-        yield from behavior(request, context)
+        messages = behavior(request, context)
+        try:
+            for message in messages:
+                call.count_sent()  # (no job id from stream messages: WatchJobs has many jobs)
+                yield message
+        finally:
+            # Hand a close() on to the service's generator, so its watch is released as soon
+            # as gRPC gives up on the stream.
+            close = getattr(messages, "close", None)
+            if close is not None:
+                close()
         if not context.is_active():
             call.code = grpc.StatusCode.CANCELLED
     except GeneratorExit:

@@ -51,6 +51,10 @@ def test_rpc_metrics_count_calls_by_method_and_code(
     fake_service.errors["get_job_status"] = errors.NotFound("job job-3 not found")
     with pytest.raises(JobSchedulerRpcError):
         client.get_job_status("job-3")
+    fake_service.events = [
+        pb.JobEvent(type=pb.JobEvent.TYPE_INITIAL, job=pb.JobInfo(job_id="a")),
+        pb.JobEvent(type=pb.JobEvent.TYPE_INITIAL, job=pb.JobInfo(job_id="b")),
+    ]
     list(client.watch_jobs())
 
     after = _scrape(server.metrics_port)
@@ -69,6 +73,8 @@ def test_rpc_metrics_count_calls_by_method_and_code(
         "grpc_method": "WatchJobs",
     }
     assert delta("grpc_server_handled_total", **stream, grpc_code="OK") == 1
+    assert delta("grpc_server_msg_sent_total", **stream) == 2
+    assert delta("grpc_server_msg_sent_total", **method) == 2  # the two OK responses
 
 
 @pytest.fixture
