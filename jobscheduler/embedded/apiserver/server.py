@@ -14,29 +14,29 @@ from collections.abc import Callable
 from typing import Any
 
 from jobscheduler.clock import Clock
-from jobscheduler.embedded.api import JSON, ApiError, WatchStream
-from jobscheduler.embedded.apiserver import paging
+from jobscheduler.embedded.api import JSON, ApiError
 from jobscheduler.embedded.apiserver.defaults import DEFAULTERS, label_unlabelled_job
 from jobscheduler.embedded.apiserver.deletion import DeletionMixin
-from jobscheduler.embedded.apiserver.objects import generate_name, rfc3339, without_type_meta
+from jobscheduler.embedded.apiserver.objects import generate_name, rfc3339
 from jobscheduler.embedded.apiserver.patching import APPLY_PATCH, apply_patch
+from jobscheduler.embedded.apiserver.reads import ReadMixin
 from jobscheduler.embedded.apiserver.registry import ResourceType, resource_type
 from jobscheduler.embedded.apiserver.schema import SchemaChecker
-from jobscheduler.embedded.apiserver.selectors import combine, field_predicate, label_predicate
 from jobscheduler.embedded.apiserver.updates import check_update, merge_for_update
 from jobscheduler.embedded.apiserver.validation import (
     QUANTITY_SYNTAX_MESSAGE,
     FieldError,
     quantity_syntax_errors,
     raise_invalid,
+)
+from jobscheduler.embedded.apiserver.workloads import (
     validate_cronjob,
     validate_event,
     validate_job,
     validate_namespace,
     validate_pod,
 )
-from jobscheduler.embedded.apiserver.watching import ServerWatch
-from jobscheduler.embedded.store import ExpiredError, Store, clone
+from jobscheduler.embedded.store import Store, clone
 
 # Warnings for the current request (unknown fields dropped), sent as ``Warning`` headers.
 request_warnings: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
@@ -67,7 +67,7 @@ def _template_spec(resource: str, obj: JSON) -> JSON | None:
     return spec
 
 
-class ApiServer(DeletionMixin):
+class ApiServer(ReadMixin, DeletionMixin):
     def __init__(self, store: Store, clock: Clock, schema: SchemaChecker) -> None:
         self.store = store
         self.clock = clock
@@ -77,9 +77,6 @@ class ApiServer(DeletionMixin):
     # -- helpers -------------------------------------------------------------------------
     def now(self) -> str:
         return rfc3339(self.clock.now())
-
-    def _scope(self, rt: ResourceType, namespace: str | None) -> str | None:
-        return namespace if rt.namespaced else None
 
     def _warn(self, messages: list[str]) -> None:
         sink = request_warnings.get()
@@ -149,12 +146,6 @@ class ApiServer(DeletionMixin):
                 {"name": namespace, "kind": "namespaces"},
             )
 
-    def _current(self, rt: ResourceType, namespace: str | None, name: str) -> JSON:
-        obj = self.store.get(rt.plural, self._scope(rt, namespace), name)
-        if obj is None:
-            raise rt.not_found(name)
-        return obj
-
     # -- create --------------------------------------------------------------------------
     def create(
         self,
@@ -219,91 +210,6 @@ class ApiServer(DeletionMixin):
             return stored
 
     # -- read ----------------------------------------------------------------------------
-    def get(
-        self, resource: str, namespace: str | None, name: str, *, subresource: str | None = None
-    ) -> JSON:
-        rt = resource_type(resource)
-        return self._current(rt, namespace, name)
-
-    def list(
-        self,
-        resource: str,
-        namespace: str | None,
-        *,
-        label_selector: str = "",
-        field_selector: str = "",
-        limit: int = 0,
-        continue_token: str = "",
-        resource_version: str = "",
-        resource_version_match: str = "",
-    ) -> JSON:
-        rt = resource_type(resource)
-        namespace = self._scope(rt, namespace)
-        predicate = combine(
-            label_predicate(label_selector), field_predicate(field_selector, rt.plural, rt.kind)
-        )
-        start_after = ""
-        snapshot_rv: int | None = None
-        if continue_token:
-            if resource_version not in ("", "0"):
-                raise ApiError(
-                    400,
-                    "BadRequest",
-                    "specifying resource version is not allowed when using continue",
-                )
-            token = paging.decode(continue_token)
-            if 0 < token.resource_version < self.store.compacted_rv(rt.plural):
-                raise paging.expired(token)
-            start_after = token.start
-            if token.resource_version > 0:
-                snapshot_rv = token.resource_version
-        elif resource_version not in ("", "0"):
-            self._check_list_rv(rt, resource_version, resource_version_match)
-        with self.store.lock:
-            current_rv = self.store.resource_version
-            items, last_key, remaining = self.store.scan(
-                rt.plural, namespace, start_after=start_after, predicate=predicate, limit=limit
-            )
-        list_rv = snapshot_rv or current_rv
-        metadata: JSON = {"resourceVersion": str(list_rv)}
-        if last_key is not None:
-            metadata["continue"] = paging.ContinueToken(list_rv, last_key + "\x00").encode()
-            if predicate is None:
-                metadata["remainingItemCount"] = remaining
-        return {
-            "kind": rt.list_kind,
-            "apiVersion": rt.api_version,
-            "metadata": metadata,
-            "items": [without_type_meta(item) for item in items],
-        }
-
-    def _check_list_rv(self, rt: ResourceType, resource_version: str, match: str) -> None:
-        try:
-            requested = int(resource_version)
-        except ValueError:
-            raise ApiError(
-                400, "BadRequest", f'resourceVersion: Invalid value: "{resource_version}"'
-            ) from None
-        current = self.store.resource_version
-        if requested > current:
-            raise ApiError(
-                504,
-                "Timeout",
-                f"Timeout: Too large resource version: {requested}, current: {current}",
-                {
-                    "causes": [
-                        {
-                            "reason": "ResourceVersionTooLarge",
-                            "message": "Too large resource version",
-                        }
-                    ],
-                    "retryAfterSeconds": 1,
-                },
-            )
-        if match == "Exact" and requested < self.store.compacted_rv(rt.plural):
-            raise ApiError(410, "Expired", "The resourceVersion for the provided list is too old.")
-
-    # -- update / patch ------------------------------------------------------------------
     def update(
         self,
         resource: str,
@@ -448,56 +354,6 @@ class ApiServer(DeletionMixin):
                 dry_run=dry_run,
                 field_validation=field_validation,
             )
-
-    def watch(
-        self,
-        resource: str,
-        namespace: str | None,
-        *,
-        resource_version: str = "",
-        label_selector: str = "",
-        field_selector: str = "",
-        allow_bookmarks: bool = False,
-        timeout_seconds: float | None = None,
-        copy_objects: bool = False,
-    ) -> WatchStream:
-        rt = resource_type(resource)
-        predicate = combine(
-            label_predicate(label_selector), field_predicate(field_selector, rt.plural, rt.kind)
-        )
-        since: int | None = None
-        if resource_version not in ("", "0"):
-            try:
-                since = int(resource_version)
-            except ValueError:
-                raise ApiError(
-                    400, "BadRequest", f'resourceVersion: Invalid value: "{resource_version}"'
-                ) from None
-        common: dict[str, Any] = {
-            "namespace": self._scope(rt, namespace),
-            "predicate": predicate,
-            "last_rv": lambda: self.store.last_rv(rt.plural),
-            "allow_bookmarks": allow_bookmarks,
-            "timeout_seconds": timeout_seconds,
-            "copy_objects": copy_objects,
-        }
-        with self.store.lock:
-            try:
-                subscription, backlog, snapshot = self.store.subscribe(rt.plural, since)
-            except ExpiredError as expired:
-                error = ApiError(410, "Expired", str(expired))
-                return ServerWatch(
-                    rt, subscription=None, initial=[], backlog=[], since=0, error=error, **common
-                )
-            start = self.store.resource_version if since is None else since
-        return ServerWatch(
-            rt,
-            subscription=subscription,
-            initial=snapshot,
-            backlog=backlog,
-            since=start,
-            **common,
-        )
 
 
 # Set by the HTTP layer: apply-patch appends True here when it created the object (201).
