@@ -153,6 +153,16 @@ def reconcile_job(
             actions.events.append(Event("Warning", failure_reason, failure_message))
             already_failing = find_condition(status, "FailureTarget")
             actions.requeue_after = None
+        elif (rule := _success_policy_rule(spec, completed)) is not None:
+            set_condition(
+                status,
+                "SuccessCriteriaMet",
+                "True",
+                reason="SuccessPolicy",
+                message=f"Matched rules at index {rule}",
+                now=now,
+            )
+            already_succeeding = find_condition(status, "SuccessCriteriaMet")
         elif _succeeded_enough(completions, succeeded, active):
             set_condition(
                 status,
@@ -206,8 +216,8 @@ def reconcile_job(
             status,
             "Complete",
             "True",
-            reason="CompletionsReached",
-            message=COMPLETIONS_MESSAGE,
+            reason=str(already_succeeding.get("reason")),
+            message=str(already_succeeding.get("message")),
             now=now,
         )
         status["completionTime"] = format_time(now)
@@ -239,6 +249,22 @@ def _track_suspension(
         actions.events.append(Event("Normal", "Resumed", "Job resumed"))
         # Upstream restarts the activeDeadlineSeconds clock on resume.
         status["startTime"] = format_time(now)
+
+
+def _success_policy_rule(spec: JSON, completed: set[int]) -> int | None:
+    """The index of the first successPolicy rule the succeeded indexes satisfy."""
+    if spec.get("completionMode") != "Indexed":
+        return None
+    for position, rule in enumerate((spec.get("successPolicy") or {}).get("rules") or []):
+        wanted = rule.get("succeededIndexes")
+        indexes = jobpods.parse_indexes(wanted) if wanted else None
+        done = completed if indexes is None else completed & indexes
+        count = rule.get("succeededCount")
+        if count is not None and len(done) >= int(count):
+            return position
+        if count is None and indexes is not None and indexes <= completed:
+            return position
+    return None
 
 
 def _failed_indexes(job: JSON, status: JSON, counted_failures: list[JSON]) -> set[int] | None:

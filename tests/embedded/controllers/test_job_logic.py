@@ -294,3 +294,18 @@ def test_completed_indexes_use_the_upstream_format() -> None:
     job = make_job(completionMode="Indexed", completions=8, parallelism=1)
     pods = [make_pod(job, "Succeeded", index=i) for i in (0, 1, 3, 4, 5, 7)]
     assert reconcile_job(job, pods, at(1)).status["completedIndexes"] == "0,1,3-5,7"
+
+
+def test_success_policy_completes_the_job_early_and_stops_the_rest() -> None:
+    policy = {"rules": [{"succeededIndexes": "0", "succeededCount": 1}]}
+    job = make_job(completionMode="Indexed", completions=3, parallelism=3, successPolicy=policy)
+    running = [make_pod(job, "Running", index=1), make_pod(job, "Running", index=2)]
+    actions = reconcile_job(job, [make_pod(job, "Succeeded", index=0), *running], at(2))
+    met = condition(actions.status, "SuccessCriteriaMet")
+    assert met is not None
+    assert (met["reason"], met["message"]) == ("SuccessPolicy", "Matched rules at index 0")
+    assert sorted(actions.pods_to_delete) == sorted(p["metadata"]["name"] for p in running)
+    final = reconcile_job(with_status(job, **actions.status), [], at(3))
+    complete = condition(final.status, "Complete")
+    assert complete is not None
+    assert complete["reason"] == "SuccessPolicy"
