@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wire_helpers import HttpClient, assert_same_status, reference, replay
+from wire_helpers import HttpClient, assert_same_status, job_body, pod_body, reference, replay
 
 from jobscheduler.embedded.cluster import EmbeddedCluster
 
@@ -295,3 +295,15 @@ def test_bad_resource_quantities(bare_cluster: EmbeddedCluster) -> None:
         assert cause["field"] == "spec.template.spec.containers[0].resources.limits[cpu]"
     finally:
         http.close()
+
+
+def test_pod_status_writes_keep_owner_references(bare_cluster: EmbeddedCluster) -> None:
+    api = bare_cluster.api
+    job = api.create("jobs", "default", job_body("owner", suspend=True))
+    api.create("pods", "default", pod_body("owned", job))
+    pod = api.get("pods", "default", "owned")
+    pod["metadata"].pop("ownerReferences")
+    pod["status"] = {"phase": "Running"}
+    updated = api.update("pods", "default", "owned", pod, subresource="status")
+    assert updated["status"]["phase"] == "Running"
+    assert updated["metadata"]["ownerReferences"][0]["uid"] == job["metadata"]["uid"]

@@ -32,6 +32,8 @@ def merge_for_update(resource: str, current: JSON, body: JSON, subresource: str 
         new_meta = new["metadata"]
         body_meta = body.get("metadata") or {}
         for field in _USER_METADATA:
+            if resource == "pods" and field == "ownerReferences":
+                continue  # pods/status never touches owner references (old kubelets broke GC)
             if field in body_meta:
                 new_meta[field] = clone(body_meta[field])
             else:
