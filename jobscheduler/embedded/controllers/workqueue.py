@@ -28,6 +28,7 @@ class WorkQueue:
         self._processing: set[str] = set()
         self._dirty: set[str] = set()
         self._delayed: list[tuple[datetime, int, str]] = []
+        self._due: dict[str, datetime] = {}  # earliest pending due time per delayed key
         self._sequence = 0
         self._shutdown = False
 
@@ -40,10 +41,13 @@ class WorkQueue:
         if seconds <= 0:
             self.add(key)
             return
-        due = datetime.fromtimestamp(
-            self._clock.now().timestamp() + seconds, self._clock.now().tzinfo
-        )
+        now = self._clock.now()
+        due = datetime.fromtimestamp(now.timestamp() + seconds, now.tzinfo)
         with self._lock:
+            earliest = self._due.get(key)
+            if earliest is not None and earliest <= due:
+                return  # already due at least as soon
+            self._due[key] = due
             self._sequence += 1
             heapq.heappush(self._delayed, (due, self._sequence, key))
         self._wakeup.set()
@@ -93,5 +97,7 @@ class WorkQueue:
     def _promote_due_locked(self) -> None:
         now = self._clock.now()
         while self._delayed and self._delayed[0][0] <= now:
-            _, _, key = heapq.heappop(self._delayed)
-            self._add_locked(key)
+            due, _, key = heapq.heappop(self._delayed)
+            if self._due.get(key) == due:
+                del self._due[key]
+                self._add_locked(key)

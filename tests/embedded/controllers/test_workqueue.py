@@ -47,3 +47,18 @@ def test_shutdown_wakes_a_blocked_worker() -> None:
     queue.shutdown()
     worker.join(5)
     assert results == [None]
+
+
+def test_a_key_delayed_twice_wakes_once_at_the_earlier_time() -> None:
+    clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
+    queue = WorkQueue(clock)
+    queue.add_after("k", 60)
+    queue.add_after("k", 10)
+    queue.add_after("k", 30)
+    assert queue.get() == "k"
+    assert clock.now() == datetime(2026, 1, 1, 0, 0, 10, tzinfo=UTC)
+    queue.done("k")
+    queue.add_after("k", 100)
+    assert queue.get() == "k"
+    # The superseded 60 s wake-up did not hand the key out early.
+    assert clock.now() == datetime(2026, 1, 1, 0, 1, 50, tzinfo=UTC)
