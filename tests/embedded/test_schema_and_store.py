@@ -3,7 +3,9 @@ etcd's ordering and history semantics."""
 
 from __future__ import annotations
 
+import importlib.util
 import time
+from typing import Any
 
 import kubernetes_validate
 import pytest
@@ -79,3 +81,20 @@ def test_history_is_bounded_and_older_versions_expire() -> None:
     subscription.unsubscribe()
     with pytest.raises(ExpiredError):
         store.subscribe("pods", newest - 4)
+
+
+def test_without_kubernetes_validate_the_check_is_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    # kubernetes-validate is a dev dependency; the container image runs without it.
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name: str, *args: Any) -> Any:
+        if name == "kubernetes_validate":
+            raise ModuleNotFoundError(name)
+        return real_find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    checker = SchemaChecker("all")
+    assert checker.mode == "off"
+    bad = job_body("typed")
+    bad["spec"]["parallelism"] = "three"
+    assert checker.check(bad) == []

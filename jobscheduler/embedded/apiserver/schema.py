@@ -12,15 +12,27 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import itertools
+import logging
 import threading
 from typing import Any
 
 from jobscheduler.embedded.api import JSON, ApiError
 
+log = logging.getLogger(__name__)
+
 SCHEMA_VERSION = "1.32.0"
+_VALIDATOR_MODULES = ("jsonschema", "referencing", "kubernetes_validate")
 MODES = ("all", "sample", "off")
 SAMPLE_EVERY = 100
+
+
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ImportError:  # an import hook may refuse the module outright
+        return False
 
 
 @functools.cache
@@ -54,6 +66,15 @@ class SchemaChecker:
         if mode not in MODES:
             raise ValueError(f"schema_validation must be one of {MODES}, not {mode!r}")
         self.mode = mode
+        missing = [name for name in _VALIDATOR_MODULES if not _installed(name)]
+        if mode != "off" and missing:
+            # kubernetes-validate is a development dependency: an installation without it (the
+            # container image) still runs the embedded cluster, only without this check.
+            log.warning(
+                "schema validation of the embedded cluster is off: %s not installed",
+                ", ".join(missing),
+            )
+            self.mode = "off"
         self._counter = itertools.count()
         self._lock = threading.Lock()
 
