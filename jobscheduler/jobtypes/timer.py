@@ -49,7 +49,7 @@ class TimerHandler:
     field_descriptions = {
         "duration_seconds": "How long the timer runs, 1..86400 seconds.",
         "timer_name": "Name reported with the completion.",
-        "control_plane_endpoint": "http(s) URL that receives the completion report.",
+        "control_plane_endpoint": "http(s) URL (or host:port) that receives the completion report.",
         "image": "Container image (default: the server's TIMER_IMAGE).",
         "log_level": "Log level of the timer runner: trace, debug, info, warn or error.",
         "env": "Extra environment variables (cannot override the TIMER_* contract).",
@@ -76,12 +76,14 @@ class TimerHandler:
                 FieldViolation(f"{path}.timer_name", "must be at most 253 characters")
             )
         if config.control_plane_endpoint:
-            url = urlparse(config.control_plane_endpoint)
-            if url.scheme not in ("http", "https") or not url.netloc:
+            # "host:port" means http://host:port, as the timer runner reads it.
+            endpoint = config.control_plane_endpoint
+            url = urlparse(endpoint if "://" in endpoint else f"http://{endpoint}")
+            if url.scheme not in ("http", "https") or not url.netloc or " " in endpoint:
                 violations.append(
                     FieldViolation(
                         f"{path}.control_plane_endpoint",
-                        "must be an http:// or https:// URL with a host",
+                        "must be an http:// or https:// URL with a host (or host:port)",
                     )
                 )
         if config.image and (problem := k8snames.image_reference(config.image)):

@@ -16,6 +16,7 @@ from jobscheduler.jobtypes.metadata import (
     SCHEDULE_ID_LABEL,
     START_AT_LABEL,
 )
+from jobscheduler.timer.runner import TimerConfig
 
 from .builders import (
     REGISTRY,
@@ -311,3 +312,20 @@ def test_user_annotations_reach_the_pods_but_service_annotations_do_not() -> Non
     template_annotations = manifest["spec"]["template"]["metadata"]["annotations"]
     assert template_annotations == {"example.com/ticket": "OPS-1"}
     assert "annotations" not in manifest_for(timer_request())["spec"]["template"]["metadata"]
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    ["http://control-plane:50053", "https://cp.example.com/report", "control-plane:50053"],
+)
+def test_the_timer_runner_accepts_the_environment_the_handler_builds(endpoint: str) -> None:
+    req = timer_request(timer={"control_plane_endpoint": endpoint, "log_level": "DEBUG"})
+    env = {
+        item["name"]: item["value"] for item in container(manifest_for(req, job_id="job-7"))["env"]
+    }
+    config = TimerConfig.from_env(env)
+    assert config.duration_seconds == 300
+    assert config.timer_name == "build-timeout"
+    assert config.timer_id == "job-7"
+    assert config.log_level == "debug"
+    assert config.endpoint.startswith(("http://", "https://"))

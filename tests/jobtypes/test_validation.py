@@ -50,7 +50,8 @@ def test_all_violations_are_reported_at_once_with_field_paths() -> None:
         ),
         FieldViolation("timer_job.duration_seconds", "must be between 1 and 86400 seconds"),
         FieldViolation(
-            "timer_job.control_plane_endpoint", "must be an http:// or https:// URL with a host"
+            "timer_job.control_plane_endpoint",
+            "must be an http:// or https:// URL with a host (or host:port)",
         ),
         FieldViolation(
             "timer_job.image",
