@@ -16,8 +16,8 @@ batch             cronjobs      create, get, list, patch, delete
 non-resource      /version      get (reachability probe; granted to everyone by default)
 ================  ============  ===========================================================
 
-``list``/``watch`` on jobs across all namespaces is attempted by the delayed-start release loop
-only; without a ClusterRole it falls back to the configured namespace.
+Only the background sweep (delayed starts, expired cancellations) lists jobs across all
+namespaces; without a ClusterRole granting that it falls back to the configured namespace.
 """
 
 from __future__ import annotations
