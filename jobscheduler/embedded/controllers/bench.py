@@ -14,8 +14,6 @@ import time
 
 from jobscheduler.embedded.cluster import EmbeddedCluster
 
-_IDLE_SAMPLE_SECONDS = 2.0
-
 
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -34,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clock-speed", type=float, default=100.0)
     parser.add_argument("--schema-validation", choices=("all", "sample", "off"), default="off")
     parser.add_argument("--timeout", type=float, default=300.0, help="real seconds")
+    parser.add_argument("--idle-seconds", type=float, default=2.0, help="idle CPU sample length")
     args = parser.parse_args(argv)
     with EmbeddedCluster(
         clock_speed=args.clock_speed, schema_validation=args.schema_validation
@@ -61,14 +60,14 @@ def main(argv: list[str] | None = None) -> int:
             done = sum(_complete(j) for j in cluster.api.list("jobs", "default")["items"])
         finished = time.monotonic()
         cpu_before = _cpu_seconds()
-        time.sleep(_IDLE_SAMPLE_SECONDS)
+        time.sleep(args.idle_seconds)
         idle_cpu = _cpu_seconds() - cpu_before
     total = finished - started
     print(
         f"{done}/{args.jobs} Jobs Complete at clock speed {args.clock_speed:g} "
         f"(schema validation {args.schema_validation}): created in {created - started:.2f} s, "
         f"all Complete after {total:.2f} s real ({done / total:.0f} Jobs/s); "
-        f"idle CPU afterwards {idle_cpu / _IDLE_SAMPLE_SECONDS * 100:.2f} %"
+        f"idle CPU afterwards {idle_cpu / max(args.idle_seconds, 1e-9) * 100:.2f} %"
     )
     return 0 if done == args.jobs else 1
 

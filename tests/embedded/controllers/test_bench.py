@@ -8,5 +8,5 @@ from jobscheduler.embedded.controllers.bench import main
 
 
 def test_bench_turns_over_every_job(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--jobs", "5", "--clock-speed", "100"]) == 0
+    assert main(["--jobs", "5", "--clock-speed", "100", "--idle-seconds", "0.1"]) == 0
     assert "5/5 Jobs Complete at clock speed 100" in capsys.readouterr().out
