@@ -99,3 +99,19 @@ def test_list_reports_an_unavailable_cluster(
     embedded_cluster.faults.drop_next(10, verb="list", resource="jobs")
     with pytest.raises(errors.Unavailable):
         quick_service.list_jobs(pb.ListJobsRequest())
+
+
+def test_cancel_gives_up_when_the_job_keeps_changing(
+    quick_service: JobService, embedded_cluster: Any
+) -> None:
+    job_id = quick_service.schedule_job(container(sim={"run-seconds": 3600})).job_id
+    embedded_cluster.faults.fail_next(10, verb="patch", resource="jobs", status=409)
+    with pytest.raises(errors.Conflict, match="kept changing"):
+        quick_service.cancel_job(pb.CancelJobRequest(job_id=job_id))
+    assert errors.Conflict.code == "ABORTED"
+
+
+def test_logs_of_a_schedule_are_a_failed_precondition(quick_service: JobService) -> None:
+    quick_service.schedule_job(container(job_id="nightly", schedule=pb.Schedule(cron="@daily")))
+    with pytest.raises(errors.FailedPrecondition, match="read the logs of one of its runs"):
+        quick_service.get_job_logs(pb.GetJobLogsRequest(job_id="nightly"), lambda: True)
