@@ -10,12 +10,13 @@ Kubernetes client), which is too noisy for everyday debugging; ``warn`` is ``war
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 import structlog
-from structlog.typing import EventDict, Processor, WrappedLogger
+from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
 # Libraries whose debug output only ``trace`` shows.
 _NOISY_LIBRARIES = ("grpc", "urllib3", "kubernetes", "asyncio")
@@ -46,6 +47,35 @@ def _level_name(_: WrappedLogger, method_name: str, event_dict: EventDict) -> Ev
     return event_dict
 
 
+def _logger_name(logger: WrappedLogger, _: str, event_dict: EventDict) -> EventDict:
+    record = event_dict.get("_record")
+    name = record.name if record is not None else getattr(logger, "name", None)
+    if name:
+        event_dict["logger"] = name
+    return event_dict
+
+
+class _LineWriter:
+    """The "logger" under structlog: writes rendered lines to the stream the stdlib handler
+    uses, under that handler's lock, so lines from both never interleave.
+
+    Our own events skip the standard library's record machinery (a stack walk per call), which
+    is most of the cost of a log line; at one line per RPC that matters.
+    """
+
+    def __init__(self, name: str, handler: logging.StreamHandler[TextIO]) -> None:
+        self.name = name
+        self._handler = handler
+
+    def msg(self, message: str) -> None:
+        handler = self._handler
+        with handler.lock or contextlib.nullcontext():
+            handler.stream.write(message + "\n")
+            handler.stream.flush()
+
+    debug = info = warning = warn = error = critical = exception = fatal = log = msg
+
+
 def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
     """Route structlog and stdlib logging to ``stream`` (stderr) at ``level`` in ``fmt``.
 
@@ -59,36 +89,27 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | N
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         _level_name,
-        structlog.stdlib.add_logger_name,
+        _logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
     ]
-    renderer: Processor
+    render: list[Processor]
     if use_json:
-        renderer = structlog.processors.JSONRenderer()
-        final: list[Processor] = [
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
-            renderer,
-        ]
+        render = [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=_is_tty(out))
-        final = [structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer]
-
-    structlog.configure(
-        processors=[
-            structlog.stdlib.filter_by_level,
-            *shared,
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=False,
-    )
+        # Plain tracebacks: rich ones print local variables, which may hold secrets.
+        render = [
+            structlog.dev.ConsoleRenderer(
+                colors=_is_tty(out), exception_formatter=structlog.dev.plain_traceback
+            )
+        ]
 
     handler = logging.StreamHandler(out)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=final)
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *render],
+        )
     )
     root = logging.getLogger()
     root.handlers = [handler]
@@ -97,12 +118,23 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | N
     for name in _NOISY_LIBRARIES:
         logging.getLogger(name).setLevel(library_level)
 
+    def writer_for(*args: Any) -> _LineWriter:
+        return _LineWriter(str(args[0]) if args else "", handler)
+
+    structlog.configure(
+        processors=[*shared, *render],
+        logger_factory=writer_for,
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        cache_logger_on_first_use=False,
+    )
+
 
 def _is_tty(stream: TextIO) -> bool:
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())
 
 
-def get_logger(name: str) -> structlog.stdlib.BoundLogger:
-    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+def get_logger(name: str) -> FilteringBoundLogger:
+    """A structlog logger named ``name`` (shown as ``logger`` in each line)."""
+    logger: FilteringBoundLogger = structlog.get_logger(name)
     return logger

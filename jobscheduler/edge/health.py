@@ -11,12 +11,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-import structlog
 from grpc_health.v1 import health, health_pb2
 
 from jobscheduler.edge.interceptors import SERVICE_NAME
+from jobscheduler.logs import get_logger
 
-log = structlog.stdlib.get_logger("jobscheduler.edge.health")
+log = get_logger("jobscheduler.edge.health")
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING

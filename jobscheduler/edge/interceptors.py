@@ -34,6 +34,7 @@ from google.rpc import error_details_pb2, status_pb2
 
 from jobscheduler import requestctx
 from jobscheduler.errors import InvalidArgument, JobSchedulerError
+from jobscheduler.logs import get_logger
 from jobscheduler.metrics import (
     GRPC_SERVER_HANDLED,
     GRPC_SERVER_HANDLING_SECONDS,
@@ -49,7 +50,7 @@ INTERNAL_MESSAGE = "internal error; the server log has the details"
 NO_DEADLINE_SECONDS = 365 * 24 * 3600.0
 DEADLINE_MESSAGE = "the deadline set by the client passed before the request completed"
 
-log = structlog.stdlib.get_logger("jobscheduler.edge")
+log = get_logger("jobscheduler.edge")
 
 # Codes that say "the request was wrong", not "the server failed": logged at info.
 _CLIENT_CODES = frozenset(

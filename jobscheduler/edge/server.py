@@ -12,7 +12,6 @@ from concurrent import futures
 from typing import Any
 
 import grpc
-import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
@@ -23,8 +22,9 @@ from jobscheduler.edge.health import HealthReporter
 from jobscheduler.edge.interceptors import SERVICE_NAME, RpcInterceptor
 from jobscheduler.edge.ops_http import OpsHttpServer
 from jobscheduler.edge.servicer import JobSchedulerServicer, add_to_server
+from jobscheduler.logs import get_logger
 
-log = structlog.stdlib.get_logger("jobscheduler.edge.server")
+log = get_logger("jobscheduler.edge.server")
 
 # Every open WatchJob/WatchJobs/GetJobLogs stream holds one worker thread for its lifetime, so
 # the pool is sized for many concurrent streams plus the unary traffic beside them.

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-import structlog
+from jobscheduler.logs import get_logger
 
-log = structlog.stdlib.get_logger("jobscheduler.timer")
+log = get_logger("jobscheduler.timer")
 
 EXIT_OK = 0
 EXIT_REPORT_FAILED = 1

@@ -148,5 +148,6 @@ def test_beyond_the_worker_pool_rpcs_are_refused_not_queued(fake_service: FakeJo
             assert caught.value.code is grpc.StatusCode.RESOURCE_EXHAUSTED
             for stream in streams:
                 stream.close()
+            assert fake_service.stream_ended.wait(10)
     finally:
         server.stop(grace=0)
