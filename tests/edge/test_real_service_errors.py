@@ -103,9 +103,9 @@ def test_slow_kubernetes_past_the_client_deadline_is_deadline_exceeded(
     assert caught.value.code is grpc.StatusCode.DEADLINE_EXCEEDED
 
 
-def test_health_follows_the_real_cluster(cluster: Any, client: JobSchedulerClient) -> None:
+def test_health_follows_the_real_cluster(embedded_cluster: Any, client: JobSchedulerClient) -> None:
     assert client.health() == health_pb2.HealthCheckResponse.SERVING
-    cluster.stop()
+    embedded_cluster.stop()  # the API server goes away; the service stays up
     wait_until(lambda: client.health() == health_pb2.HealthCheckResponse.NOT_SERVING, 30)
     with pytest.raises(JobSchedulerRpcError) as caught:
         client.list_jobs()
