@@ -80,13 +80,13 @@ def reconcile_cronjob(cronjob: JSON, jobs: list[JSON], now: datetime) -> CronJob
 
     _prune_history(spec, finished, actions)
     if not cronjob["metadata"].get("deletionTimestamp") and not spec.get("suspend"):
-        running = _schedule(cronjob, running, now, actions)
+        running = _schedule(cronjob, jobs, running, now, actions)
     _set_active(status, running)
     return actions
 
 
 def _schedule(
-    cronjob: JSON, running: list[JSON], now: datetime, actions: CronJobActions
+    cronjob: JSON, jobs: list[JSON], running: list[JSON], now: datetime, actions: CronJobActions
 ) -> list[JSON]:
     spec = cronjob.get("spec") or {}
     status = actions.status
@@ -99,6 +99,11 @@ def _schedule(
     )
     latest = croniter(expression, local_now).get_prev(datetime)
     if since is not None and latest <= since:
+        return running
+    if any(job["metadata"].get("name") == job_name_for(cronjob, latest) for job in jobs):
+        # This run already exists (the cached CronJob is older than its Jobs): never replace
+        # or re-create it, only record it.
+        status["lastScheduleTime"] = format_time(latest)
         return running
     deadline = spec.get("startingDeadlineSeconds")
     if deadline is not None and seconds_between(latest, now) > float(deadline):

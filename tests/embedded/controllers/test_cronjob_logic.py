@@ -161,3 +161,13 @@ def test_history_limits_delete_the_oldest_finished_jobs() -> None:
     ]
     actions = reconcile_cronjob(cronjob, jobs, moment("2026-11-23T16:03:00"))
     assert sorted(actions.jobs_to_delete) == ["bad", "ok-old"]
+
+
+def test_a_run_that_already_exists_is_neither_replaced_nor_created_again() -> None:
+    scheduled = moment("2026-11-23T16:05:00")
+    existing = make_owned_job(f"nightly-{int(scheduled.timestamp()) // 60}")
+    cronjob = make_cronjob(concurrencyPolicy="Replace")  # status not yet showing that run
+    actions = reconcile_cronjob(cronjob, [existing], moment("2026-11-23T16:05:01"))
+    assert actions.job_to_create is None
+    assert actions.jobs_to_delete == []
+    assert actions.status["lastScheduleTime"] == "2026-11-23T16:05:00Z"
