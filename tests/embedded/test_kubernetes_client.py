@@ -188,3 +188,31 @@ def test_follow_pod_logs_over_http(embedded_cluster: EmbeddedCluster) -> None:
         assert tail.strip() == "second line"
     finally:
         client.close()
+
+
+@pytest.mark.clock_speed(10)
+def test_a_running_pod_is_deleted_gracefully(embedded_cluster: EmbeddedCluster) -> None:
+    client = embedded_cluster.api_client()
+    try:
+        core = k8s.CoreV1Api(client)
+        pod = pod_body("long")
+        pod["metadata"]["annotations"] = {"sim.jobscheduler.io/run-seconds": "3600"}
+        core.create_namespaced_pod("default", pod)
+        deadline = time.monotonic() + 20
+        while core.read_namespaced_pod("long", "default").status.phase != "Running":
+            assert time.monotonic() < deadline, "the simulated kubelet never started the pod"
+            time.sleep(0.02)
+        deleting = core.delete_namespaced_pod("long", "default")
+        assert deleting.metadata.deletion_grace_period_seconds == 30
+        assert deleting.metadata.deletion_timestamp is not None
+        # The kubelet stops the containers and confirms the deletion.
+        while True:
+            try:
+                core.read_namespaced_pod("long", "default")
+            except k8s.ApiException as gone:
+                assert gone.status == 404
+                break
+            assert time.monotonic() < deadline + 20, "the pod was never removed"
+            time.sleep(0.02)
+    finally:
+        client.close()

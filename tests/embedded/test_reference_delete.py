@@ -197,3 +197,18 @@ def test_deleting_a_namespace_deletes_what_is_in_it(bare_cluster: EmbeddedCluste
         lambda: api.list("namespaces", None, field_selector="metadata.name=doomed")["items"] == []
     )
     assert api.list("jobs", "doomed")["items"] == []
+
+
+def test_a_pod_on_a_node_waits_for_its_kubelet(bare_cluster: EmbeddedCluster) -> None:
+    api = bare_cluster.api
+    bound = pod_body("bound")
+    bound["spec"]["nodeName"] = "node-without-kubelet"
+    api.create("pods", "default", bound)
+    deleting = api.delete("pods", "default", "bound")
+    assert deleting["metadata"]["deletionGracePeriodSeconds"] == 30
+    assert api.get("pods", "default", "bound")["metadata"]["deletionTimestamp"]
+    api.delete("pods", "default", "bound", grace_period_seconds=0)  # what a kubelet does
+    assert _gone(bare_cluster, "pods", "bound")
+    api.create("pods", "default", pod_body("unbound"))
+    api.delete("pods", "default", "unbound")  # no node took it: deleted at once (58b)
+    assert _gone(bare_cluster, "pods", "unbound")

@@ -13,10 +13,11 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from jobscheduler.embedded.api import JSON, ApiError
-from jobscheduler.embedded.apiserver.objects import owner_uids
+from jobscheduler.embedded.apiserver.objects import owner_uids, rfc3339
 from jobscheduler.embedded.apiserver.registry import RESOURCES, ResourceType, resource_type
 from jobscheduler.embedded.apiserver.selectors import combine, field_predicate, label_predicate
 from jobscheduler.embedded.store import clone
@@ -26,6 +27,20 @@ if TYPE_CHECKING:
     from jobscheduler.embedded.store import Store
 
 log = logging.getLogger(__name__)
+
+
+def _grace_period(rt: ResourceType, obj: JSON, requested: int | None) -> int:
+    """Seconds a pod gets to terminate: only a pod a node is running is deleted gracefully
+    (its kubelet confirms the deletion); an unscheduled or finished pod goes at once."""
+    if rt.plural != "pods":
+        return 0
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    if not spec.get("nodeName") or status.get("phase") in ("Succeeded", "Failed"):
+        return 0
+    if requested is None:
+        requested = int(spec.get("terminationGracePeriodSeconds") or 30)
+    return max(0, requested)
+
 
 ORPHAN = "orphan"
 FOREGROUND = "foregroundDeletion"
@@ -127,8 +142,9 @@ class DeletionMixin:
                 raise rt.not_found(name)
             self._check_preconditions(rt, current, preconditions or {})
             meta = current["metadata"]
+            grace = _grace_period(rt, current, grace_period_seconds)
             if meta.get("deletionTimestamp"):
-                return current
+                return self._redelete(rt, current, grace, dry_run)
             policy = propagation_policy or ("Orphan" if rt.plural == "jobs" else "Background")
             finalizers = list(meta.get("finalizers") or [])
             if policy == "Orphan" and ORPHAN not in finalizers:
@@ -137,12 +153,15 @@ class DeletionMixin:
                 finalizers.append(FOREGROUND)
             if rt.plural == "namespaces":
                 return self._terminate_namespace(rt, current, dry_run)
-            if finalizers:
+            if finalizers or grace > 0:
                 deleting = clone(current)
                 deleting_meta = deleting["metadata"]
-                deleting_meta["deletionTimestamp"] = self.now()
-                deleting_meta["deletionGracePeriodSeconds"] = 0
-                deleting_meta["finalizers"] = finalizers
+                deleting_meta["deletionTimestamp"] = rfc3339(
+                    self.clock.now() + timedelta(seconds=grace)
+                )
+                deleting_meta["deletionGracePeriodSeconds"] = grace
+                if finalizers:
+                    deleting_meta["finalizers"] = finalizers
                 if "generation" in deleting_meta:
                     deleting_meta["generation"] = int(deleting_meta["generation"]) + 1
                 if dry_run:
@@ -154,6 +173,19 @@ class DeletionMixin:
                 return self._deleted_answer(rt, current)
             removed = self._remove(rt, clone(current))
             return self._deleted_answer(rt, removed)
+
+    def _redelete(self, rt: ResourceType, current: JSON, grace: int, dry_run: bool) -> JSON:
+        """DELETE of an object already being deleted: only a shorter grace period matters
+        (the kubelet confirms a pod's graceful deletion with grace 0)."""
+        meta = current["metadata"]
+        if grace >= int(meta.get("deletionGracePeriodSeconds") or 0) or dry_run:
+            return current
+        if not meta.get("finalizers"):
+            return self._deleted_answer(rt, self._remove(rt, clone(current)))
+        shortened = clone(current)
+        shortened["metadata"]["deletionGracePeriodSeconds"] = grace
+        shortened["metadata"]["deletionTimestamp"] = self.now()
+        return self.store.put(rt.plural, shortened)
 
     @staticmethod
     def _deleted_answer(rt: ResourceType, obj: JSON) -> JSON:
