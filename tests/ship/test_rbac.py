@@ -127,7 +127,7 @@ def test_cluster_job_list_component_only_adds_reading_jobs() -> None:
     with_component = render("overlays/multi-namespace", "components/cluster-job-list")
     added = [doc for doc in with_component if doc not in base]
     assert sorted(doc["kind"] for doc in added) == ["ClusterRole", "ClusterRoleBinding"]
-    assert rules_by_resource(one(added, "ClusterRole")) == {("batch", "jobs"): {"list", "watch"}}
+    assert rules_by_resource(one(added, "ClusterRole")) == {("batch", "jobs"): {"list"}}
     binding = one(added, "ClusterRoleBinding")
     assert binding["roleRef"]["name"] == one(added, "ClusterRole")["metadata"]["name"]
     assert binding["subjects"] == [

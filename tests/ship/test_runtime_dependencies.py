@@ -146,12 +146,6 @@ def test_serve_against_a_cluster_works_with_runtime_dependencies_only(
 
 
 @pytest.mark.skipif(not GRPCURL.exists(), reason="grpcurl is not installed in .venv")
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug, reported: the embedded cluster validates objects with jsonschema and "
-    "kubernetes-validate (dev dependencies, 108 MB of schemas) and fails to start without them, "
-    "so `serve --embedded-cluster` fails in the image. Remove this mark once it starts without.",
-)
 def test_serve_on_the_embedded_cluster_works_with_runtime_dependencies_only(tmp_path: Path) -> None:
     serve_and_schedule(
         tmp_path, "--embedded-cluster", "--embedded-kubeconfig", str(tmp_path / "kubeconfig")
