@@ -198,3 +198,30 @@ def test_job_status_moves_forward_within_parallelism(cluster: Any, ns: str) -> N
     assert succeeded == sorted(succeeded)
     assert statuses[1]["active"] == 2
     assert statuses[1]["startTime"]
+
+
+@pytest.mark.clock_speed(20)
+def test_suspending_a_running_job_removes_its_pods_without_failing_it(
+    ns: str, batch: k8s.BatchV1Api, core: k8s.CoreV1Api
+) -> None:
+    batch.create_namespaced_job(ns, job_manifest("halt", **sleeping(600)))
+    running = wait_for(
+        lambda: batch.read_namespaced_job("halt", ns),
+        lambda j: j.status.active == 1 and j.status.start_time is not None,
+        "the pod to start",
+    )
+
+    batch.patch_namespaced_job("halt", ns, {"spec": {"suspend": True}})
+    job = wait_for(
+        lambda: batch.read_namespaced_job("halt", ns),
+        lambda j: condition(j, "Suspended") is not None,
+        "the Suspended condition",
+    )
+    wait_for(lambda: job_pods(core, ns, "halt"), lambda pods: pods == [], "the pod to go")
+
+    job = batch.read_namespaced_job("halt", ns)
+    assert not job.status.failed
+    assert not job.status.active
+    # Upstream keeps startTime while suspended (reference 66) and resets it on resume.
+    assert job.status.start_time == running.status.start_time
+    assert not finished(job)
