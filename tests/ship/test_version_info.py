@@ -16,6 +16,8 @@ SCRIPT = "scripts/version-info.sh"
 # Values a build passes in; cleared so the caller's environment cannot leak into a test.
 BUILD_VARS = ("VERSION", "GIT_COMMIT", "GIT_DIRTY", "BUILD_DATE", "SOURCE_DATE_EPOCH")
 
+PRINT_VERSION = "from jobscheduler.version import get_version_info as g; print(g().version)"
+
 requires_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 
@@ -172,3 +174,41 @@ def test_written_build_info_is_what_the_package_reports(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONPATH": str(root)},
     )
     assert result.stdout.split() == ["5.6.7", "b" * 40, "True", "2026-01-02T03:04:05Z"]
+
+
+@requires_git
+def test_builds_and_source_checkouts_report_the_same_version(tmp_path: Path) -> None:
+    # `jobscheduler version` in a checkout (read from git at run time) and in a build of the same
+    # tree (from _build_info.py written by this script) must agree; this also catches the
+    # package's __version__ drifting from pyproject's version.
+    root = make_project(tmp_path / "checkout")
+    shutil.copy(REPO_ROOT / "pyproject.toml", root / "pyproject.toml")
+    shutil.rmtree(root / "jobscheduler")
+    ignore = shutil.ignore_patterns("_build_info.py", "__pycache__")
+    shutil.copytree(REPO_ROOT / "jobscheduler", root / "jobscheduler", ignore=ignore)
+    (root / ".gitignore").write_text("jobscheduler/_build_info.py\n__pycache__/\n")
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "initial")
+
+    def runtime_version() -> str:
+        result = subprocess.run(
+            [sys.executable, "-c", PRINT_VERSION],
+            cwd=root, capture_output=True, text=True, check=True, timeout=60,
+            env={**os.environ, "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"},
+        )  # fmt: skip
+        return result.stdout.strip()
+
+    states = []
+    states.append(("untagged", info(root)["VERSION"], runtime_version()))
+    git(root, "tag", "v2.0.1")
+    states.append(("tagged", info(root)["VERSION"], runtime_version()))
+    (root / "README.md").write_text("more\n")
+    git(root, "add", "README.md")
+    git(root, "commit", "-q", "-m", "more")
+    states.append(("after the tag", info(root)["VERSION"], runtime_version()))
+    (root / "README.md").write_text("edited\n")
+    states.append(("dirty", info(root)["VERSION"], runtime_version()))
+    assert [(state, built) for state, built, _ in states] == [
+        (state, from_git) for state, _, from_git in states
+    ]
