@@ -265,6 +265,7 @@ class _Handler(WireHandler):
                 dry_run=dry_run,
                 field_manager=first(query, "fieldManager"),
                 field_validation=field_validation,
+                force=flag(query, "force"),
             )
             return (201 if created else 200), result
         if verb in ("delete", "deletecollection"):

@@ -307,3 +307,29 @@ def test_pod_status_writes_keep_owner_references(bare_cluster: EmbeddedCluster) 
     updated = api.update("pods", "default", "owned", pod, subresource="status")
     assert updated["status"]["phase"] == "Running"
     assert updated["metadata"]["ownerReferences"][0]["uid"] == job["metadata"]["uid"]
+
+
+def test_server_side_apply_creates_and_detects_conflicts(http: HttpClient) -> None:
+    created, _ = replay(http, "CH-job-server-side-apply-create")
+    assert created.status == 201
+    assert created.json["metadata"]["labels"] == {"via": "apply"}
+    missing_manager, captured = replay(http, "CI-job-server-side-apply-no-fieldmanager")
+    assert_same_status(missing_manager, captured)
+    conflict, captured = replay(http, "CJ-job-server-side-apply-conflict")
+    assert_same_status(conflict, captured)
+    # The same manager may change its own field; force takes another's over.
+    again = reference("CH-job-server-side-apply-create")["request"]["body"]
+    again["metadata"]["labels"]["via"] = "apply-2"
+    mine = http.request(
+        "PATCH",
+        f"{JOBS}/ref-ssa",
+        "fieldManager=ref-tool",
+        again,
+        content_type="application/apply-patch+yaml",
+    )
+    assert mine.status == 200 and mine.json["metadata"]["labels"]["via"] == "apply-2"
+    forced, _ = replay(
+        http, "CJ-job-server-side-apply-conflict", query="fieldManager=other-tool&force=true"
+    )
+    assert forced.status == 200
+    assert forced.json["metadata"]["labels"]["via"] == "other-tool"

@@ -24,6 +24,7 @@ from jobscheduler.embedded.store import clone
 
 if TYPE_CHECKING:
     from jobscheduler.clock import Clock
+    from jobscheduler.embedded.apiserver.apply import FieldOwners
     from jobscheduler.embedded.store import Store
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ Location = tuple[str, str | None, str]
 class DeletionMixin:
     store: Store
     clock: Clock
+    field_owners: FieldOwners
 
     def now(self) -> str:  # provided by ApiServer
         raise NotImplementedError
@@ -94,6 +96,7 @@ class DeletionMixin:
     def _untrack(self, obj: JSON) -> None:
         location = self._location(obj)
         self._uids.pop(obj["metadata"]["uid"], None)
+        self.field_owners.forget(obj["metadata"]["uid"])
         for uid in owner_uids(obj):
             self._dependents.get(uid, set()).discard(location)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from jobscheduler.clock import Clock
 from jobscheduler.embedded.api import JSON, ApiError
+from jobscheduler.embedded.apiserver.apply import FieldOwners
 from jobscheduler.embedded.apiserver.defaults import DEFAULTERS, label_unlabelled_job
 from jobscheduler.embedded.apiserver.deletion import DeletionMixin
 from jobscheduler.embedded.apiserver.objects import generate_name, rfc3339
@@ -72,6 +73,7 @@ class ApiServer(ReadMixin, DeletionMixin):
         self.store = store
         self.clock = clock
         self.schema = schema
+        self.field_owners = FieldOwners()
         super().__init__()
 
     # -- helpers -------------------------------------------------------------------------
@@ -306,7 +308,9 @@ class ApiServer(ReadMixin, DeletionMixin):
         dry_run: bool = False,
         field_manager: str = "",
         field_validation: str = "",
+        force: bool = False,
     ) -> JSON:
+        """``force``: an apply patch takes over fields other managers applied."""
         rt = resource_type(resource)
         is_apply = patch_type.split(";", 1)[0].strip() == APPLY_PATCH
         if is_apply and not field_manager:
@@ -334,11 +338,16 @@ class ApiServer(ReadMixin, DeletionMixin):
                     body = dict(patch)
                     body.setdefault("metadata", {})["name"] = name
                     created = self.create(resource, namespace, body, dry_run=dry_run)
+                    if not dry_run:
+                        self.field_owners.record(created["metadata"]["uid"], field_manager, patch)
                     created_marker = request_created.get()
                     if created_marker is not None:
                         created_marker.append(True)
                     return created
                 raise rt.not_found(name)
+            uid = current["metadata"]["uid"]
+            if is_apply and isinstance(patch, dict) and not force:
+                self.field_owners.check(uid, field_manager, patch, current)
             patched = apply_patch(current, patch, patch_type)
             wanted_rv = (patched.get("metadata") or {}).get("resourceVersion")
             if wanted_rv and wanted_rv != current["metadata"]["resourceVersion"]:
@@ -346,7 +355,7 @@ class ApiServer(ReadMixin, DeletionMixin):
             if (patched.get("metadata") or {}).get("name", name) != name:
                 raise ApiError(400, "BadRequest", "the name of the object does not match the URL")
             patched = self._decode_check(rt, patched, owned=True)
-            return self._write_update(
+            result = self._write_update(
                 rt,
                 current,
                 patched,
@@ -354,6 +363,9 @@ class ApiServer(ReadMixin, DeletionMixin):
                 dry_run=dry_run,
                 field_validation=field_validation,
             )
+            if is_apply and isinstance(patch, dict) and not dry_run:
+                self.field_owners.record(uid, field_manager, patch)
+            return result
 
 
 # Set by the HTTP layer: apply-patch appends True here when it created the object (201).
