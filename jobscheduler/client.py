@@ -16,10 +16,10 @@ the status code, message, request id and the field violations decoded from the r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import grpc
 from google.rpc import error_details_pb2, status_pb2
@@ -191,17 +191,17 @@ class JobSchedulerClient:
         return int(response.status)
 
     # Streaming RPCs: no default timeout (they last as long as the job); iterate to receive,
-    # close() (or leave the loop) to cancel. -------------------------------------------------
+    # close() them (from any thread) to cancel. ----------------------------------------------
 
     def watch_job(
         self, job_id: str, namespace: str = "", *, timeout: float | None = None
-    ) -> Generator[pb.JobEvent, None, None]:
+    ) -> ResponseStream[pb.JobEvent]:
         request = pb.WatchJobRequest(job_id=job_id, namespace=namespace)
         return self._stream(self._stub.WatchJob, request, timeout)
 
     def watch_jobs(
         self, request: pb.WatchJobsRequest | None = None, *, timeout: float | None = None
-    ) -> Generator[pb.JobEvent, None, None]:
+    ) -> ResponseStream[pb.JobEvent]:
         return self._stream(self._stub.WatchJobs, request or pb.WatchJobsRequest(), timeout)
 
     def get_job_logs(
@@ -213,7 +213,7 @@ class JobSchedulerClient:
         tail_lines: int = 0,
         limit_bytes: int = 0,
         timeout: float | None = None,
-    ) -> Generator[pb.LogChunk, None, None]:
+    ) -> ResponseStream[pb.LogChunk]:
         request = pb.GetJobLogsRequest(
             job_id=job_id,
             namespace=namespace,
@@ -234,15 +234,37 @@ class JobSchedulerClient:
         return response
 
     def _stream(
-        self, method: Callable[..., Iterator[T]], request: Any, timeout: float | None
-    ) -> Generator[T, None, None]:
-        call = method(request, timeout=timeout, metadata=self._metadata)
+        self, method: Callable[..., Any], request: Any, timeout: float | None
+    ) -> ResponseStream[Any]:
+        return ResponseStream(method(request, timeout=timeout, metadata=self._metadata))
+
+
+class ResponseStream(Generic[T]):
+    """The messages of a server stream. Iterate to receive; ``close()`` (from any thread) or
+    dropping the last reference cancels the call on the server too."""
+
+    def __init__(self, call: Any) -> None:
+        self._call = call
+        self._closed = False
+
+    def __iter__(self) -> ResponseStream[T]:
+        return self
+
+    def __next__(self) -> T:
         try:
-            yield from call
+            message: T = next(self._call)
         except grpc.RpcError as error:
+            if self._closed and error.code() is grpc.StatusCode.CANCELLED:
+                raise StopIteration from None  # we cancelled it: a normal end
             raise JobSchedulerRpcError.from_rpc_error(error) from None
-        finally:
-            # Leaving the loop early (break, exception) must end the stream on the server too.
-            cancel = getattr(call, "cancel", None)
-            if cancel is not None:
-                cancel()
+        return message
+
+    def close(self) -> None:
+        self._closed = True
+        self._call.cancel()
+
+    def __enter__(self) -> ResponseStream[T]:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
