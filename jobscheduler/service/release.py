@@ -117,6 +117,12 @@ class BackgroundSweeper:
                 released += 1
             except (errors.Conflict, errors.NotFound):
                 continue  # another replica released (or someone changed/deleted) it first
+            except errors.PermissionDenied:
+                log.warning(
+                    "not allowed to start delayed job %s/%s",
+                    metadata["namespace"],
+                    metadata["name"],
+                )
         return released
 
     def delete_expired_cancelled(self) -> int:
@@ -135,4 +141,7 @@ class BackgroundSweeper:
                 deleted += 1
             except errors.NotFound:
                 continue
+            except errors.PermissionDenied:
+                # Listing may reach namespaces this replica cannot change; others can.
+                log.debug("not allowed to delete %s/%s", metadata["namespace"], metadata["name"])
         return deleted

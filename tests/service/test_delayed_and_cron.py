@@ -191,3 +191,15 @@ def test_without_cluster_wide_rights_the_sweeper_releases_its_own_namespace(
     embedded_cluster.faults.fail_next(1, verb="list", resource="jobs", status=403)
     assert sweeper.release_due() == 1
     wait_status(service, job_id, pb.JOB_STATUS_SUCCEEDED)
+
+
+def test_a_job_the_sweeper_may_not_change_does_not_stop_the_sweep(
+    service: JobService, embedded_cluster: Any
+) -> None:
+    job_id = service.schedule_job(container(start_at=_in(embedded_cluster, 1))).job_id
+    time.sleep(2 / 60 + 0.05)  # let the start time pass on the cluster clock
+    sweeper = BackgroundSweeper(service._gateway, embedded_cluster.clock, "default")
+    embedded_cluster.faults.fail_next(1, verb="patch", resource="jobs", status=403)
+    assert sweeper.release_due() == 0  # forbidden this time, logged, not raised
+    assert sweeper.release_due() == 1
+    wait_status(service, job_id, pb.JOB_STATUS_SUCCEEDED)
