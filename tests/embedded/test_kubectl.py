@@ -61,8 +61,11 @@ def test_kubectl_runs_a_job_through_its_lifecycle(embedded_cluster: EmbeddedClus
     assert "Pods Statuses:    0 Active (0 Ready) / 1 Succeeded / 0 Failed" in described
     assert "SuccessfulCreate" in described
     assert kubectl(cluster, "logs", "job/demo").strip() == "hello from demo"
-    assert 'job.batch "demo" deleted' in kubectl(cluster, "delete", "job", "demo")
+    assert "Successfully assigned" in kubectl(cluster, "describe", "pods", "-l", "job-name=demo")
+    deleted = kubectl(cluster, "delete", "job", "demo", "--cascade=foreground")
+    assert 'job.batch "demo" deleted' in deleted
     assert "demo" not in kubectl(cluster, "get", "jobs")
+    assert "demo" not in kubectl(cluster, "get", "pods")  # the pods went with it
 
 
 def test_kubectl_get_watch_prints_changes(embedded_cluster: EmbeddedCluster) -> None:
