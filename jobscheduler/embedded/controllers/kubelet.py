@@ -161,9 +161,10 @@ class SimulatedKubelet:
                 self._report_waiting(pod, run, now, "ContainerCreating")
                 run.due = now + timedelta(seconds=behaviour.start_seconds)
         elif run.stage == "pulling":
+            # From here on the pod waits for good: nothing more to do until it is deleted.
+            run.stage, run.due = "pull-backoff", None
             self._report_waiting(pod, run, now, "ImagePullBackOff")
             self._image_pull_failed(pod, "ImagePullBackOff")
-            run.due = None
         elif run.stage in ("creating", "crashed"):
             self._start_containers(pod, run, now)
         elif run.stage == "running":
@@ -232,7 +233,7 @@ class SimulatedKubelet:
     def _terminate(self, pod: JSON, run: PodRun) -> None:
         """The pod is being deleted: stop its containers and remove it."""
         now = self._clock.now()
-        if run.stage in ("running", "crashed", "creating", "pulling"):
+        if run.stage in ("running", "crashed", "creating", "pulling", "pull-backoff"):
             for container in container_names(pod):
                 self._logs.finish(namespace_of(pod), name_of(pod), container, now)
             if run.stage == "running":

@@ -16,7 +16,9 @@ class PodRun:
     """The kubelet's memory of one pod."""
 
     behaviour: Behaviour
-    stage: str = "new"  # new | unschedulable | creating | pulling | running | crashed | done
+    # new -> creating -> running -> done, with detours: unschedulable (stays), pulling ->
+    # pull-backoff (stays), running -> crashed -> running (OnFailure restarts).
+    stage: str = "new"
     scheduled_at: datetime | None = None
     started_at: datetime | None = None
     due: datetime | None = None
