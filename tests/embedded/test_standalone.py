@@ -10,6 +10,8 @@ from pathlib import Path
 import kubernetes.client as k8s
 from kubernetes import config as kube_config
 
+from jobscheduler.embedded.cluster import EmbeddedCluster
+
 SCRIPT = """
 import sys
 from pathlib import Path
@@ -47,3 +49,15 @@ def test_standalone_cluster_serves_until_terminated(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+
+
+def test_temporary_kubeconfig_lives_as_long_as_the_cluster() -> None:
+    with EmbeddedCluster(controllers=False) as cluster:
+        path = cluster.kubeconfig_path
+        client = kube_config.new_client_from_config(config_file=str(path))
+        try:
+            names = {ns.metadata.name for ns in k8s.CoreV1Api(client).list_namespace().items}
+        finally:
+            client.close()
+        assert {"default", "kube-system", "kube-public"} <= names
+    assert not path.exists()
