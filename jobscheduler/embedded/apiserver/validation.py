@@ -7,6 +7,7 @@ sees every problem at once, exactly as with a real cluster.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -121,7 +122,8 @@ def dns_label_errors(value: str) -> list[str]:
     return errors
 
 
-def label_key_errors(key: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)  # label keys repeat on every object of a kind
+def label_key_errors(key: str) -> tuple[str, ...]:
     errors: list[str] = []
     prefix, _, name = key.rpartition("/")
     if "/" in key:
@@ -136,7 +138,7 @@ def label_key_errors(key: str) -> list[str]:
             errors.append("name part must be no more than 63 characters")
         if not _QUALIFIED_NAME.match(name):
             errors.append(_QUALIFIED_NAME_MESSAGE)
-    return errors
+    return tuple(errors)
 
 
 def label_value_errors(value: str) -> list[str]:
