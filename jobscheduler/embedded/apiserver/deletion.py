@@ -56,20 +56,20 @@ class DeletionMixin:
     clock: Clock
     field_owners: FieldOwners
 
-    def now(self) -> str:  # provided by ApiServer
-        raise NotImplementedError
+    if TYPE_CHECKING:
+        # Provided by ApiServer, which this mixin is part of.
+        def now(self) -> str: ...
 
-    def _write_update(
-        self,
-        rt: ResourceType,
-        current: JSON,
-        body: JSON,
-        *,
-        subresource: str | None = None,
-        dry_run: bool = False,
-        field_validation: str = "",
-    ) -> JSON:
-        raise NotImplementedError
+        def _write_update(
+            self,
+            rt: ResourceType,
+            current: JSON,
+            body: JSON,
+            *,
+            subresource: str | None = None,
+            dry_run: bool = False,
+            field_validation: str = "",
+        ) -> JSON: ...
 
     def __init__(self) -> None:
         self._uids: dict[str, Location] = {}
