@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from google.protobuf import json_format
@@ -26,6 +27,7 @@ from jobscheduler.jobtypes.base import (
     JobTypeHandler,
     config_to_annotation,
 )
+from jobscheduler.jobtypes.k8snames import parse_quantity
 from jobscheduler.jobtypes.metadata import (
     CREATED_BY_ANNOTATION,
     EXECUTION_ANNOTATION,
@@ -131,22 +133,47 @@ def no_service_links(d: _Draft) -> None:
 def default_resources(d: _Draft) -> None:
     """The scheduler places pods by their requests; unset values come from the server config."""
     requested, limited = d.req.resources.requests, d.req.resources.limits
-    requests = {
-        "cpu": requested.cpu or d.settings.default_cpu_request,
-        "memory": requested.memory or d.settings.default_memory_request,
-    }
-    limits = {
-        "cpu": limited.cpu or d.settings.default_cpu_limit,
-        "memory": limited.memory or d.settings.default_memory_limit,
-    }
+    requests: dict[str, str] = {}
+    limits: dict[str, str] = {}
+    for resource, default_request, default_limit in (
+        ("cpu", d.settings.default_cpu_request, d.settings.default_cpu_limit),
+        ("memory", d.settings.default_memory_request, d.settings.default_memory_limit),
+    ):
+        request, limit = _request_and_limit(
+            getattr(requested, resource), getattr(limited, resource), default_request, default_limit
+        )
+        requests[resource] = request
+        if limit:
+            limits[resource] = limit
     if requested.storage:
         requests["ephemeral-storage"] = requested.storage
     if limited.storage:
         limits["ephemeral-storage"] = limited.storage
     resources: JSON = {"requests": requests}
-    if present_limits := {k: v for k, v in limits.items() if v}:
-        resources["limits"] = present_limits
+    if limits:
+        resources["limits"] = limits
     d.container["resources"] = resources
+
+
+def _request_and_limit(
+    request: str, limit: str, default_request: str, default_limit: str | None
+) -> tuple[str, str | None]:
+    """A server default never contradicts what the user chose: Kubernetes refuses a request
+    above its limit, so a default request yields to a smaller user limit (as Kubernetes itself
+    defaults a missing request to the limit) and a default limit to a larger user request."""
+    if request and limit:
+        return request, limit  # validation checked request <= limit
+    if limit:
+        if _quantity(default_request) > _quantity(limit):
+            return limit, limit
+        return default_request, limit
+    if request and default_limit and _quantity(request) > _quantity(default_limit):
+        return request, request
+    return request or default_request, default_limit
+
+
+def _quantity(value: str) -> Decimal:
+    return parse_quantity(value) or Decimal(0)
 
 
 def priority_class(d: _Draft) -> None:

@@ -27,6 +27,9 @@ MAX_EXIT_CODES = 255
 MAX_TIMEOUT_SECONDS = 366 * 86400
 MAX_RETRIES = 1000
 MAX_PARALLELISM = 10000
+SYSTEM_PRIORITY_CLASS_PREFIX = "system-"
+# 9999-12-31T23:59:59Z is the last second a start time can be written (and compared) as.
+MAX_START_AT_SECONDS = 253402300800
 
 Validator = Callable[[pb.ScheduleJobRequest, HandlerRegistry], list[FieldViolation]]
 
@@ -153,6 +156,13 @@ def validate_execution(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[F
         check(ex.ttl_seconds_after_finished >= 0, "ttl_seconds_after_finished", "must be >= 0")
     if ex.priority_class_name and (problem := k8snames.dns_subdomain(ex.priority_class_name)):
         violations.append(FieldViolation("execution.priority_class_name", problem))
+    # system-node-critical and system-cluster-critical preempt every workload on a node;
+    # Kubernetes reserves the prefix for them, and a job submitted here must not use them.
+    check(
+        not ex.priority_class_name.startswith(SYSTEM_PRIORITY_CLASS_PREFIX),
+        "priority_class_name",
+        f"must not start with {SYSTEM_PRIORITY_CLASS_PREFIX!r} (reserved for cluster components)",
+    )
     check(
         0 <= ex.parallelism <= MAX_PARALLELISM,
         "parallelism",
@@ -228,8 +238,8 @@ def validate_start_at(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[Fi
     """A delayed job starts by itself; one that starts suspended waits for ResumeJob."""
     if not req.HasField("start_at"):
         return []
-    if req.start_at.seconds <= 0:
-        return [FieldViolation("start_at", "must be a time after 1970-01-01")]
+    if not 0 < req.start_at.seconds < MAX_START_AT_SECONDS or not 0 <= req.start_at.nanos < 10**9:
+        return [FieldViolation("start_at", "must be a time between 1970 and 9999")]
     if req.execution.start_suspended:
         return [FieldViolation("start_at", "cannot be combined with execution.start_suspended")]
     return []

@@ -329,3 +329,27 @@ def test_the_timer_runner_accepts_the_environment_the_handler_builds(endpoint: s
     assert config.timer_id == "job-7"
     assert config.log_level == "debug"
     assert config.endpoint.startswith(("http://", "https://"))
+
+
+def test_a_limit_below_the_default_request_lowers_the_request() -> None:
+    # As Kubernetes does for an unset request: the request follows the limit, so a small
+    # limit is not refused for a default the user never chose.
+    req = container_request(resources=pb.ResourceRequirements(limits=pb.ResourceList(cpu="50m")))
+    resources = container(manifest_for(req))["resources"]
+    assert resources["requests"]["cpu"] == "50m"
+    assert resources["limits"]["cpu"] == "50m"
+    assert resources["requests"]["memory"] == "64Mi"
+
+
+def test_a_request_above_the_default_limit_raises_the_limit() -> None:
+    settings = Settings(default_cpu_limit="500m", default_memory_limit="128Mi")
+    req = container_request(
+        resources=pb.ResourceRequirements(requests=pb.ResourceList(cpu="2", memory="1Gi"))
+    )
+    resources = container(manifest_for(req, settings=settings))["resources"]
+    assert resources["requests"] == {"cpu": "2", "memory": "1Gi"}
+    assert resources["limits"] == {"cpu": "2", "memory": "1Gi"}
+    small = container_request(
+        resources=pb.ResourceRequirements(requests=pb.ResourceList(cpu="100m"))
+    )
+    assert container(manifest_for(small, settings=settings))["resources"]["limits"]["cpu"] == "500m"

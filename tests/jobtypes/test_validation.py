@@ -206,3 +206,19 @@ def test_a_delayed_job_cannot_also_start_suspended() -> None:
         start_at={"seconds": 2_000_000_000}, execution=pb.ExecutionOptions(start_suspended=True)
     )
     assert fields(req) == ["start_at"]
+
+
+def test_a_start_time_beyond_the_calendar_is_a_violation_not_a_crash() -> None:
+    # Timestamp.seconds is any int64; datetime ends in year 9999.
+    far = container_request(start_at={"seconds": 10**12})
+    assert fields(far) == ["start_at"]
+    negative_nanos = container_request(start_at={"seconds": 1_900_000_000, "nanos": -1})
+    assert fields(negative_nanos) == ["start_at"]
+
+
+@pytest.mark.parametrize("name", ["system-node-critical", "system-cluster-critical", "system-x"])
+def test_system_priority_classes_are_refused(name: str) -> None:
+    # They preempt everything else on a node; Kubernetes reserves the system- prefix for them.
+    req = container_request(execution={"priority_class_name": name})
+    assert fields(req) == ["execution.priority_class_name"]
+    assert fields(container_request(execution={"priority_class_name": "batch-low"})) == []
