@@ -7,7 +7,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from wire_helpers import HttpClient, assert_same_status, job_body, pod_body, replay
+from wire_helpers import (
+    HttpClient,
+    assert_same_shape,
+    assert_same_status,
+    job_body,
+    pod_body,
+    replay,
+)
 
 from jobscheduler.embedded.api import ApiError
 from jobscheduler.embedded.cluster import EmbeddedCluster
@@ -58,6 +65,8 @@ def test_background_delete_answers_status_and_collects_pods(
     assert response.json["status"] == "Success" and response.json["kind"] == "Status"
     assert response.json["details"] == {**want["details"], "uid": job["metadata"]["uid"]}
     eventually(lambda: _pods(bare_cluster, "ref-del-bg") == [])
+    after, captured_after = replay(http, "80b-delete-job-background-pods-after")
+    assert after.json["items"] == captured_after["response"]["body"]["items"] == []
 
 
 def test_foreground_delete_returns_the_job_and_finishes_once_pods_are_gone(
@@ -72,6 +81,8 @@ def test_foreground_delete_returns_the_job_and_finishes_once_pods_are_gone(
     assert meta["generation"] == 2
     eventually(lambda: _gone(bare_cluster, "jobs", "ref-del-fg"))
     assert _pods(bare_cluster, "ref-del-fg") == []
+    response, captured = replay(http, "81b-delete-job-foreground-get-immediately")
+    assert_same_status(response, captured)
 
 
 def test_a_finalizer_on_a_pod_blocks_foreground_deletion(
@@ -90,8 +101,21 @@ def test_a_finalizer_on_a_pod_blocks_foreground_deletion(
         )
     )
     time.sleep(0.2)
-    still = bare_cluster.api.get("jobs", "default", "ref-del-fg-blocked")
-    assert still["metadata"]["finalizers"] == ["foregroundDeletion"]
+    still, captured = replay(http, "82b-delete-job-foreground-blocked-get-job")
+    want = captured["response"]["body"]
+    assert still.json["metadata"]["finalizers"] == want["metadata"]["finalizers"]
+    assert_same_shape(
+        still.json["metadata"], want["metadata"], newer=("*labels*", ".managedFields missing")
+    )
+    pod, captured = replay(
+        http,
+        "82c-delete-job-foreground-blocked-get-pod",
+        path="/api/v1/namespaces/default/pods/held",
+    )
+    want = captured["response"]["body"]["metadata"]
+    assert pod.json["metadata"]["finalizers"] == want["finalizers"] == ["example.com/hold"]
+    assert pod.json["metadata"]["deletionTimestamp"]
+    assert pod.json["metadata"]["deletionGracePeriodSeconds"] == want["deletionGracePeriodSeconds"]
     bare_cluster.api.patch(
         "pods",
         "default",
@@ -101,14 +125,16 @@ def test_a_finalizer_on_a_pod_blocks_foreground_deletion(
     )
     eventually(lambda: _gone(bare_cluster, "pods", "held"))
     eventually(lambda: _gone(bare_cluster, "jobs", "ref-del-fg-blocked"))
+    response, captured = replay(http, "82d-delete-job-foreground-after-unblock")
+    assert_same_status(response, captured)
 
 
 def test_orphan_and_optionless_deletes_keep_the_pods(
     bare_cluster: EmbeddedCluster, http: HttpClient
 ) -> None:
-    for name, reference_name in (
-        ("ref-del-orphan", "83-delete-job-orphan"),
-        ("ref-del-default", "84-delete-job-no-options"),
+    for name, reference_name, pods_after in (
+        ("ref-del-orphan", "83-delete-job-orphan", "83c-delete-job-orphan-pods-after"),
+        ("ref-del-default", "84-delete-job-no-options", "84b-delete-job-no-options-pods-after"),
     ):
         _job_with_pods(bare_cluster, name)
         response, _ = replay(http, reference_name)
@@ -119,6 +145,12 @@ def test_orphan_and_optionless_deletes_keep_the_pods(
         assert len(pods) == 2
         assert all("ownerReferences" not in pod["metadata"] for pod in pods)
         assert all(pod["metadata"]["labels"]["job-name"] == name for pod in pods)
+        listed, captured = replay(http, pods_after)
+        want = captured["response"]["body"]
+        assert len(listed.json["items"]) == len(want["items"])
+        assert all("ownerReferences" not in pod["metadata"] for pod in want["items"])
+    response, captured = replay(http, "83b-delete-job-orphan-get-after")
+    assert_same_status(response, captured)
 
 
 def test_delete_errors(bare_cluster: EmbeddedCluster, http: HttpClient) -> None:
@@ -145,11 +177,15 @@ def test_delete_dry_runs(bare_cluster: EmbeddedCluster, http: HttpClient) -> Non
         response, _ = replay(http, name)
         assert response.status == 200 and response.json["status"] == "Success"
         assert not _gone(bare_cluster, "jobs", "ref-suspend")
+        kept, _ = replay(http, "BB-job-get-after-dryrun-delete")
+        assert kept.status == 200 and kept.json["metadata"]["name"] == "ref-suspend"
     # With a body, query options are ignored: this really deletes (B9).
     bare_cluster.api.create("jobs", "default", job_body("ref-minimal"))
     response, _ = replay(http, "B9-job-delete-dryrun-query-ignored-when-body")
     assert response.status == 200
     assert _gone(bare_cluster, "jobs", "ref-minimal")
+    response, captured = replay(http, "B9b-job-get-after-dryrun-delete-with-body")
+    assert_same_status(response, captured)
 
 
 def test_deletecollection_returns_the_deleted_jobs(
@@ -167,8 +203,11 @@ def test_deletecollection_returns_the_deleted_jobs(
         "ref-list-a",
         "ref-list-b",
     ]
-    after = http.request("GET", "/apis/batch/v1/jobs", "labelSelector=suite=list").json
-    assert [item["metadata"]["name"] for item in after["items"]] == ["ref-other-job"]
+    after, captured = replay(http, "87b-deletecollection-list-after")
+    assert [item["metadata"]["name"] for item in after.json["items"]] == ["ref-other-job"]
+    assert [item["metadata"]["namespace"] for item in after.json["items"]] == [
+        item["metadata"]["namespace"] for item in captured["response"]["body"]["items"]
+    ]
 
 
 def test_finalizers_hold_objects_until_removed(bare_cluster: EmbeddedCluster) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import http.client
 import json
 import os
@@ -190,3 +191,39 @@ def pod_body(name: str, owner: Any = None, **meta: Any) -> Any:
             "restartPolicy": "Never",
         },
     }
+
+
+def shape_differences(got: Any, want: Any, path: str = "") -> list[str]:
+    """Where ``got`` is not shaped like ``want``: missing or extra object keys and JSON types
+    that differ. Values are ignored (uids, times, resourceVersions and names are volatile);
+    lists are compared through their first elements."""
+    if isinstance(want, dict):
+        if not isinstance(got, dict):
+            return [f"{path or '.'}: {type(got).__name__} instead of an object"]
+        differences = [f"{path}.{key} missing" for key in sorted(want.keys() - got.keys())]
+        differences += [f"{path}.{key} extra" for key in sorted(got.keys() - want.keys())]
+        for key in sorted(want.keys() & got.keys()):
+            differences += shape_differences(got[key], want[key], f"{path}.{key}")
+        return differences
+    if isinstance(want, list):
+        if not isinstance(got, list):
+            return [f"{path}: {type(got).__name__} instead of a list"]
+        if want and got:
+            return shape_differences(got[0], want[0], f"{path}[]")
+        return []
+    if want is None or got is None:
+        return [] if want is got else [f"{path}: {got!r} where the reference has {want!r}"]
+    if type(got) is not type(want):
+        return [f"{path}: {type(got).__name__} where the reference has {type(want).__name__}"]
+    return []
+
+
+def assert_same_shape(got: Any, want: Any, *, newer: tuple[str, ...] = ()) -> None:
+    """``got`` has the reference's shape, except for differences matching ``newer`` (fnmatch
+    patterns for what current Kubernetes adds or drops relative to the 1.24 capture)."""
+    differences = [
+        difference
+        for difference in shape_differences(got, want)
+        if not any(fnmatch.fnmatchcase(difference, pattern) for pattern in newer)
+    ]
+    assert differences == [], differences

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from jobscheduler.embedded.api import JSON
+from jobscheduler.embedded.apiserver.objects import generate_name
 
 CONTROLLER_UID = "controller-uid"
 JOB_NAME = "job-name"
@@ -159,9 +160,64 @@ def default_pod(pod: JSON) -> None:
     spec.setdefault("priority", 0)
     spec.setdefault("enableServiceLinks", True)
     spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+    _mount_service_account_token(spec)
     status = pod.setdefault("status", {})
     status.setdefault("phase", "Pending")
     status.setdefault("qosClass", _qos_class(spec))
+
+
+_TOKEN_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+def _mount_service_account_token(spec: JSON) -> None:
+    """What the ServiceAccount admission plugin adds to every pod (reference 42): a projected
+    ``kube-api-access-<random>`` volume (token, cluster CA, namespace) mounted read-only into
+    each container, unless the pod opts out or already mounts the path itself."""
+    if spec.get("automountServiceAccountToken") is False:
+        return
+    containers = [*spec.get("initContainers", []), *spec.get("containers", [])]
+    mounted = any(
+        mount.get("mountPath") == _TOKEN_MOUNT_PATH
+        for container in containers
+        for mount in container.get("volumeMounts", [])
+    )
+    if mounted:
+        return
+    name = generate_name("kube-api-access-")
+    spec.setdefault("volumes", []).append(
+        {
+            "name": name,
+            "projected": {
+                "sources": [
+                    {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+                    {
+                        "configMap": {
+                            "name": "kube-root-ca.crt",
+                            "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                        }
+                    },
+                    {
+                        "downwardAPI": {
+                            "items": [
+                                {
+                                    "path": "namespace",
+                                    "fieldRef": {
+                                        "apiVersion": "v1",
+                                        "fieldPath": "metadata.namespace",
+                                    },
+                                }
+                            ]
+                        }
+                    },
+                ],
+                "defaultMode": 420,
+            },
+        }
+    )
+    for container in containers:
+        container.setdefault("volumeMounts", []).append(
+            {"name": name, "readOnly": True, "mountPath": _TOKEN_MOUNT_PATH}
+        )
 
 
 def default_namespace(namespace: JSON) -> None:

@@ -289,7 +289,9 @@ class ApiServer(ReadMixin, DeletionMixin):
         if dry_run:
             return new
         if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
-            return self._remove(rt, new)
+            # Like etcd's delete, the DELETED event carries the last stored state, which still
+            # lists the finalizer whose removal ended the deletion (reference 73).
+            return self._remove(rt, clone(current))
         stored = self.store.put(rt.plural, new)
         self._track(stored, current)
         if new["metadata"].get("deletionTimestamp"):

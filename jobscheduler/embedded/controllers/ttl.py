@@ -1,5 +1,7 @@
 """The TTL-after-finished controller: deletes finished Jobs once ``ttlSecondsAfterFinished``
-has passed (Background propagation, so the garbage collector removes their pods too)."""
+has passed with Foreground propagation, as upstream's ttl-after-finished controller does: the Job
+stays visible (deletionTimestamp, foregroundDeletion finalizer) until its pods are gone (reference
+73)."""
 
 from __future__ import annotations
 
@@ -63,7 +65,7 @@ class TtlController:
                 "jobs",
                 meta.get("namespace"),
                 meta["name"],
-                propagation_policy="Background",
+                propagation_policy="Foreground",
                 preconditions={"uid": meta.get("uid")},
             )
         except ApiError as error:
