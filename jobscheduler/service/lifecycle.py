@@ -22,6 +22,7 @@ from jobscheduler.jobtypes.metadata import (
     CANCELLED_LABEL,
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
+    SCHEDULE_ID_LABEL,
     START_AT_LABEL,
 )
 from jobscheduler.kube import JobReader, KubeGateway
@@ -114,7 +115,24 @@ def cancel(
         }
 
     kind, obj = _change(gateway, reader, namespace, name, decide)
+    if kind == "CronJob":
+        # Suspending a CronJob only stops future runs; a cancellation stops the running ones
+        # too. Also on "already cancelled", so a retry finishes what a failed call began.
+        _cancel_runs(gateway, reader, namespace, name, now)
     return kind, obj, outcome["message"]
+
+
+def _cancel_runs(
+    gateway: KubeGateway, reader: JobReader, namespace: str, schedule_id: str, now: datetime
+) -> None:
+    selector = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE},{SCHEDULE_ID_LABEL}={schedule_id}"
+    for run in gateway.list_jobs(namespace, label_selector=selector).get("items") or []:
+        if is_final(job_state(run).status):
+            continue
+        try:
+            cancel(gateway, reader, namespace, run["metadata"]["name"], now)
+        except (errors.FailedPrecondition, errors.NotFound):
+            continue  # the run finished or went away meanwhile: nothing left to stop
 
 
 def suspend(gateway: KubeGateway, reader: JobReader, namespace: str, name: str) -> tuple[str, JSON]:

@@ -203,3 +203,25 @@ def test_a_job_the_sweeper_may_not_change_does_not_stop_the_sweep(
     assert sweeper.release_due() == 0  # forbidden this time, logged, not raised
     assert sweeper.release_due() == 1
     wait_status(service, job_id, pb.JOB_STATUS_SUCCEEDED)
+
+
+def test_cancelling_a_schedule_also_cancels_its_running_run(service: JobService) -> None:
+    # CancelJob stops the pods: suspending the CronJob alone only stops *future* runs.
+    service.schedule_job(
+        container(
+            job_id="long-runs", sim={"run-seconds": 3600}, schedule=pb.Schedule(cron="* * * * *")
+        )
+    )
+    deadline = time.monotonic() + WAIT_SECONDS
+    runs: list[pb.JobInfo] = []
+    while time.monotonic() < deadline and not runs:
+        runs = list(service.list_jobs(pb.ListJobsRequest(schedule_id="long-runs")).jobs)
+        time.sleep(0.1)
+    assert runs, "the schedule never ran"
+    run_id = runs[0].job_id
+    wait_status(service, run_id, pb.JOB_STATUS_RUNNING)
+
+    service.cancel_job(pb.CancelJobRequest(job_id="long-runs"))
+    run = service.get_job_status(pb.GetJobStatusRequest(job_id=run_id)).job_info
+    assert run.status == pb.JOB_STATUS_CANCELLED
+    wait_for(service, run_id, lambda info: info.active == 0)
