@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+# Every pattern is applied with fullmatch: "$" alone also matches before a final newline.
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _QUALIFIED_NAME_PART = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
@@ -39,7 +40,7 @@ _DECIMAL = {
 def dns_label(value: str, max_length: int = 63) -> str | None:
     if len(value) > max_length:
         return f"must be at most {max_length} characters"
-    if not _DNS_LABEL.match(value):
+    if not _DNS_LABEL.fullmatch(value):
         return (
             "must be a DNS label: lowercase letters, digits and '-', "
             "starting and ending with a letter or digit"
@@ -50,7 +51,7 @@ def dns_label(value: str, max_length: int = 63) -> str | None:
 def dns_subdomain(value: str) -> str | None:
     if len(value) > 253:
         return "must be at most 253 characters"
-    if not _DNS_SUBDOMAIN.match(value):
+    if not _DNS_SUBDOMAIN.fullmatch(value):
         return "must be a DNS subdomain: lowercase letters, digits, '-' and '.'"
     return None
 
@@ -66,7 +67,7 @@ def qualified_name(key: str) -> str | None:
         return "name part must not be empty"
     if len(name) > 63:
         return "name part must be at most 63 characters"
-    if not _QUALIFIED_NAME_PART.match(name):
+    if not _QUALIFIED_NAME_PART.fullmatch(name):
         return (
             "name part must consist of letters, digits, '-', '_' or '.', "
             "starting and ending with a letter or digit"
@@ -79,7 +80,7 @@ def label_value(value: str) -> str | None:
         return None
     if len(value) > 63:
         return "must be at most 63 characters"
-    if not _LABEL_VALUE.match(value):
+    if not _LABEL_VALUE.fullmatch(value):
         return (
             "must consist of letters, digits, '-', '_' or '.', "
             "starting and ending with a letter or digit"
@@ -88,20 +89,20 @@ def label_value(value: str) -> str | None:
 
 
 def env_var_name(name: str) -> str | None:
-    if not _ENV_VAR_NAME.match(name):
+    if not _ENV_VAR_NAME.fullmatch(name):
         return "must consist of letters, digits, '_', '-' or '.', and not start with a digit"
     return None
 
 
 def image_reference(image: str) -> str | None:
-    if len(image) > 1024 or not _IMAGE.match(image):
+    if len(image) > 1024 or not _IMAGE.fullmatch(image):
         return "must be a container image reference such as registry.example/team/app:1.2"
     return None
 
 
 def parse_quantity(value: str) -> Decimal | None:
     """A Kubernetes resource quantity as a number (e.g. "100m" -> 0.1), or None if invalid."""
-    match = _QUANTITY.match(value)
+    match = _QUANTITY.fullmatch(value)
     if not match:
         return None
     try:

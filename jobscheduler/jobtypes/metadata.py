@@ -30,12 +30,15 @@ _KUBERNETES_DOMAINS = ("kubernetes.io", "k8s.io")
 # ...except the recommended application labels, which are meant for users.
 _USER_ALLOWED_PREFIXES = ("app.kubernetes.io/",)
 _RESERVED_KEYS = frozenset({MANAGED_BY_LABEL, "controller-uid", "job-name"})
+# Annotations container runtimes read from the pod (CRI-O: devices, user namespaces, cgroups;
+# Kata: hypervisor settings): a request must not grant its pods such privileges.
+_RUNTIME_KEY_PREFIXES = ("io.kubernetes.", "io.katacontainers.")
 
 
 def is_reserved_key(key: str) -> bool:
     """True for label/annotation keys the service or Kubernetes owns. Other subdomains of
     jobscheduler.io stay open (the embedded cluster's ``sim.jobscheduler.io/`` controls)."""
-    if key in _RESERVED_KEYS:
+    if key in _RESERVED_KEYS or key.startswith(_RUNTIME_KEY_PREFIXES):
         return True
     if key.startswith(_USER_ALLOWED_PREFIXES):
         return False

@@ -222,3 +222,37 @@ def test_system_priority_classes_are_refused(name: str) -> None:
     req = container_request(execution={"priority_class_name": name})
     assert fields(req) == ["execution.priority_class_name"]
     assert fields(container_request(execution={"priority_class_name": "batch-low"})) == []
+
+
+def test_a_trailing_newline_is_not_a_valid_name_label_env_var_or_quantity() -> None:
+    # Python's "$" also matches before a final newline; Kubernetes refuses these values.
+    req = container_request(
+        job_id="job-abc\n",
+        labels={"team": "infra\n"},
+        annotations={"note\n": "x"},
+        resources=pb.ResourceRequirements(requests=pb.ResourceList(cpu="100m\n")),
+        container={"env": {"NAME\n": "x"}, "image": "busybox:1.36\n"},
+    )
+    assert fields(req) == [
+        "job_id",
+        "container_job.image",
+        'container_job.env["NAME\n"]',
+        'labels["team"]',
+        'annotations["note\n"]',
+        "resources.requests.cpu",
+    ]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "io.kubernetes.cri-o.Devices",
+        "io.kubernetes.cri-o.userns-mode",
+        "io.katacontainers.config.hypervisor.kernel_params",
+    ],
+)
+def test_container_runtime_annotations_are_reserved(key: str) -> None:
+    # They reach the pod, where CRI-O or Kata may honour them: devices, user namespaces,
+    # hypervisor settings — privileges a request must not grant itself.
+    assert fields(container_request(annotations={key: "x"})) == [f'annotations["{key}"]']
+    assert fields(container_request(annotations={"io.example.team": "x"})) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -131,3 +132,21 @@ def test_watch_jobs_validates_its_filters(service: JobService) -> None:
         "job_types[0]",
         "status_filter[0]",
     ]
+
+
+def test_concurrent_identical_requests_create_one_job_and_all_succeed(
+    service: JobService,
+) -> None:
+    # A client that fires its retry before the first attempt answered: one create wins, the
+    # others find the same request under that id and answer with the same job.
+    request = timer(job_id="job-raced")
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(lambda _: service.schedule_job(request), range(6)))
+    assert {r.job_id for r in responses} == {"job-raced"}
+    assert {r.job_info.create_time.seconds for r in responses} == {
+        responses[0].job_info.create_time.seconds
+    }
+    messages = sorted(r.message for r in responses)
+    assert messages == ["already scheduled by an identical request"] * 5 + ["job scheduled"]
+    listed = service.list_jobs(pb.ListJobsRequest()).jobs
+    assert [info.job_id for info in listed] == ["job-raced"]
