@@ -6,6 +6,7 @@ own handler validates its config under its request field (e.g. ``timer_job.durat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -252,9 +253,33 @@ def _valid_cron(expression: str) -> bool:
     """What the Kubernetes CronJob controller accepts: five fields or a standard macro."""
     if expression.startswith("@"):
         return expression in _MACROS
-    if len(expression.split()) != 5 or "TZ=" in expression:
+    fields = expression.split()
+    if len(fields) != 5 or "TZ=" in expression:
         return False
-    return bool(croniter.is_valid(expression))
+    return bool(croniter.is_valid(expression)) and _robfig_standard(fields)
+
+
+_NUMERIC_FIELD = re.compile(r"[0-9*?,/-]+")
+_NAMED_FIELD = re.compile(r"[0-9A-Za-z*?,/-]+")
+_MONTH_NAMES = frozenset(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+)
+_DAY_NAMES = frozenset(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))
+
+
+def _robfig_standard(fields: list[str]) -> bool:
+    """The CronJob controller parses with robfig/cron (standard): no L, W or # extensions,
+    names only for months and days of week, days of week 0-6 (croniter also takes 7)."""
+    minute, hour, day, month, weekday = fields
+    if not all(_NUMERIC_FIELD.fullmatch(field) for field in (minute, hour, day)):
+        return False
+    for field, names in ((month, _MONTH_NAMES), (weekday, _DAY_NAMES)):
+        if not _NAMED_FIELD.fullmatch(field):
+            return False
+        if any(word.lower() not in names for word in re.findall(r"[A-Za-z]+", field)):
+            return False
+    # Day-of-week values (not step sizes, which follow a '/') must be 0-6.
+    return all(int(value) <= 6 for value in re.findall(r"(?<![/0-9])[0-9]+", weekday))
 
 
 VALIDATORS: tuple[Validator, ...] = (

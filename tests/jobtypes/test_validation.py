@@ -256,3 +256,17 @@ def test_container_runtime_annotations_are_reserved(key: str) -> None:
     # hypervisor settings — privileges a request must not grant itself.
     assert fields(container_request(annotations={key: "x"})) == [f'annotations["{key}"]']
     assert fields(container_request(annotations={"io.example.team": "x"})) == []
+
+
+@pytest.mark.parametrize(
+    "cron", ["0 0 * * 7", "0 0 L * *", "0 0 * * 1#2", "0 0 15W * *", "0 0 * * 5L"]
+)
+def test_cron_extensions_kubernetes_refuses_are_invalid(cron: str) -> None:
+    # The CronJob controller's parser (robfig/cron, standard) has days of week 0-6 and no
+    # L, W or # extensions; croniter alone accepts them.
+    assert fields(container_request(schedule=pb.Schedule(cron=cron))) == ["schedule.cron"]
+
+
+@pytest.mark.parametrize("cron", ["0 0 ? * MON-FRI", "0 12 * JAN,JUL SUN", "*/15 9-17 * * 0-6"])
+def test_cron_names_and_question_marks_are_valid(cron: str) -> None:
+    assert fields(container_request(schedule=pb.Schedule(cron=cron))) == []
