@@ -35,6 +35,7 @@ from jobscheduler.service.jobinfo import job_info_from_cronjob, job_info_from_jo
 from jobscheduler.service.logs import LogStreamer
 from jobscheduler.service.release import BackgroundSweeper
 from jobscheduler.service.requests import (
+    annotation_size_violations,
     job_address,
     job_type_violations,
     managed_selector,
@@ -106,6 +107,8 @@ class JobService:
         request_hash = _request_hash(req, namespace)
         ctx = BuildContext(job_id=job_id, namespace=namespace, settings=self._settings)
         manifest = build_manifest(req, handler, ctx, request_hash=request_hash)
+        if violations := annotation_size_violations(manifest, handler.request_field):
+            raise InvalidArgument(violations)
         is_schedule = manifest["kind"] == "CronJob"
         if client_chose_id:
             # Jobs and schedules share one id space: GetJobStatus must find exactly one.

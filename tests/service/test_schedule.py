@@ -150,3 +150,19 @@ def test_concurrent_identical_requests_create_one_job_and_all_succeed(
     assert messages == ["already scheduled by an identical request"] * 5 + ["job scheduled"]
     listed = service.list_jobs(pb.ListJobsRequest()).jobs
     assert [info.job_id for info in listed] == ["job-raced"]
+
+
+def test_a_request_whose_annotations_kubernetes_would_refuse_is_invalid(
+    service: JobService,
+) -> None:
+    # Each part is within its own limit, but the job's configuration is kept in an annotation
+    # too, and Kubernetes refuses more than 256 KiB of annotations on one object.
+    request = container(annotations={"note": "n" * 120_000}, job_id="job-big")
+    request.container_job.args.extend(["a" * 60_000, "b" * 60_000])
+    request.container_job.env.update({"BLOB": "c" * 30_000})
+    with pytest.raises(errors.InvalidArgument) as error:
+        service.schedule_job(request)
+    assert [v.field for v in error.value.violations] == ["annotations"]
+    assert "256 KiB" in error.value.violations[0].description
+    with pytest.raises(errors.NotFound):
+        service.get_job_status(pb.GetJobStatusRequest(job_id="job-big"))
