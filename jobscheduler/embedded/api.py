@@ -145,6 +145,11 @@ class ClusterAPI(Protocol):
 class PodLogSource(Protocol):
     """What the simulated kubelet printed, served by the API server's ``pods/{name}/log``."""
 
+    def serves_node(self, node: str) -> bool:
+        """Whether a kubelet behind this source runs ``node`` (the API server proxies log
+        requests to a pod's node; an unknown node is a 404, reference B4)."""
+        ...
+
     def read(
         self,
         namespace: str,

@@ -53,8 +53,13 @@ def serve_logs(
     elif container not in containers + init_containers:
         raise ApiError(400, "BadRequest", f"container {container} is not valid for pod {name}")
     follow = _flag(query, "follow")
-    if source is None or not (pod.get("spec") or {}).get("nodeName"):
-        return None, follow
+    node = (pod.get("spec") or {}).get("nodeName")
+    if not node:
+        return None, follow  # never scheduled: nothing to proxy to (B0, B2)
+    if source is None or not source.serves_node(node):
+        # kube-apiserver looks the Node up to reach its kubelet and reports the failed lookup
+        # against the pods resource (B4).
+        raise ApiError(404, "NotFound", f'pods "{node}" not found', {"name": node, "kind": "pods"})
     chunks = source.read(
         namespace,
         name,

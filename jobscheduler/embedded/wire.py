@@ -134,7 +134,13 @@ class WireHandler(BaseHTTPRequestHandler):
         self._send(code, dumps(value), headers=headers)
 
     def _send_error(self, error: ApiError) -> None:
-        self._send_json(error.code, error.to_status(), error.headers)
+        status = error.to_status()
+        headers = dict(error.headers)
+        retry_after = (status.get("details") or {}).get("retryAfterSeconds")
+        if retry_after and not any(key.lower() == "retry-after" for key in headers):
+            # kube-apiserver mirrors details.retryAfterSeconds in the header (reference 96).
+            headers["Retry-After"] = str(retry_after)
+        self._send_json(error.code, status, headers)
 
     def _start_stream(self, content_type: str) -> None:
         head = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 
 from wire_helpers import HttpClient, assert_same_status, job_body, reference, replay
 
@@ -179,18 +178,6 @@ def test_watch_streams_changes_from_a_resource_version(
     assert versions == sorted(versions) and versions[0] > int(start)
 
 
-def test_watch_without_version_starts_with_synthetic_added(
-    bare_cluster: EmbeddedCluster, http: HttpClient
-) -> None:
-    _seed(bare_cluster)
-    for query in ("timeoutSeconds=1", "resourceVersion=0&timeoutSeconds=1"):
-        events = _watch(http, query, namespace="ref-other")
-        assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [  # type: ignore[index]
-            ("ADDED", "ref-other-job")
-        ]
-    assert _watch(http, "resourceVersion=999999&timeoutSeconds=1", namespace="ref-other") == []
-
-
 def test_watch_from_a_compacted_version_is_an_error_event(
     bare_cluster: EmbeddedCluster, http: HttpClient
 ) -> None:
@@ -223,26 +210,3 @@ def test_watch_selectors_turn_relabelling_into_added_and_deleted(
         )
     events = _watch(http, f"resourceVersion={start}&labelSelector=tier=a&timeoutSeconds=1")
     assert [event["type"] for event in events] == ["ADDED", "DELETED", "ADDED"]
-
-
-def test_watch_bookmarks_carry_the_advancing_version(
-    bare_cluster: EmbeddedCluster, http: HttpClient
-) -> None:
-    _seed(bare_cluster)
-    start = bare_cluster.api.list("jobs", "ref-other")["metadata"]["resourceVersion"]
-    ticker = threading.Timer(
-        0.2, lambda: bare_cluster.api.create("jobs", "default", job_body("elsewhere"))
-    )
-    ticker.start()
-    try:
-        events = _watch(
-            http,
-            f"resourceVersion={start}&allowWatchBookmarks=true&timeoutSeconds=3",
-            namespace="ref-other",
-        )
-    finally:
-        ticker.join()
-    bookmarks = [event for event in events if event["type"] == "BOOKMARK"]
-    assert bookmarks and all(event["type"] == "BOOKMARK" for event in events)
-    version = int(bookmarks[-1]["object"]["metadata"]["resourceVersion"])  # type: ignore[index]
-    assert version > int(start)

@@ -18,6 +18,27 @@ from jobscheduler.embedded.apiserver.registry import ResourceType
 from jobscheduler.embedded.store import StoreEvent, Subscription, clone
 
 BOOKMARK_INTERVAL_SECONDS = 1.0
+# A BOOKMARK's object is the kind's Go zero value with only the resourceVersion set, so it
+# carries the non-omitempty fields of the kind too (reference 73 shows the Job's).
+_EMPTY_POD_TEMPLATE = {"metadata": {"creationTimestamp": None}, "spec": {"containers": None}}
+_EMPTY_FIELDS: dict[str, JSON] = {
+    "jobs": {"spec": {"template": _EMPTY_POD_TEMPLATE}, "status": {}},
+    "cronjobs": {
+        "spec": {"schedule": "", "jobTemplate": {"spec": {"template": _EMPTY_POD_TEMPLATE}}},
+        "status": {},
+    },
+    "pods": {"spec": {"containers": None}, "status": {}},
+    "namespaces": {"spec": {}, "status": {}},
+    "events": {
+        "involvedObject": {},
+        "source": {},
+        "firstTimestamp": None,
+        "lastTimestamp": None,
+        "eventTime": None,
+        "reportingComponent": "",
+        "reportingInstance": "",
+    },
+}
 # How often a blocked reader wakes to check stop/timeout/bookmarks.
 _POLL_SECONDS = 0.25
 
@@ -101,6 +122,7 @@ class ServerWatch:
                 "kind": self._resource.kind,
                 "apiVersion": self._resource.api_version,
                 "metadata": {"resourceVersion": str(resource_version), "creationTimestamp": None},
+                **clone(_EMPTY_FIELDS.get(self._resource.plural, {})),
             },
         }
 

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from jobscheduler.clock import Clock
 from jobscheduler.embedded.api import JSON, ApiError
+from jobscheduler.embedded.controllers.node import NODE_NAME
 from jobscheduler.embedded.controllers.timeutil import format_time_nano, seconds_between
 
 # Longest single wait of a follower, in clock seconds: it re-checks the clock at least this often.
@@ -104,6 +105,8 @@ class PodLogStore:
                     entry.ended.set()
 
     # --- PodLogSource -------------------------------------------------------------------
+    def serves_node(self, node: str) -> bool:
+        return node == NODE_NAME
 
     def read(
         self,
