@@ -216,8 +216,21 @@ class KubeGateway:
         )
 
     def list_cronjobs(
-        self, namespace: str, *, label_selector: str = "", limit: int = 0, continue_token: str = ""
+        self,
+        namespace: str | None,
+        *,
+        label_selector: str = "",
+        limit: int = 0,
+        continue_token: str = "",
     ) -> JSON:
+        if namespace is None:
+            return self._json(
+                "list",
+                "cronjobs",
+                "cronjobs",
+                self._batch.list_cron_job_for_all_namespaces,
+                **_list_kwargs(label_selector, limit, continue_token),
+            )
         return self._json(
             "list",
             "cronjobs",

@@ -7,7 +7,8 @@ with a resourceVersion precondition: when several replicas race, one wins and th
 
 Kubernetes' TTL controller only removes *finished* Jobs, and a cancelled Job is merely
 suspended; the sweep deletes cancelled Jobs once their ttlSecondsAfterFinished has passed
-since the cancellation, as the TTL controller would have.
+since the cancellation, as the TTL controller would have, and cancelled schedules (which
+Kubernetes never removes) once their runs' ttlSecondsAfterFinished has.
 """
 
 from __future__ import annotations
@@ -78,10 +79,11 @@ class BackgroundSweeper:
         """One pass; returns (jobs released, cancelled jobs deleted)."""
         return self.release_due(), self.delete_expired_cancelled()
 
-    def _list(self, selector: str) -> list[JSON]:
+    def _list(self, selector: str, kind: str = "Job") -> list[JSON]:
         full_selector = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE},{selector}"
+        list_ = self._gateway.list_cronjobs if kind == "CronJob" else self._gateway.list_jobs
         try:
-            page = self._gateway.list_jobs(self._namespace, label_selector=full_selector)
+            page = list_(self._namespace, label_selector=full_selector)
         except errors.PermissionDenied:
             if self._namespace is not None:
                 raise
@@ -90,7 +92,7 @@ class BackgroundSweeper:
                 self._default_namespace,
             )
             self._namespace = self._default_namespace
-            page = self._gateway.list_jobs(self._namespace, label_selector=full_selector)
+            page = list_(self._namespace, label_selector=full_selector)
         items: list[JSON] = page.get("items") or []
         return items
 
@@ -128,20 +130,34 @@ class BackgroundSweeper:
     def delete_expired_cancelled(self) -> int:
         now = self._clock.now().timestamp()
         deleted = 0
-        for job in self._list(f"{CANCELLED_LABEL}=true"):
-            metadata = job["metadata"]
-            cancelled_at = parse_time(
-                (metadata.get("annotations") or {}).get(CANCELLED_AT_ANNOTATION)
-            )
-            ttl = (job.get("spec") or {}).get("ttlSecondsAfterFinished")
-            if cancelled_at is None or ttl is None or cancelled_at.timestamp() + ttl > now:
-                continue
-            try:
-                self._gateway.delete_job(metadata["namespace"], metadata["name"])
-                deleted += 1
-            except errors.NotFound:
-                continue
-            except errors.PermissionDenied:
-                # Listing may reach namespaces this replica cannot change; others can.
-                log.debug("not allowed to delete %s/%s", metadata["namespace"], metadata["name"])
+        for kind in ("Job", "CronJob"):
+            for obj in self._list(f"{CANCELLED_LABEL}=true", kind):
+                if not _retention_over(obj, now):
+                    continue
+                metadata = obj["metadata"]
+                delete = (
+                    self._gateway.delete_cronjob if kind == "CronJob" else self._gateway.delete_job
+                )
+                try:
+                    delete(metadata["namespace"], metadata["name"])
+                    deleted += 1
+                except errors.NotFound:
+                    continue
+                except errors.PermissionDenied:
+                    # Listing may reach namespaces this replica cannot change; others can.
+                    log.debug(
+                        "not allowed to delete %s/%s", metadata["namespace"], metadata["name"]
+                    )
         return deleted
+
+
+def _retention_over(obj: JSON, now: float) -> bool:
+    """Whether ttlSecondsAfterFinished (of a Job, or of a CronJob's runs) has passed since the
+    cancellation. Kubernetes keeps CronJobs forever, so a cancelled schedule follows its runs."""
+    metadata = obj["metadata"]
+    cancelled_at = parse_time((metadata.get("annotations") or {}).get(CANCELLED_AT_ANNOTATION))
+    spec = obj.get("spec") or {}
+    if "jobTemplate" in spec:
+        spec = (spec["jobTemplate"] or {}).get("spec") or {}
+    ttl = spec.get("ttlSecondsAfterFinished")
+    return cancelled_at is not None and ttl is not None and cancelled_at.timestamp() + ttl <= now

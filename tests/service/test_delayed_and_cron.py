@@ -225,3 +225,26 @@ def test_cancelling_a_schedule_also_cancels_its_running_run(service: JobService)
     run = service.get_job_status(pb.GetJobStatusRequest(job_id=run_id)).job_info
     assert run.status == pb.JOB_STATUS_CANCELLED
     wait_for(service, run_id, lambda info: info.active == 0)
+
+
+def test_a_cancelled_schedule_is_deleted_after_its_ttl(service: JobService) -> None:
+    # Kubernetes has no retention for CronJobs: without the sweep a cancelled schedule would
+    # be listed forever.
+    service.schedule_job(
+        container(
+            job_id="retired",
+            schedule=pb.Schedule(cron="0 3 * * *"),
+            execution=pb.ExecutionOptions(ttl_seconds_after_finished=30),
+        )
+    )
+    service.cancel_job(pb.CancelJobRequest(job_id="retired"))
+    service.start()
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            service.get_job_status(pb.GetJobStatusRequest(job_id="retired"))
+        except errors.NotFound:
+            assert service.list_schedules(pb.ListSchedulesRequest()).schedules == []
+            return
+        time.sleep(0.05)
+    raise AssertionError("the cancelled schedule was never deleted")
