@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
 
 import pytest
 
-from jobscheduler.cli.main import main
+from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.cli.main import EXIT_BROKEN_PIPE, main
+from jobscheduler.client import JobSchedulerClient
 
 from .conftest import free_port
 
@@ -195,3 +199,39 @@ def test_health_command(capsys: pytest.CaptureFixture[str], target: str) -> None
     code, _, err = run(capsys, "health", "--server", f"127.0.0.1:{free_port()}", "--timeout", "2")
     assert code == 1
     assert "UNAVAILABLE" in err
+
+
+def test_watch_piped_into_a_reader_that_leaves_stops_quietly(target: str) -> None:
+    """``jobscheduler jobs watch | head -1``: no traceback when head exits, SIGPIPE's exit code."""
+    with JobSchedulerClient(target, timeout=10) as client:
+        client.schedule_job(
+            pb.ScheduleJobRequest(
+                job_id="job-pipe1", name="pipe", timer_job={"duration_seconds": 60}
+            )
+        )
+        watcher = subprocess.Popen(
+            [sys.executable, "-m", "jobscheduler.cli.main", "jobs", "watch", "--server", target],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert watcher.stdout is not None and watcher.stderr is not None
+            assert "job-pipe1" in watcher.stdout.readline()
+            watcher.stdout.close()  # what head does after its first line
+            # The next event is written into the closed pipe.
+            client.schedule_job(
+                pb.ScheduleJobRequest(
+                    job_id="job-pipe2", name="pipe", timer_job={"duration_seconds": 60}
+                )
+            )
+            code = watcher.wait(timeout=30)
+            err = watcher.stderr.read()
+        finally:
+            if watcher.poll() is None:
+                watcher.kill()
+                watcher.wait()
+            if watcher.stderr is not None:
+                watcher.stderr.close()
+    assert code == EXIT_BROKEN_PIPE
+    assert err == ""
