@@ -25,6 +25,7 @@ MAX_JOB_ID_LENGTH = 63
 MAX_NAME_LENGTH = 253
 MAX_USER_ANNOTATION_BYTES = 128 * 1024  # Kubernetes allows 256 KiB for all annotations
 MAX_EXIT_CODES = 255
+MAX_EXIT_CODE_RULES = 20  # Kubernetes' limit on podFailurePolicy rules
 MAX_TIMEOUT_SECONDS = 366 * 86400
 MAX_RETRIES = 1000
 MAX_PARALLELISM = 10000
@@ -176,6 +177,11 @@ def validate_execution(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[F
     )
     check(
         not ex.indexed or ex.completions > 0, "completions", "must be set (> 0) for an indexed job"
+    )
+    check(
+        len(ex.exit_code_rules) <= MAX_EXIT_CODE_RULES,
+        "exit_code_rules",
+        f"at most {MAX_EXIT_CODE_RULES} rules",
     )
     for index, rule in enumerate(ex.exit_code_rules):
         path = f"exit_code_rules[{index}]"

@@ -33,6 +33,7 @@ from jobscheduler.service import lifecycle, listing
 from jobscheduler.service.ids import JobIdGenerator
 from jobscheduler.service.jobinfo import job_info_from_cronjob, job_info_from_job
 from jobscheduler.service.logs import LogStreamer
+from jobscheduler.service.manifestpaths import manifest_violations
 from jobscheduler.service.release import BackgroundSweeper
 from jobscheduler.service.requests import (
     annotation_size_violations,
@@ -124,7 +125,7 @@ class JobService:
             created = self._existing_same_request(namespace, job_id, is_schedule, request_hash)
             message = "already scheduled by an identical request"
         except InvalidArgument as exc:
-            raise _manifest_violations(exc, handler.request_field) from exc
+            raise manifest_violations(exc, handler.request_field) from exc
         except errors.NotFound:
             # Creating in a namespace that does not exist is the only 404 a create can get.
             raise errors.NotFound(f"namespace {namespace!r} not found") from None
@@ -308,36 +309,6 @@ def _request_hash(req: pb.ScheduleJobRequest, namespace: str) -> str:
     normalized.CopyFrom(req)
     normalized.namespace = namespace
     return hashlib.sha256(normalized.SerializeToString(deterministic=True)).hexdigest()[:40]
-
-
-# Manifest paths Kubernetes may name in a 422, and the request field a user should fix.
-_MANIFEST_FIELDS = (
-    ("metadata.name", "job_id"),
-    ("metadata.namespace", "namespace"),
-    ("metadata.labels", "labels"),
-    ("metadata.annotations", "annotations"),
-    ("spec.schedule", "schedule.cron"),
-    ("spec.timeZone", "schedule.time_zone"),
-    ("spec.jobTemplate.spec.template.spec.priorityClassName", "execution.priority_class_name"),
-    ("spec.template.spec.priorityClassName", "execution.priority_class_name"),
-    ("spec.template.spec.containers[0].resources", "resources"),
-    ("spec.jobTemplate.spec.template.spec.containers[0].resources", "resources"),
-    ("spec.template.spec.containers[0]", "{job_type}"),
-    ("spec.jobTemplate.spec.template.spec.containers[0]", "{job_type}"),
-)
-
-
-def _manifest_violations(exc: InvalidArgument, request_field: str) -> InvalidArgument:
-    """Kubernetes' 422 causes, re-addressed to the request fields that produced them."""
-    mapped = []
-    for violation in exc.violations:
-        field = violation.field
-        for prefix, request_path in _MANIFEST_FIELDS:
-            if field.startswith(prefix):
-                field = request_path.format(job_type=request_field)
-                break
-        mapped.append(FieldViolation(field, violation.description))
-    return InvalidArgument(mapped, exc.message)
 
 
 def build_service(

@@ -270,3 +270,12 @@ def test_cron_extensions_kubernetes_refuses_are_invalid(cron: str) -> None:
 @pytest.mark.parametrize("cron", ["0 0 ? * MON-FRI", "0 12 * JAN,JUL SUN", "*/15 9-17 * * 0-6"])
 def test_cron_names_and_question_marks_are_valid(cron: str) -> None:
     assert fields(container_request(schedule=pb.Schedule(cron=cron))) == []
+
+
+def test_at_most_twenty_exit_code_rules() -> None:
+    # Kubernetes refuses a podFailurePolicy with more than 20 rules.
+    rules = [{"action": pb.ExitCodeRule.ACTION_FAIL_JOB, "exit_codes": [n]} for n in range(1, 22)]
+    assert fields(container_request(execution={"exit_code_rules": rules})) == [
+        "execution.exit_code_rules"
+    ]
+    assert fields(container_request(execution={"exit_code_rules": rules[:20]})) == []
