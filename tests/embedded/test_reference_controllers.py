@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from wire_helpers import HttpClient, assert_same_shape, reference, replay
 
+from jobscheduler.clock import ScaledClock
+from jobscheduler.embedded.apiserver.objects import parse_rfc3339 as parse_time
 from jobscheduler.embedded.cluster import EmbeddedCluster
 from jobscheduler.embedded.controllers import ControllerManager
 
@@ -22,6 +25,7 @@ JOBS = "/apis/batch/v1/namespaces/default/jobs"
 PODS = "/api/v1/namespaces/default/pods"
 EVENTS = "/api/v1/namespaces/default/events"
 WAIT_SECONDS = 20.0
+MERGE_PATCH = "application/merge-patch+json"
 
 # The embedded server does not record managedFields (deliberate, see test_reference_coverage).
 UNRECORDED = ("*.managedFields*",)
@@ -126,10 +130,23 @@ def test_parallel_job_lifecycle(client: HttpClient) -> None:
     )
     want = reference("46-lifecycle-job-one-succeeded")["response"]["body"]
     assert_same_shape(job, want, newer=NEWER_JOB)
-    for pod in [p for p in _job_pods(client, "ref-lifecycle") if p["metadata"]["name"] != first]:
-        name = pod["metadata"]["name"]
+    second, third = [
+        p["metadata"]["name"]
+        for p in _job_pods(client, "ref-lifecycle")
+        if p["metadata"]["name"] != first
+    ]
+    for name in (second, third):
         _replay_pod_status(client, "43-lifecycle-pod1-patch-status-running", name)
-        _replay_pod_status(client, "45-lifecycle-pod1-patch-status-succeeded", name)
+    _replay_pod_status(client, "45-lifecycle-pod1-patch-status-succeeded", second)
+    job = _until(
+        lambda: _get(client, job_path),
+        lambda j: j["status"].get("succeeded") == 2 and j["status"].get("active") == 1,
+        "two succeeded, no new pod",
+    )
+    want = reference("47-lifecycle-job-two-succeeded")["response"]["body"]
+    assert_same_shape(job, want, newer=NEWER_JOB)
+    assert len(_job_pods(client, "ref-lifecycle")) == 3  # one completion left: no 4th pod
+    _replay_pod_status(client, "45-lifecycle-pod1-patch-status-succeeded", third)
     job = _until(lambda: _get(client, job_path), lambda j: j["status"].get("conditions"), "done")
     final = reference("48-lifecycle-job-complete")["response"]["body"]
     assert_same_shape(job, final, newer=NEWER_JOB)
@@ -414,3 +431,68 @@ def test_events_of_the_namespace(client: HttpClient) -> None:
     assert_same_shape(got, want, newer=UNRECORDED)
     sources = {e["source"]["component"] for e in want["items"]}
     assert {e["source"]["component"] for e in got["items"]} <= sources
+
+
+@pytest.fixture
+def cron_client() -> Iterator[HttpClient]:
+    """Controllers without a kubelet on a clock 60x real time that starts 5 s past a minute,
+    so the first run of an every-minute CronJob comes about a real second after its creation."""
+    now = datetime.now(UTC)
+    start = now.replace(second=5, microsecond=0)
+    with EmbeddedCluster(controllers=False, clock=ScaledClock(60, start=start)) as cluster:
+        manager = ControllerManager(cluster.api, cluster.clock, kubelet=False)
+        manager.start()
+        assert manager.wait_synced()
+        http = HttpClient(cluster.url)
+        try:
+            yield http
+        finally:
+            http.close()
+            manager.stop()
+
+
+def test_cronjob_runs_a_job_and_records_it(cron_client: HttpClient) -> None:
+    client = cron_client
+    cron_path = "/apis/batch/v1/namespaces/default/cronjobs/ref-cron"
+    created, _ = replay(client, "A0-cronjob-create")
+    assert created.status == 201
+    before, captured = replay(client, "A3-cronjob-get-before-first-run")
+    assert before.json["status"] == captured["response"]["body"]["status"] == {}
+    assert_same_shape(before.json, captured["response"]["body"], newer=UNRECORDED)
+    cron = _until(lambda: _get(client, cron_path), lambda c: c["status"].get("active"), "a run")
+    # Stop further runs so the states below are the first run's (as in the capture).
+    client.request("PATCH", cron_path, body={"spec": {"suspend": True}}, content_type=MERGE_PATCH)
+    want = reference("A5-cronjob-status-after-first-run")["response"]["body"]
+    assert_same_shape(cron, want, newer=UNRECORDED)
+    job_name = cron["status"]["active"][0]["name"]
+    scheduled = parse_time(cron["status"]["lastScheduleTime"])
+    assert job_name == f"ref-cron-{int(scheduled.timestamp()) // 60}"
+    job, captured = replay(client, "A4-cronjob-created-job", path=f"{JOBS}/{job_name}")
+    want_job = captured["response"]["body"]
+    # batch.kubernetes.io/cronjob-scheduled-timestamp arrived in 1.28.
+    assert_same_shape(
+        job.json, want_job, newer=(*NEWER_JOB, ".metadata.annotations extra", "*.command*")
+    )
+    owner = job.json["metadata"]["ownerReferences"][0]
+    want_owner = want_job["metadata"]["ownerReferences"][0]
+    assert {k: owner[k] for k in ("apiVersion", "kind", "name", "controller")} == {
+        k: want_owner[k] for k in ("apiVersion", "kind", "name", "controller")
+    }
+    _assert_events(client, "ref-cron", "A6-cronjob-events")
+    pod = _until(lambda: _job_pods(client, job_name), bool, "the pod")[0]
+    want_pod = reference("A7-cronjob-job-pod")["response"]["body"]
+    assert_same_shape(
+        pod, {k: v for k, v in want_pod.items() if k not in ("kind", "apiVersion")}, newer=NEWER_POD
+    )
+    assert pod["spec"]["restartPolicy"] == want_pod["spec"]["restartPolicy"] == "OnFailure"
+    _replay_pod_status(client, "43-lifecycle-pod1-patch-status-running", pod["metadata"]["name"])
+    _replay_pod_status(client, "45-lifecycle-pod1-patch-status-succeeded", pod["metadata"]["name"])
+    cron = _until(
+        lambda: _get(client, cron_path),
+        lambda c: "lastSuccessfulTime" in c["status"] and not c["status"].get("active"),
+        "the recorded success",
+    )
+    want = reference("A8-cronjob-status-after-job-succeeded")["response"]["body"]
+    assert_same_shape(cron, want, newer=UNRECORDED)
+    listed, captured = replay(client, "A9-cronjob-list")
+    assert_same_shape(listed.json, captured["response"]["body"], newer=UNRECORDED)

@@ -35,10 +35,14 @@ def test_paging_with_a_selector_follows_upstream_tokens(
     _seed(bare_cluster)
     names: list[str] = []
     query = "labelSelector=suite=list&limit=1"
-    page = http.request("GET", JOBS, query).json
+    page, captured = replay(http, "30-job-list-labelselector-limit1")
+    page = page.json
     first_rv = page["metadata"]["resourceVersion"]
-    assert "remainingItemCount" not in page["metadata"]  # never with a selector (30)
+    want = captured["response"]["body"]
+    assert set(page["metadata"]) == set(want["metadata"])  # no remainingItemCount (30)
     token = _token(page["metadata"]["continue"])
+    want_token = _token(want["metadata"]["continue"])
+    assert token == {**want_token, "rv": int(first_rv)}
     assert token == {"v": "meta.k8s.io/v1", "rv": int(first_rv), "start": "ref-list-a\u0000"}
     while True:
         names += [item["metadata"]["name"] for item in page["items"]]
