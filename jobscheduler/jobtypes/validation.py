@@ -33,6 +33,11 @@ SYSTEM_PRIORITY_CLASS_PREFIX = "system-"
 # 9999-12-31T23:59:59Z is the last second a start time can be written (and compared) as.
 MAX_START_AT_SECONDS = 253402300800
 
+# Proto3 enums are open: anything outside these is a value this server cannot act on.
+_EXIT_CODE_ACTIONS = frozenset(
+    (pb.ExitCodeRule.ACTION_FAIL_JOB, pb.ExitCodeRule.ACTION_IGNORE, pb.ExitCodeRule.ACTION_COUNT)
+)
+
 Validator = Callable[[pb.ScheduleJobRequest, HandlerRegistry], list[FieldViolation]]
 
 
@@ -186,7 +191,7 @@ def validate_execution(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[F
     for index, rule in enumerate(ex.exit_code_rules):
         path = f"exit_code_rules[{index}]"
         check(
-            rule.action != pb.ExitCodeRule.ACTION_UNSPECIFIED,
+            rule.action in _EXIT_CODE_ACTIONS,
             f"{path}.action",
             "must be ACTION_FAIL_JOB, ACTION_IGNORE or ACTION_COUNT",
         )
@@ -219,6 +224,10 @@ def validate_schedule(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[Fi
                 "schedule.cron",
                 "must be a five-field cron expression (e.g. '*/5 * * * *') or a macro like @hourly",
             )
+        )
+    if schedule.concurrency_policy not in pb.ConcurrencyPolicy.values():
+        violations.append(
+            FieldViolation("schedule.concurrency_policy", "must be ALLOW, FORBID or REPLACE")
         )
     if schedule.time_zone:
         try:

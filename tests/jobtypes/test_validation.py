@@ -279,3 +279,14 @@ def test_at_most_twenty_exit_code_rules() -> None:
         "execution.exit_code_rules"
     ]
     assert fields(container_request(execution={"exit_code_rules": rules[:20]})) == []
+
+
+def test_enum_values_this_server_does_not_know_are_violations() -> None:
+    # Proto3 enums are open: a newer client (or a raw number) can send any value, which must
+    # be refused, not crash the manifest builder.
+    rules = [{"action": 99, "exit_codes": [3]}]
+    assert fields(container_request(execution={"exit_code_rules": rules})) == [
+        "execution.exit_code_rules[0].action"
+    ]
+    schedule = pb.Schedule(cron="@hourly", concurrency_policy=99)  # type: ignore[arg-type]
+    assert fields(container_request(schedule=schedule)) == ["schedule.concurrency_policy"]
