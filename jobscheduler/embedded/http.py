@@ -20,7 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from jobscheduler.embedded.api import JSON, ApiError, PodLogSource
 from jobscheduler.embedded.apiserver import patching, tables
-from jobscheduler.embedded.apiserver.registry import ResourceType
+from jobscheduler.embedded.apiserver.eventsview import core_field_selector, to_events_v1
+from jobscheduler.embedded.apiserver.registry import ResourceType, resource_type
 from jobscheduler.embedded.apiserver.server import ApiServer, request_created, request_warnings
 from jobscheduler.embedded.faults import FaultInjector
 from jobscheduler.embedded.podlogs import serve_logs
@@ -202,6 +203,8 @@ class _Handler(WireHandler):
         rt = target.resource
         assert rt is not None
         namespace, name, sub = target.namespace, target.name, target.subresource
+        if rt.group == "events.k8s.io":
+            return 200, self._events_view(verb, namespace, name, query)
         field_validation = first(query, "fieldValidation")
         if verb == "list":
             return 200, self._list(rt, namespace, query)
@@ -271,6 +274,28 @@ class _Handler(WireHandler):
         if verb in ("delete", "deletecollection"):
             return self._delete(rt, namespace, name, query, body)
         raise method_not_allowed()
+
+    def _events_view(
+        self, verb: str, namespace: str | None, name: str | None, query: dict[str, list[str]]
+    ) -> JSON:
+        """events.k8s.io/v1 reads, answered from the core v1 Events."""
+        core = resource_type("events")
+        if verb == "get" and name is not None:
+            event = self.server.api.get("events", namespace, name)
+            return {"kind": "Event", "apiVersion": "events.k8s.io/v1", **to_events_v1(event)}
+        if verb != "list":
+            raise method_not_allowed()
+        selector = first(query, "fieldSelector")
+        if selector:
+            query = {**query, "fieldSelector": [core_field_selector(selector)]}
+        result = self._list(core, namespace, query)
+        if result.get("kind") != "EventList":
+            return result  # a Table: its rows already name the events
+        return {
+            **result,
+            "apiVersion": "events.k8s.io/v1",
+            "items": [to_events_v1(item) for item in result["items"]],
+        }
 
     def _list(self, rt: ResourceType, namespace: str | None, query: dict[str, list[str]]) -> JSON:
         api = self.server.api

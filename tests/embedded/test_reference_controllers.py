@@ -160,6 +160,14 @@ def test_parallel_job_lifecycle(client: HttpClient) -> None:
     everything = _get(client, EVENTS)
     want_everything = reference("48d-lifecycle-events-namespace")["response"]["body"]
     assert_same_shape(everything, want_everything, newer=UNRECORDED)
+    renamed, captured_renamed = replay(client, "48e-lifecycle-events-eventsk8sio-v1")
+    assert renamed.status == 200
+    want_renamed = captured_renamed["response"]["body"]
+    assert_same_shape(renamed.json, want_renamed, newer=UNRECORDED)
+    assert sorted(e["reason"] for e in renamed.json["items"]) == sorted(
+        e["reason"] for e in want_renamed["items"]
+    )
+    assert {e["regarding"]["name"] for e in renamed.json["items"]} == {"ref-lifecycle"}
     # The whole lifecycle replays as a watch from before the Job existed (49, 49b).
     for capture in ("49-watch-job-lifecycle-stream", "49b-watch-pods-lifecycle-stream"):
         captured_stream = reference(capture)
@@ -177,8 +185,13 @@ def test_parallel_job_lifecycle(client: HttpClient) -> None:
 
 def _assert_events(http: HttpClient, involved: str, capture: str) -> None:
     """The Events of one object, as ``fieldSelector=involvedObject.name=`` lists them."""
-    got = _get(http, EVENTS, f"fieldSelector=involvedObject.name={involved}")
     want = reference(capture)["response"]["body"]
+    # Events are recorded just after the status write that a test waits for.
+    got = _until(
+        lambda: _get(http, EVENTS, f"fieldSelector=involvedObject.name={involved}"),
+        lambda events: len(events["items"]) >= len(want["items"]),
+        f"the events of {involved}",
+    )
     assert_same_shape(got, want, newer=UNRECORDED)
     assert sorted(e["reason"] for e in got["items"]) == sorted(e["reason"] for e in want["items"])
     for event in got["items"]:

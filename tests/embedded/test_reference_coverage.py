@@ -16,7 +16,7 @@ Captures -> tests
   30-39 list/paging/selectors ...... L paging_*, bad_continue_tokens, stale_continue_*,
                                      R each_page_of_a_selected_list, unselected_page_*,
                                      inconsistent_continue_*
-  40-49b lifecycle ................. C parallel_job_lifecycle (48e: KNOWN_GAPS)
+  40-49b lifecycle ................. C parallel_job_lifecycle (48e: the events.k8s.io/v1 view)
   50-53 backoffLimit 0 ............. C failed_pod_with_backoff_limit_zero_fails_the_job
   54-58c activeDeadlineSeconds ..... C active_deadline_* (deviation b)
   60-66 suspend/resume ............. C suspend_resume_and_suspend_again
@@ -103,9 +103,7 @@ HERE = Path(__file__).resolve().parent
 
 # Captures no test replays yet, each with why. A gap that gets closed must leave this list
 # (the second test fails otherwise), so it cannot go stale.
-KNOWN_GAPS = {
-    "48e-lifecycle-events-eventsk8sio-v1": "events.k8s.io/v1 is not served (core v1 Events are)",
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def _capture_names() -> list[str]:

@@ -7,7 +7,7 @@ documents makes kubectl fall back to legacy discovery, which it supports.
 from __future__ import annotations
 
 from jobscheduler.embedded.api import JSON
-from jobscheduler.embedded.apiserver.registry import RESOURCES, ResourceType, resources_in
+from jobscheduler.embedded.apiserver.registry import ResourceType, resources_in, served
 
 VERSION: JSON = {
     "major": "1",
@@ -35,11 +35,11 @@ def api_versions(server_address: str) -> JSON:
 
 
 def _groups() -> list[str]:
-    return sorted({rt.group for rt in RESOURCES.values() if rt.group})
+    return sorted({rt.group for rt in served() if rt.group})
 
 
 def _group(name: str) -> JSON:
-    versions = sorted({rt.version for rt in RESOURCES.values() if rt.group == name})
+    versions = sorted({rt.version for rt in served() if rt.group == name})
     entries = [{"groupVersion": f"{name}/{version}", "version": version} for version in versions]
     return {"name": name, "versions": entries, "preferredVersion": entries[0]}
 

@@ -97,6 +97,18 @@ RESOURCES: dict[str, ResourceType] = {
 }
 
 
+# Other groups' views of stored resources: served by routing and discovery, stored as the
+# resource of the same plural in RESOURCES (events.k8s.io/v1 Events are core v1 Events).
+VIEWS: tuple[ResourceType, ...] = (
+    ResourceType("events", "event", "Event", "events.k8s.io", "v1", True, verbs=("get", "list")),
+)
+
+
+def served() -> list[ResourceType]:
+    """Everything discovery lists: the stored resources and the views."""
+    return [*RESOURCES.values(), *VIEWS]
+
+
 def resource_type(plural: str) -> ResourceType:
     try:
         return RESOURCES[plural]
@@ -107,4 +119,4 @@ def resource_type(plural: str) -> ResourceType:
 
 
 def resources_in(group: str, version: str) -> list[ResourceType]:
-    return [r for r in RESOURCES.values() if r.group == group and r.version == version]
+    return [r for r in served() if r.group == group and r.version == version]
