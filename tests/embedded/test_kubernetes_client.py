@@ -186,6 +186,18 @@ def test_follow_pod_logs_over_http(embedded_cluster: EmbeddedCluster) -> None:
         assert core.read_namespaced_pod("talker", "default").status.phase == "Succeeded"
         tail = core.read_namespaced_pod_log("talker", "default", tail_lines=1)
         assert tail.strip() == "second line"
+        # The other kubelet log options travel over HTTP too (their semantics: test_pod_logs).
+        assert core.read_namespaced_pod_log("talker", "default", limit_bytes=5) == "first"
+        recent = core.read_namespaced_pod_log("talker", "default", since_seconds=3600)
+        assert recent == "first line\nsecond line\n"
+        stamped = core.read_namespaced_pod_log("talker", "default", timestamps=True)
+        assert [line.split(" ", 1)[1] for line in stamped.splitlines()] == [
+            "first line",
+            "second line",
+        ]
+        assert all(
+            line[:4].isdigit() and "T" in line.split(" ")[0] for line in stamped.splitlines()
+        )
     finally:
         client.close()
 
