@@ -265,14 +265,15 @@ class KubeGateway:
 
     # ---- pods ---------------------------------------------------------------------------
 
-    def list_pods(self, namespace: str, *, label_selector: str) -> JSON:
+    def list_pods(self, namespace: str, *, label_selector: str, limit: int = 0) -> JSON:
+        """Matching pods; with ``limit``, only the first page of that size."""
         return self._json(
             "list",
             "pods",
             f"pods in {namespace}",
             self._core.list_namespaced_pod,
             namespace,
-            label_selector=label_selector,
+            **_list_kwargs(label_selector, limit, ""),
         )
 
     def stream_pod_log(

@@ -56,6 +56,9 @@ JSON = dict[str, Any]
 REACHABILITY_CACHE_SECONDS = 5.0
 _REACHABILITY_TIMEOUT_SECONDS = 2.0
 _POD_STATES = (pb.JOB_STATUS_PENDING, pb.JOB_STATUS_RUNNING)
+# Pods GetJobStatus reads to explain a wait: a wide batch job may have thousands, and a stuck
+# image pull or an unschedulable pod shows on any of them.
+STATUS_POD_SAMPLE = 20
 
 
 def is_managed(obj: JSON) -> bool:
@@ -188,7 +191,10 @@ class JobService:
         # Pods are read only when they can explain a wait (image pulls, scheduling): one LIST.
         if with_pods and job_state(obj).status in _POD_STATES:
             selector = f"{POD_JOB_NAME_LABEL}={name}"
-            pods = self._gateway.list_pods(namespace, label_selector=selector).get("items") or []
+            page = self._gateway.list_pods(
+                namespace, label_selector=selector, limit=STATUS_POD_SAMPLE
+            )
+            pods = page.get("items") or []
         return job_info_from_job(obj, self._registry, pods)
 
     def list_jobs(self, req: pb.ListJobsRequest) -> pb.ListJobsResponse:

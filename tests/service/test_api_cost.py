@@ -11,8 +11,9 @@ from prometheus_client import REGISTRY
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.service import JobService
+from jobscheduler.service.jobservice import STATUS_POD_SAMPLE
 
-from .support import container, wait_status
+from .support import container, wait_for, wait_status
 
 pytestmark = pytest.mark.clock_speed(60)
 
@@ -73,3 +74,27 @@ def test_a_page_of_jobs_is_one_list(service: JobService) -> None:
         service.schedule_job(container(execution=pb.ExecutionOptions(start_suspended=True)))
     request = pb.ListJobsRequest(page_size=5)
     assert api_calls(lambda: service.list_jobs(request)) == {("list", "jobs"): 1}
+
+
+def test_status_of_a_wide_job_reads_a_bounded_number_of_pods(
+    service: JobService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A batch job can have thousands of pods; explaining a wait needs only a few of them.
+    wide = container(
+        sim={"run-seconds": 3600}, execution=pb.ExecutionOptions(parallelism=40, completions=40)
+    )
+    job_id = service.schedule_job(wide).job_id
+    wait_for(service, job_id, lambda info: info.active == 40)
+    listed: list[int] = []
+    list_pods = service._gateway.list_pods
+
+    def counting_list_pods(*args: Any, **kwargs: Any) -> Any:
+        page = list_pods(*args, **kwargs)
+        listed.append(len(page.get("items") or []))
+        return page
+
+    monkeypatch.setattr(service._gateway, "list_pods", counting_list_pods)
+    info = service.get_job_status(pb.GetJobStatusRequest(job_id=job_id)).job_info
+    assert info.status == pb.JOB_STATUS_RUNNING
+    assert info.active == 40
+    assert listed and listed[0] <= STATUS_POD_SAMPLE
