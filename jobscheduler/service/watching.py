@@ -3,12 +3,14 @@
 Each stream starts from the resourceVersion of a read, so nothing between the read and the
 watch is missed. Kubernetes ends a watch after ``timeout_seconds`` (we re-watch from the last
 version seen, checking ``is_active`` in between) or expires it (410): then we read again, emit
-whatever changed meanwhile (including a final state) and watch on from the new version.
+whatever changed meanwhile (including a final state) and watch on from the new version. A
+connection that breaks off is re-opened from the last version seen, a few times in a row.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -21,6 +23,10 @@ from jobscheduler.service.status import is_final
 
 log = logging.getLogger(__name__)
 JSON = dict[str, Any]
+# A watch connection that breaks off (API server restart, load balancer) is re-opened from the
+# last version seen; only this many breaks in a row, with no event between, fail the stream.
+MAX_CONSECUTIVE_BREAKS = 3
+_BREAK_BACKOFF_SECONDS = 0.1
 INITIAL, CHANGED, DELETED = (
     pb.JobEvent.TYPE_INITIAL,
     pb.JobEvent.TYPE_CHANGED,
@@ -43,12 +49,25 @@ def _version(obj: JSON) -> str:
 
 class JobWatcher:
     def __init__(
-        self, gateway: KubeGateway, registry: HandlerRegistry, *, poll_seconds: int = 5
+        self,
+        gateway: KubeGateway,
+        registry: HandlerRegistry,
+        *,
+        poll_seconds: int = 5,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._gateway = gateway
         self._registry = registry
         # Server-side timeout of each watch request: how long is_active may go unchecked.
         self._poll_seconds = poll_seconds
+        self._sleep = sleep
+
+    def _after_break(self, breaks: int, exc: errors.Unavailable, what: str) -> None:
+        """Pause before re-watching after the ``breaks``-th break in a row, or give up."""
+        if breaks > MAX_CONSECUTIVE_BREAKS:
+            raise exc
+        log.info("watch of %s broke off (%s); resuming", what, exc.message)
+        self._sleep(_BREAK_BACKOFF_SECONDS * 2 ** (breaks - 1))
 
     def watch_one(
         self, namespace: str, name: str, job: JSON, is_active: Callable[[], bool]
@@ -57,6 +76,7 @@ class JobWatcher:
         last = job_info_from_job(job, self._registry)
         yield _event(INITIAL, last)
         version = _version(job)
+        breaks = 0
         while not is_final(last.status) and is_active():
             try:
                 for event in self._gateway.watch_jobs(
@@ -67,6 +87,7 @@ class JobWatcher:
                 ):
                     obj = event.get("object") or {}
                     version = _version(obj) or version
+                    breaks = 0
                     if event.get("type") == "BOOKMARK":
                         continue
                     info = job_info_from_job(obj, self._registry)
@@ -78,6 +99,9 @@ class JobWatcher:
                     last = info
                     if is_final(last.status) or not is_active():
                         return
+            except errors.Unavailable as exc:
+                breaks += 1
+                self._after_break(breaks, exc, f"job {namespace}/{name}")
             except ResourceExpired:
                 log.info("watch of job %s/%s expired; reading it again", namespace, name)
                 try:
@@ -108,6 +132,7 @@ class JobWatcher:
         for info in known.values():
             if wanted(info):
                 yield _event(INITIAL, info)
+        breaks = 0
         while is_active():
             try:
                 for event in self._gateway.watch_jobs(
@@ -118,6 +143,7 @@ class JobWatcher:
                 ):
                     obj = event.get("object") or {}
                     version = _version(obj) or version
+                    breaks = 0
                     if event.get("type") == "BOOKMARK":
                         continue
                     info = job_info_from_job(obj, self._registry)
@@ -134,6 +160,9 @@ class JobWatcher:
                             yield _event(CHANGED, info)
                     if not is_active():
                         return
+            except errors.Unavailable as exc:
+                breaks += 1
+                self._after_break(breaks, exc, f"jobs in {namespace}")
             except ResourceExpired:
                 log.info("watch of jobs in %s expired; listing them again", namespace)
                 current, version = self._list_all(namespace, selector)
