@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from google.protobuf.message import Message
+
 from jobscheduler import errors, metrics, requestctx
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.clock import Clock, SystemClock
@@ -314,7 +316,19 @@ def _request_hash(req: pb.ScheduleJobRequest, namespace: str) -> str:
     normalized = pb.ScheduleJobRequest()
     normalized.CopyFrom(req)
     normalized.namespace = namespace
+    _drop_empty_options(normalized)
     return hashlib.sha256(normalized.SerializeToString(deterministic=True)).hexdigest()[:40]
+
+
+def _drop_empty_options(message: Message) -> None:
+    """An option message sent empty means its defaults, as one left out does. Job types (oneof
+    cases) are kept: an empty one still names the type."""
+    for field, value in message.ListFields():
+        if field.message_type is None or field.is_repeated or field.containing_oneof is not None:
+            continue
+        _drop_empty_options(value)
+        if value.ByteSize() == 0:
+            message.ClearField(field.name)
 
 
 def build_service(

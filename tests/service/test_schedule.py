@@ -166,3 +166,14 @@ def test_a_request_whose_annotations_kubernetes_would_refuse_is_invalid(
     assert "256 KiB" in error.value.violations[0].description
     with pytest.raises(errors.NotFound):
         service.get_job_status(pb.GetJobStatusRequest(job_id="job-big"))
+
+
+def test_a_retry_that_spells_out_empty_options_is_the_same_request(service: JobService) -> None:
+    # Clients differ in whether they send an empty message for options left at their
+    # defaults; both mean the same job.
+    service.schedule_job(timer(job_id="job-spelled"))
+    spelled = timer(job_id="job-spelled")
+    spelled.execution.SetInParent()
+    spelled.resources.requests.SetInParent()
+    again = service.schedule_job(spelled)
+    assert again.message == "already scheduled by an identical request"
