@@ -236,10 +236,8 @@ def main() -> None:
             while cluster.store.count("jobs") < options.jobs:
                 cluster.server.create("jobs", "default", renamed(template, ids(_now())))
             stored = cluster.store.count("jobs")
-            sample = [
-                obj["metadata"]["name"]
-                for obj in random.Random(2).sample(list(cluster.store.all_objects("jobs")), 1000)
-            ]
+            names = [obj["metadata"]["name"] for obj in cluster.store.all_objects("jobs")]
+            sample = random.Random(2).sample(names, min(1000, len(names)))
             reads = in_child(measure_reads, port, sample, options)
         finally:
             stop.set()
