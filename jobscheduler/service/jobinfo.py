@@ -21,7 +21,13 @@ from jobscheduler.jobtypes.metadata import (
     START_AT_ANNOTATION,
     user_items,
 )
-from jobscheduler.service.status import State, cronjob_state, job_state, true_conditions
+from jobscheduler.service.status import (
+    State,
+    cronjob_state,
+    is_final,
+    job_state,
+    true_conditions,
+)
 
 JSON = dict[str, Any]
 
@@ -93,6 +99,10 @@ def job_info_from_job(
     status = job.get("status") or {}
     info.schedule_id = (metadata.get("labels") or {}).get(SCHEDULE_ID_LABEL, "")
     info.active = int(status.get("active") or 0)
+    if pods and not info.active and not is_final(state.status):
+        # The job controller counts a pod some time after it starts; the status was just
+        # decided from the pods, so count them too rather than say RUNNING with 0 active.
+        info.active = sum(1 for pod in pods if _live(pod))
     info.succeeded = int(status.get("succeeded") or 0)
     info.failed = int(status.get("failed") or 0)
     info.attempts = info.active + info.succeeded + info.failed
@@ -101,6 +111,13 @@ def job_info_from_job(
     if start_at := parse_time(annotations.get(START_AT_ANNOTATION)):
         info.start_at.FromDatetime(start_at)
     return info
+
+
+def _live(pod: JSON) -> bool:
+    phase = (pod.get("status") or {}).get("phase") or "Pending"
+    return phase in ("Pending", "Running") and not (pod.get("metadata") or {}).get(
+        "deletionTimestamp"
+    )
 
 
 def _finished_at(job: JSON) -> datetime | None:

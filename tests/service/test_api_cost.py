@@ -84,7 +84,9 @@ def test_status_of_a_wide_job_reads_a_bounded_number_of_pods(
         sim={"run-seconds": 3600}, execution=pb.ExecutionOptions(parallelism=40, completions=40)
     )
     job_id = service.schedule_job(wide).job_id
-    wait_for(service, job_id, lambda info: info.active == 40)
+    wait_for(
+        service, job_id, lambda info: info.active == 40 and info.status == pb.JOB_STATUS_RUNNING
+    )
     listed: list[int] = []
     list_pods = service._gateway.list_pods
 

@@ -299,3 +299,12 @@ def test_kubernetes_causes_on_execution_and_schedule_options_name_those_options(
         "schedule.starting_deadline_seconds",
         "schedule.successful_runs_history_limit",
     ]
+
+
+def test_a_running_pod_the_job_controller_has_not_counted_yet_counts_as_active() -> None:
+    # The job controller updates status.active after the pod starts; meanwhile the status
+    # read from the pod must not say RUNNING with 0 active.
+    info = job_info_from_job(job(status={}), REGISTRY, [pod("Running")])
+    assert (info.status, info.active, info.attempts) == (pb.JOB_STATUS_RUNNING, 1, 1)
+    counted = job_info_from_job(job(status={"active": 3, "ready": 3}), REGISTRY, [pod("Running")])
+    assert counted.active == 3
