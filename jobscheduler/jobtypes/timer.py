@@ -71,15 +71,23 @@ class TimerHandler:
                     f"must be between {MIN_DURATION_SECONDS} and {MAX_DURATION_SECONDS} seconds",
                 )
             )
-        if len(config.timer_name) > 253:
+        if len(config.timer_name) > 253 or _has_control_characters(config.timer_name):
             violations.append(
-                FieldViolation(f"{path}.timer_name", "must be at most 253 characters")
+                FieldViolation(
+                    f"{path}.timer_name",
+                    "must be at most 253 characters, without control characters",
+                )
             )
         if config.control_plane_endpoint:
             # "host:port" means http://host:port, as the timer runner reads it.
             endpoint = config.control_plane_endpoint
             url = urlparse(endpoint if "://" in endpoint else f"http://{endpoint}")
-            if url.scheme not in ("http", "https") or not url.netloc or " " in endpoint:
+            if (
+                url.scheme not in ("http", "https")
+                or not url.netloc
+                or " " in endpoint
+                or _has_control_characters(endpoint)
+            ):
                 violations.append(
                     FieldViolation(
                         f"{path}.control_plane_endpoint",
@@ -125,3 +133,8 @@ class TimerHandler:
             control_plane_endpoint=config.control_plane_endpoint,
             image=pod_container(manifest).get("image", config.image),
         )
+
+
+def _has_control_characters(text: str) -> bool:
+    """They reach the container as environment values: NUL cannot, newlines should not."""
+    return any(ord(char) < 32 or ord(char) == 127 for char in text)

@@ -290,3 +290,12 @@ def test_enum_values_this_server_does_not_know_are_violations() -> None:
     ]
     schedule = pb.Schedule(cron="@hourly", concurrency_policy=99)  # type: ignore[arg-type]
     assert fields(container_request(schedule=schedule)) == ["schedule.concurrency_policy"]
+
+
+def test_timer_strings_with_control_characters_are_invalid() -> None:
+    # They become environment values: a NUL cannot be passed to a process at all, and a
+    # newline in the endpoint is dropped by URL parsing but not by the runner.
+    req = timer_request(
+        timer={"timer_name": "build\x00", "control_plane_endpoint": "http://control\n-plane:1"}
+    )
+    assert fields(req) == ["timer_job.timer_name", "timer_job.control_plane_endpoint"]
