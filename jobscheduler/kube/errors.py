@@ -19,6 +19,11 @@ log = logging.getLogger(__name__)
 
 MAX_LOGGED_BODY = 512
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# 403s that are not about the service's RBAC rights: a quota, an admission policy or a
+# terminating namespace refused the request. Their messages name what to fix (quota numbers,
+# the policy's own words), so the user sees them.
+_REFUSAL_MARKERS = ("exceeded quota", "admission webhook", "is being terminated")
+MAX_REFUSAL_MESSAGE = 1024
 
 
 class ResourceExpired(errors.FailedPrecondition):
@@ -86,8 +91,16 @@ def to_domain_error(status: KubeStatus, what: str) -> errors.JobSchedulerError:
             for c in status.causes
         ] or [FieldViolation("", status.message or "rejected by Kubernetes")]
         return errors.InvalidArgument(violations, f"Kubernetes rejected {what}: {status.message}")
+    if status.code == 403 and _is_refusal(status.message):
+        return errors.FailedPrecondition(
+            f"Kubernetes refused {what}: {status.message[:MAX_REFUSAL_MESSAGE]}"
+        )
     if status.code in (401, 403):
         return errors.PermissionDenied(f"the service is not allowed to access {what}")
     if status.retryable:
         return errors.Unavailable(f"Kubernetes is unavailable ({status.code} {status.reason})")
     return errors.Internal(f"unexpected Kubernetes response {status.code} {status.reason}")
+
+
+def _is_refusal(message: str) -> bool:
+    return any(marker in message for marker in _REFUSAL_MARKERS)

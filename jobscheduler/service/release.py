@@ -119,11 +119,13 @@ class BackgroundSweeper:
                 released += 1
             except (errors.Conflict, errors.NotFound):
                 continue  # another replica released (or someone changed/deleted) it first
-            except errors.PermissionDenied:
+            except (errors.PermissionDenied, errors.FailedPrecondition) as exc:
+                # RBAC, or a quota/admission policy: this job waits, the others go on.
                 log.warning(
-                    "not allowed to start delayed job %s/%s",
+                    "could not start delayed job %s/%s: %s",
                     metadata["namespace"],
                     metadata["name"],
+                    exc.message,
                 )
         return released
 

@@ -200,3 +200,27 @@ def test_pod_logs_and_version(gateway: KubeGateway) -> None:
                 read_timeout_seconds=5,
             )
         )
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        'jobs.batch "j" is forbidden: exceeded quota: jobs-quota, requested: '
+        "count/jobs.batch=1, used: count/jobs.batch=10, limited: count/jobs.batch=10",
+        'admission webhook "validation.gatekeeper.sh" denied the request: '
+        "[team-label] you must provide labels: {team}",
+        'jobs.batch "j" is forbidden: unable to create new content in namespace team-a '
+        "because it is being terminated",
+    ],
+)
+def test_a_refusal_by_quota_or_policy_is_not_a_permission_problem(
+    gateway: KubeGateway, embedded_cluster: Any, message: str
+) -> None:
+    # Kubernetes answers all of these with 403, like a missing RBAC rule; the user can act on
+    # them (free quota, add the label), so they get Kubernetes' reason, not "not allowed".
+    embedded_cluster.faults.fail_next(
+        1, verb="create", resource="jobs", status=403, message=message
+    )
+    with pytest.raises(errors.FailedPrecondition) as error:
+        gateway.create_job(NAMESPACE, job("refused"))
+    assert message in error.value.message
