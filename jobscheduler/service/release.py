@@ -8,7 +8,8 @@ with a resourceVersion precondition: when several replicas race, one wins and th
 Kubernetes' TTL controller only removes *finished* Jobs, and a cancelled Job is merely
 suspended; the sweep deletes cancelled Jobs once their ttlSecondsAfterFinished has passed
 since the cancellation, as the TTL controller would have, and cancelled schedules (which
-Kubernetes never removes) once their runs' ttlSecondsAfterFinished has.
+Kubernetes never removes) once their runs' ttlSecondsAfterFinished has. That look lists every
+cancelled object, so it runs once per ``RETIRE_INTERVAL_SECONDS``, not on every pass.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ from jobscheduler.service.jobinfo import parse_time
 
 log = logging.getLogger(__name__)
 JSON = dict[str, Any]
+# Cluster seconds between looks for expired cancellations. Starting a delayed job is due to the
+# second; retention (TTLs of seconds to days) is not, and each look lists every cancelled job.
+RETIRE_INTERVAL_SECONDS = 60.0
 
 
 class BackgroundSweeper:
@@ -51,6 +55,7 @@ class BackgroundSweeper:
         # None: try all namespaces first; falls back to the default namespace without a
         # ClusterRole (then delayed jobs elsewhere wait for a replica that has one).
         self._namespace: str | None = None
+        self._last_retire: float | None = None
 
     def start(self) -> None:
         if self._thread is not None:
@@ -77,7 +82,12 @@ class BackgroundSweeper:
 
     def sweep(self) -> tuple[int, int]:
         """One pass; returns (jobs released, cancelled jobs deleted)."""
-        return self.release_due(), self.delete_expired_cancelled()
+        released = self.release_due()
+        now = self._clock.now().timestamp()
+        if self._last_retire is not None and now - self._last_retire < RETIRE_INTERVAL_SECONDS:
+            return released, 0
+        self._last_retire = now
+        return released, self.delete_expired_cancelled()
 
     def _list(self, selector: str, kind: str = "Job") -> list[JSON]:
         full_selector = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE},{selector}"
