@@ -7,6 +7,12 @@ import pytest
 from jobscheduler.embedded.api import ApiError
 from jobscheduler.embedded.apiserver.cronspec import schedule_error
 from jobscheduler.embedded.apiserver.selectors import field_predicate, label_predicate
+from jobscheduler.embedded.apiserver.validation import (
+    dns_label_errors,
+    dns_subdomain_errors,
+    label_key_errors,
+    label_value_errors,
+)
 
 
 def _labels(**labels: str) -> dict[str, object]:
@@ -84,3 +90,13 @@ def test_valid_schedules(schedule: str) -> None:
 )
 def test_invalid_schedules(schedule: str, message: str) -> None:
     assert schedule_error(schedule) == message
+
+
+@pytest.mark.parametrize("value", ["job\n", "a.b\n"])
+def test_names_with_a_trailing_newline_are_invalid(value: str) -> None:
+    # A Go regexp's `$` anchors at the very end; Python's `$` also matches before a final
+    # newline, so the embedded validators must match the whole string to agree with upstream.
+    assert dns_label_errors(value)
+    assert dns_subdomain_errors(value)
+    assert label_value_errors(value)
+    assert label_key_errors(value)

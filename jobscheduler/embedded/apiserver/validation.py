@@ -108,7 +108,7 @@ def dns_subdomain_errors(value: str) -> list[str]:
     errors = []
     if len(value) > 253:
         errors.append("must be no more than 253 characters")
-    if not _DNS_SUBDOMAIN.match(value):
+    if not _DNS_SUBDOMAIN.fullmatch(value):
         errors.append(DNS_SUBDOMAIN_MESSAGE)
     return errors
 
@@ -117,7 +117,7 @@ def dns_label_errors(value: str) -> list[str]:
     errors = []
     if len(value) > 63:
         errors.append("must be no more than 63 characters")
-    if not _DNS_LABEL.match(value):
+    if not _DNS_LABEL.fullmatch(value):
         errors.append(DNS_LABEL_MESSAGE)
     return errors
 
@@ -136,7 +136,7 @@ def label_key_errors(key: str) -> tuple[str, ...]:
     else:
         if len(name) > 63:
             errors.append("name part must be no more than 63 characters")
-        if not _QUALIFIED_NAME.match(name):
+        if not _QUALIFIED_NAME.fullmatch(name):
             errors.append(_QUALIFIED_NAME_MESSAGE)
     return tuple(errors)
 
@@ -145,7 +145,7 @@ def label_value_errors(value: str) -> list[str]:
     errors = []
     if len(value) > 63:
         errors.append("must be no more than 63 characters")
-    if not _LABEL_VALUE.match(value):
+    if not _LABEL_VALUE.fullmatch(value):
         errors.append(_LABEL_VALUE_MESSAGE)
     return errors
 
