@@ -106,7 +106,12 @@ def job_info_from_job(
     info.succeeded = int(status.get("succeeded") or 0)
     info.failed = int(status.get("failed") or 0)
     info.attempts = info.active + info.succeeded + info.failed
-    _set_time(info, "started_at", "start_time", parse_time(status.get("startTime")))
+    started = parse_time(status.get("startTime"))
+    if started is None and pods and not is_final(state.status):
+        # The same lag: the job controller may not have written startTime yet, but the pods
+        # already say when the job started running.
+        started = _earliest_pod_start(pods)
+    _set_time(info, "started_at", "start_time", started)
     _set_time(info, "completed_at", "completion_time", _finished_at(job))
     if start_at := parse_time(annotations.get(START_AT_ANNOTATION)):
         info.start_at.FromDatetime(start_at)
@@ -118,6 +123,15 @@ def _live(pod: JSON) -> bool:
     return phase in ("Pending", "Running") and not (pod.get("metadata") or {}).get(
         "deletionTimestamp"
     )
+
+
+def _earliest_pod_start(pods: list[JSON]) -> datetime | None:
+    starts = [
+        started
+        for pod in pods
+        if (started := parse_time((pod.get("status") or {}).get("startTime"))) is not None
+    ]
+    return min(starts, default=None)
 
 
 def _finished_at(job: JSON) -> datetime | None:

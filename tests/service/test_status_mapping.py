@@ -308,3 +308,18 @@ def test_a_running_pod_the_job_controller_has_not_counted_yet_counts_as_active()
     assert (info.status, info.active, info.attempts) == (pb.JOB_STATUS_RUNNING, 1, 1)
     counted = job_info_from_job(job(status={"active": 3, "ready": 3}), REGISTRY, [pod("Running")])
     assert counted.active == 3
+
+
+def test_a_running_job_without_a_start_time_yet_takes_it_from_its_pods() -> None:
+    # Same lag for status.startTime: RUNNING must come with a start time.
+    early, late = pod("Running"), pod("Running")
+    early["status"]["startTime"] = "2026-11-24T04:00:00Z"
+    late["status"]["startTime"] = "2026-11-24T04:00:05Z"
+    info = job_info_from_job(job(status={}), REGISTRY, [late, early])
+    assert info.status == pb.JOB_STATUS_RUNNING
+    assert info.start_time.ToJsonString() == "2026-11-24T04:00:00Z"
+    assert info.started_at == info.start_time.seconds
+    recorded = job(status={"active": 1, "ready": 1, "startTime": "2026-11-24T03:59:58Z"})
+    assert job_info_from_job(recorded, REGISTRY, [early]).start_time.ToJsonString() == (
+        "2026-11-24T03:59:58Z"
+    )
