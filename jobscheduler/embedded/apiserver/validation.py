@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from jobscheduler.embedded.api import JSON, ApiError
+from jobscheduler.quantities import SUFFIX_MULTIPLIERS
 
 
 @dataclass(frozen=True)
@@ -179,24 +180,6 @@ def validate_object_meta(
 # Quantities: the canonical Kubernetes serialisation regex. A string that does not match is a
 # decoding error (400), as with kube-apiserver; a negative amount is a validation error (422).
 _QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$")
-_SUFFIXES = {
-    "": Decimal(1),
-    "n": Decimal("1e-9"),
-    "u": Decimal("1e-6"),
-    "m": Decimal("1e-3"),
-    "k": Decimal(10**3),
-    "M": Decimal(10**6),
-    "G": Decimal(10**9),
-    "T": Decimal(10**12),
-    "P": Decimal(10**15),
-    "E": Decimal(10**18),
-    "Ki": Decimal(2**10),
-    "Mi": Decimal(2**20),
-    "Gi": Decimal(2**30),
-    "Ti": Decimal(2**40),
-    "Pi": Decimal(2**50),
-    "Ei": Decimal(2**60),
-}
 QUANTITY_SYNTAX_MESSAGE = (
     "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
 )
@@ -216,8 +199,8 @@ def parse_quantity(value: Any) -> Decimal | None:
         amount = Decimal(number)
     except InvalidOperation:
         return None
-    if suffix in _SUFFIXES:
-        return amount * _SUFFIXES[suffix]
+    if suffix in SUFFIX_MULTIPLIERS:
+        return amount * SUFFIX_MULTIPLIERS[suffix]
     exponent = re.fullmatch(r"[eE]([-+]?[0-9]+)", suffix)
     if exponent is None:
         return None
