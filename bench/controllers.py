@@ -1,6 +1,6 @@
 """How fast the controllers and the simulated kubelet turn Jobs over.
 
-    python -m jobscheduler.embedded.controllers.bench --jobs 200 --clock-speed 100
+    python -m bench.controllers --jobs 200 --clock-speed 100
 
 Creates N one-pod Jobs on an in-process embedded cluster and reports the real time until all of
 them are Complete, and the CPU the idle cluster uses afterwards.
@@ -12,7 +12,7 @@ import argparse
 import resource
 import time
 
-from jobscheduler.embedded.cluster import EmbeddedCluster
+from kubesim.cluster import EmbeddedCluster
 
 
 def _cpu_seconds() -> float:
@@ -27,7 +27,7 @@ def _complete(job: dict[str, object]) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m jobscheduler.embedded.controllers.bench")
+    parser = argparse.ArgumentParser(prog="python -m bench.controllers")
     parser.add_argument("--jobs", type=int, default=200)
     parser.add_argument("--clock-speed", type=float, default=100.0)
     parser.add_argument("--schema-validation", choices=("all", "sample", "off"), default="off")

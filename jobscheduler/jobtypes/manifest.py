@@ -27,7 +27,6 @@ from jobscheduler.jobtypes.base import (
     JobTypeHandler,
     config_to_annotation,
 )
-from jobscheduler.jobtypes.k8snames import parse_quantity
 from jobscheduler.jobtypes.metadata import (
     CREATED_BY_ANNOTATION,
     EXECUTION_ANNOTATION,
@@ -43,6 +42,7 @@ from jobscheduler.jobtypes.metadata import (
     START_AT_LABEL,
 )
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF
+from jobscheduler.kubesyntax import parse_quantity
 
 # Numeric, so the kubelet can check runAsNonRoot without inspecting the image (65532 is the
 # conventional "nonroot" user of distroless images).

@@ -12,10 +12,10 @@ from urllib.parse import urlparse
 
 from google.protobuf.message import Message
 
+from jobscheduler import kubesyntax as k8snames
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation
-from jobscheduler.jobtypes import k8snames
 from jobscheduler.jobtypes.base import (
     CONTAINER_NAME,
     JSON,

@@ -13,11 +13,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
+from jobscheduler import kubesyntax as k8snames
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.errors import FieldViolation
-from jobscheduler.jobtypes import k8snames
 from jobscheduler.jobtypes.metadata import is_reserved_key
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF, HandlerRegistry
+from jobscheduler.kubesyntax import CRON_DAY_NAMES as _DAY_NAMES
+from jobscheduler.kubesyntax import CRON_MACROS as _MACROS
+from jobscheduler.kubesyntax import CRON_MONTH_NAMES as _MONTH_NAMES
 
 # A CronJob's name is at most 52 characters: the controller appends "-<11 digits>" to name runs.
 MAX_SCHEDULE_ID_LENGTH = 52
@@ -261,9 +264,6 @@ def validate_start_at(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[Fi
     return []
 
 
-_MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
-
-
 def _valid_cron(expression: str) -> bool:
     """What the Kubernetes CronJob controller accepts: five fields or a standard macro."""
     if expression.startswith("@"):
@@ -276,10 +276,6 @@ def _valid_cron(expression: str) -> bool:
 
 _NUMERIC_FIELD = re.compile(r"[0-9*?,/-]+")
 _NAMED_FIELD = re.compile(r"[0-9A-Za-z*?,/-]+")
-_MONTH_NAMES = frozenset(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-)
-_DAY_NAMES = frozenset(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))
 
 
 def _robfig_standard(fields: list[str]) -> bool:

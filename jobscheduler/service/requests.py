@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from jobscheduler import kubesyntax as k8snames
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation, InvalidArgument
-from jobscheduler.jobtypes import HandlerRegistry, k8snames
+from jobscheduler.jobtypes import HandlerRegistry
 from jobscheduler.jobtypes.metadata import (
     JOB_TYPE_LABEL,
     MANAGED_BY_LABEL,

@@ -1,20 +1,15 @@
-"""Fixtures for testing the embedded API server itself, over raw HTTP."""
+"""Fixtures for testing the simulated API server itself, over raw HTTP (``bare_cluster`` is in
+the root conftest)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import pytest
-from wire_helpers import HttpClient
 
-from jobscheduler.embedded.cluster import EmbeddedCluster
+from kubesim.cluster import EmbeddedCluster
 
-
-@pytest.fixture
-def bare_cluster() -> Iterator[EmbeddedCluster]:
-    """An embedded cluster without controllers: nothing changes unless the test changes it."""
-    with EmbeddedCluster(controllers=False) as cluster:
-        yield cluster
+from .wire_helpers import HttpClient
 
 
 @pytest.fixture

@@ -8,9 +8,10 @@ import time
 
 import kubernetes.client as k8s
 import pytest
-from wire_helpers import HttpClient, job_body
 
-from jobscheduler.embedded.cluster import EmbeddedCluster
+from kubesim.cluster import EmbeddedCluster
+
+from .wire_helpers import HttpClient, job_body
 
 
 def test_next_requests_fail_with_429_and_retry_after(

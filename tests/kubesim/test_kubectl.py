@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from jobscheduler.embedded.cluster import EmbeddedCluster
+from kubesim.cluster import EmbeddedCluster
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 pytestmark = [

@@ -11,9 +11,10 @@ from typing import Any
 import kubernetes.client as k8s
 import pytest
 from kubernetes import watch
-from wire_helpers import job_body, pod_body
 
-from jobscheduler.embedded.cluster import EmbeddedCluster
+from kubesim.cluster import EmbeddedCluster
+
+from .wire_helpers import job_body, pod_body
 
 
 def _reason(error: k8s.ApiException) -> str:

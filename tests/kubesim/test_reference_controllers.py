@@ -15,12 +15,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from wire_helpers import HttpClient, assert_same_shape, reference, replay
 
-from jobscheduler.clock import ScaledClock
-from jobscheduler.embedded.apiserver.objects import parse_rfc3339 as parse_time
-from jobscheduler.embedded.cluster import EmbeddedCluster
-from jobscheduler.embedded.controllers import ControllerManager
+from kubesim.apiserver.objects import parse_rfc3339 as parse_time
+from kubesim.clock import ScaledClock
+from kubesim.cluster import EmbeddedCluster
+from kubesim.controllers import ControllerManager
+
+from .wire_helpers import HttpClient, assert_same_shape, reference, replay
 
 JOBS = "/apis/batch/v1/namespaces/default/jobs"
 PODS = "/api/v1/namespaces/default/pods"

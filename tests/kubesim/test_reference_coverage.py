@@ -96,7 +96,8 @@ import re
 from pathlib import Path
 
 import pytest
-from wire_helpers import REFERENCE_DIR, UPSTREAM_REFERENCE_DIR, VENDORED_REFERENCE_DIR
+
+from .wire_helpers import REFERENCE_DIR, UPSTREAM_REFERENCE_DIR, VENDORED_REFERENCE_DIR
 
 HERE = Path(__file__).resolve().parent
 
@@ -156,7 +157,7 @@ def test_every_notable_fact_is_mapped_to_a_test() -> None:
 
 
 def test_vendored_captures_match_the_upstream_set() -> None:
-    """The copy in tests/embedded/reference must follow the shared capture set it came from:
+    """The copy in tests/kubesim/reference must follow the shared capture set it came from:
     a new or changed capture there has to be vendored (and then covered, see above)."""
     if not UPSTREAM_REFERENCE_DIR.is_dir():
         pytest.skip(f"no upstream capture set beside this checkout ({UPSTREAM_REFERENCE_DIR})")

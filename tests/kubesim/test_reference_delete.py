@@ -7,7 +7,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from wire_helpers import (
+from kubesim.cluster import EmbeddedCluster
+from kubesim.clusterapi import ApiError
+
+from .wire_helpers import (
     HttpClient,
     assert_same_shape,
     assert_same_status,
@@ -15,9 +18,6 @@ from wire_helpers import (
     pod_body,
     replay,
 )
-
-from jobscheduler.embedded.api import ApiError
-from jobscheduler.embedded.cluster import EmbeddedCluster
 
 JOBS = "/apis/batch/v1/namespaces/default/jobs"
 

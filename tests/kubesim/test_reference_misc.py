@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from wire_helpers import HttpClient, assert_same_status, job_body, pod_body, reference, replay
+from kubesim.cluster import EmbeddedCluster
 
-from jobscheduler.embedded.cluster import EmbeddedCluster
+from .wire_helpers import HttpClient, assert_same_status, job_body, pod_body, reference, replay
 
 # The Accept header kubectl get sends.
 TABLE = (

@@ -8,7 +8,9 @@ import json
 import threading
 from typing import Any
 
-from wire_helpers import (
+from kubesim.cluster import EmbeddedCluster
+
+from .wire_helpers import (
     HttpClient,
     assert_same_shape,
     assert_same_status,
@@ -17,8 +19,6 @@ from wire_helpers import (
     reference,
     replay,
 )
-
-from jobscheduler.embedded.cluster import EmbeddedCluster
 
 JOBS = "/apis/batch/v1/namespaces/default/jobs"
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"

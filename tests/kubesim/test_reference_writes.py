@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from wire_helpers import HttpClient, assert_same_status, job_body, pod_body, reference, replay
+from kubesim.cluster import EmbeddedCluster
 
-from jobscheduler.embedded.cluster import EmbeddedCluster
+from .wire_helpers import HttpClient, assert_same_status, job_body, pod_body, reference, replay
 
 JOBS = "/apis/batch/v1/namespaces/default/jobs"
 

@@ -9,12 +9,13 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
-from wire_helpers import job_body
 
-from jobscheduler.embedded.api import ApiError
-from jobscheduler.embedded.apiserver.schema import SchemaChecker
-from jobscheduler.embedded.cluster import EmbeddedCluster
-from jobscheduler.embedded.store import ExpiredError, Store
+from kubesim.apiserver.schema import SchemaChecker
+from kubesim.cluster import EmbeddedCluster
+from kubesim.clusterapi import ApiError
+from kubesim.store import ExpiredError, Store
+
+from .wire_helpers import job_body
 
 RESOURCES = ("namespaces", "jobs", "cronjobs", "pods", "events")
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from jobscheduler.embedded.api import ApiError
-from jobscheduler.embedded.apiserver.cronspec import schedule_error
-from jobscheduler.embedded.apiserver.selectors import field_predicate, label_predicate
-from jobscheduler.embedded.apiserver.validation import (
+from jobscheduler.kubesyntax import cron_schedule_error
+from kubesim.apiserver.selectors import field_predicate, label_predicate
+from kubesim.apiserver.validation import (
     dns_label_errors,
     dns_subdomain_errors,
     label_key_errors,
     label_value_errors,
 )
+from kubesim.clusterapi import ApiError
 
 
 def _labels(**labels: str) -> dict[str, object]:
@@ -72,7 +72,7 @@ def test_field_selectors() -> None:
     ["*/15 0-6 * * 1-5", "0 0 1 jan,feb *", "@hourly", "@every 5m", "5 4 * * sun", "0 12 * * ?"],
 )
 def test_valid_schedules(schedule: str) -> None:
-    assert schedule_error(schedule) is None
+    assert cron_schedule_error(schedule) is None
 
 
 @pytest.mark.parametrize(
@@ -89,7 +89,7 @@ def test_valid_schedules(schedule: str) -> None:
     ],
 )
 def test_invalid_schedules(schedule: str, message: str) -> None:
-    assert schedule_error(schedule) == message
+    assert cron_schedule_error(schedule) == message
 
 
 @pytest.mark.parametrize("value", ["job\n", "a.b\n"])

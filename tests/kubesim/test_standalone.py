@@ -10,12 +10,12 @@ from pathlib import Path
 import kubernetes.client as k8s
 from kubernetes import config as kube_config
 
-from jobscheduler.embedded.cluster import EmbeddedCluster
+from kubesim.cluster import EmbeddedCluster
 
 SCRIPT = """
 import sys
 from pathlib import Path
-from jobscheduler.embedded.cluster import run_standalone
+from kubesim.cluster import run_standalone
 run_standalone(port=0, kubeconfig_path=Path(sys.argv[1]), clock_speed=1.0)
 """
 

@@ -16,16 +16,16 @@ from typing import Any
 
 import kubernetes.client
 
-from jobscheduler.clock import Clock, ScaledClock
-from jobscheduler.embedded.api import ClusterAPI, PodLogSource
-from jobscheduler.embedded.apiserver.inprocess import InProcessAPI
-from jobscheduler.embedded.apiserver.schema import SchemaChecker
-from jobscheduler.embedded.apiserver.server import ApiServer
-from jobscheduler.embedded.controllers import ControllerManager
-from jobscheduler.embedded.faults import FaultInjector
-from jobscheduler.embedded.http import EmbeddedHTTPServer
-from jobscheduler.embedded.kubeconfig import write_kubeconfig
-from jobscheduler.embedded.store import Store
+from kubesim.apiserver.inprocess import InProcessAPI
+from kubesim.apiserver.schema import SchemaChecker
+from kubesim.apiserver.server import ApiServer
+from kubesim.clock import Clock, ScaledClock
+from kubesim.clusterapi import ClusterAPI, PodLogSource
+from kubesim.controllers import ControllerManager
+from kubesim.http.faults import FaultInjector
+from kubesim.http.server import EmbeddedHTTPServer
+from kubesim.kubeconfig import write_kubeconfig
+from kubesim.store import Store
 
 INITIAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 

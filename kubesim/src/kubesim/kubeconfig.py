@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
-from typing import Any
 
-yaml: Any = importlib.import_module("yaml")  # no type stubs in the environment
-
+import yaml
 
 CONTEXT = "jobscheduler-embedded"
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
-from jobscheduler.embedded.api import JSON
+from kubesim.clusterapi import JSON
 
 DEFAULT_HISTORY = 10_000
 T = TypeVar("T")

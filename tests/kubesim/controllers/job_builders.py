@@ -7,7 +7,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jobscheduler.embedded.controllers.timeutil import format_time
+from kubesim.controllers.timeutil import format_time
 
 T0 = datetime(2026, 11, 23, 16, 0, 0, tzinfo=UTC)
 _pod_numbers = itertools.count()

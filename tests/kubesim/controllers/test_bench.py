@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobscheduler.embedded.controllers.bench import main
+from bench.controllers import main
 
 
 def test_bench_turns_over_every_job(capsys: pytest.CaptureFixture[str]) -> None:

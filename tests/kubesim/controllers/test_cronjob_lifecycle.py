@@ -7,7 +7,8 @@ from typing import Any
 
 import kubernetes.client as k8s
 import pytest
-from lifecycle import event_reasons, job_manifest, sleeping, wait_for
+
+from .lifecycle import event_reasons, job_manifest, sleeping, wait_for
 
 
 def cronjob_manifest(name: str, schedule: str, job: dict[str, Any], **spec: Any) -> dict[str, Any]:

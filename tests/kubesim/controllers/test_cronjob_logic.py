@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from jobscheduler.embedded.controllers.cronjob_logic import reconcile_cronjob
+from kubesim.controllers.cronjob_logic import reconcile_cronjob
 
 CREATED = "2026-11-23T16:00:30Z"
 

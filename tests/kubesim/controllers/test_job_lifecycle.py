@@ -8,7 +8,8 @@ from typing import Any
 
 import kubernetes.client as k8s
 import pytest
-from lifecycle import (
+
+from .lifecycle import (
     WAIT_SECONDS,
     condition,
     event_reasons,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from job_builders import T0, at, condition, make_job, make_pod, with_status
+from kubesim.controllers.job_logic import reconcile_job
 
-from jobscheduler.embedded.controllers.job_logic import reconcile_job
+from .job_builders import T0, at, condition, make_job, make_pod, with_status
 
 
 def test_new_job_creates_pods_up_to_parallelism_and_sets_start_time() -> None:

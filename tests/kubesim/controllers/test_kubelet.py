@@ -6,7 +6,8 @@ from typing import Any
 
 import kubernetes.client as k8s
 import pytest
-from lifecycle import condition, finished, job_manifest, job_pods, sleeping, wait_for
+
+from .lifecycle import condition, finished, job_manifest, job_pods, sleeping, wait_for
 
 
 @pytest.fixture

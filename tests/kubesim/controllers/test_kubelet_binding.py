@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobscheduler.clock import FakeClock
-from jobscheduler.embedded.api import ApiError
-from jobscheduler.embedded.controllers.informer import Informer
-from jobscheduler.embedded.controllers.kubelet import SimulatedKubelet
-from jobscheduler.embedded.controllers.logs import PodLogStore
-from jobscheduler.embedded.controllers.node import NODE_NAME
+from kubesim.clusterapi import ApiError
+from kubesim.controllers.informer import Informer
+from kubesim.controllers.kubelet import SimulatedKubelet
+from kubesim.controllers.logs import PodLogStore
+from kubesim.controllers.node import NODE_NAME
 
 
 class BindingAPI:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from jobscheduler.clock import FakeClock
-from jobscheduler.embedded.api import ApiError
-from jobscheduler.embedded.controllers.logs import PodLogStore
-from jobscheduler.embedded.controllers.simpod import timed_lines
+from kubesim.clusterapi import ApiError
+from kubesim.controllers.logs import PodLogStore
+from kubesim.controllers.simpod import timed_lines
 
 T0 = datetime(2026, 11, 23, 16, 0, 0, tzinfo=UTC)
 

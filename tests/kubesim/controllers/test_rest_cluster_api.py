@@ -9,22 +9,16 @@ from typing import Any
 
 import kubernetes.client as k8s
 import pytest
-from lifecycle import condition, finished, job_manifest, job_pods, wait_for
 
-from jobscheduler.embedded.api import ApiError
-from jobscheduler.embedded.cluster import EmbeddedCluster
-from jobscheduler.embedded.controllers import ControllerManager
-from jobscheduler.embedded.controllers.rest_api import RestClusterAPI
+from kubesim.cluster import EmbeddedCluster
+from kubesim.clusterapi import ApiError
+from kubesim.clusterapi.rest import RestClusterAPI
+from kubesim.controllers import ControllerManager
+
+from .lifecycle import condition, finished, job_manifest, job_pods, wait_for
 
 NS = "default"
 CONTROLLER_THREADS = ("informer-", "job-controller", "cronjob-controller", "ttl-", "simulated-")
-
-
-@pytest.fixture
-def bare_cluster() -> Iterator[EmbeddedCluster]:
-    """An embedded API server with no controllers of its own."""
-    with EmbeddedCluster(clock_speed=20, controllers=False) as cluster:
-        yield cluster
 
 
 @pytest.fixture
@@ -48,6 +42,7 @@ def controller_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith(CONTROLLER_THREADS)]
 
 
+@pytest.mark.clock_speed(20)  # the bare cluster's clock
 def test_controllers_over_rest_drive_a_job_to_completion(
     rest_controllers: ControllerManager, rest_client: k8s.ApiClient
 ) -> None:
@@ -62,6 +57,7 @@ def test_controllers_over_rest_drive_a_job_to_completion(
     assert all(pod.spec.node_name for pod in pods)
 
 
+@pytest.mark.clock_speed(20)  # the bare cluster's clock
 def test_failed_pod_creations_are_retried(
     bare_cluster: EmbeddedCluster, rest_controllers: ControllerManager, rest_client: k8s.ApiClient
 ) -> None:
@@ -76,6 +72,7 @@ def test_failed_pod_creations_are_retried(
     assert "FailedCreate" in [event.reason for event in events]
 
 
+@pytest.mark.clock_speed(20)  # the bare cluster's clock
 def test_rest_api_reports_the_servers_status(rest_client: k8s.ApiClient) -> None:
     api = RestClusterAPI(rest_client)
     with pytest.raises(ApiError) as raised:
@@ -84,6 +81,7 @@ def test_rest_api_reports_the_servers_status(rest_client: k8s.ApiClient) -> None
     assert raised.value.message == 'jobs.batch "missing" not found'
 
 
+@pytest.mark.clock_speed(20)  # the bare cluster's clock
 def test_stopping_a_rest_watch_ends_the_blocked_reader(rest_client: k8s.ApiClient) -> None:
     stream = RestClusterAPI(rest_client).watch("jobs", NS, timeout_seconds=300)
     seen: list[Any] = []
@@ -111,6 +109,7 @@ def test_controllers_recover_when_their_watches_expire(embedded_cluster: Embedde
         client.close()
 
 
+@pytest.mark.clock_speed(20)  # the bare cluster's clock
 def test_stopping_the_manager_ends_every_thread(bare_cluster: EmbeddedCluster) -> None:
     client = bare_cluster.api_client()
     manager = ControllerManager(RestClusterAPI(client), bare_cluster.clock)
@@ -124,6 +123,7 @@ def test_stopping_the_manager_ends_every_thread(bare_cluster: EmbeddedCluster) -
     assert controller_threads() == []
 
 
+@pytest.mark.clock_speed(20)  # the bare cluster's clock
 def test_a_restarted_kubelet_carries_on_with_running_pods(
     bare_cluster: EmbeddedCluster, rest_client: k8s.ApiClient
 ) -> None:

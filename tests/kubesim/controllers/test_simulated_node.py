@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobscheduler.clock import FakeClock
-from jobscheduler.embedded.api import ApiError
-from jobscheduler.embedded.controllers.node import NODE_NAME, NodeHeartbeat
+from kubesim.clusterapi import ApiError
+from kubesim.controllers.node import NODE_NAME, NodeHeartbeat
 
 
 class RecordingAPI:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobscheduler.embedded.controllers.simpod import behaviour_of, exit_code_for
+from kubesim.controllers.simpod import behaviour_of, exit_code_for
 
 
 def pod(annotations: dict[str, str] | None = None, **container: Any) -> dict[str, Any]:

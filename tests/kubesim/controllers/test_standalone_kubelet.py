@@ -1,4 +1,4 @@
-"""``python -m jobscheduler.embedded.controllers``: the simulated kubelet as its own process,
+"""``python -m kubesim.controllers``: the simulated kubelet as its own process,
 pointed by a kubeconfig at an API server that has no nodes of its own."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ import subprocess
 import sys
 
 import kubernetes.client as k8s
-from lifecycle import condition, finished, job_manifest, wait_for
 
-from jobscheduler.embedded.cluster import EmbeddedCluster
+from kubesim.cluster import EmbeddedCluster
+
+from .lifecycle import condition, finished, job_manifest, wait_for
 
 
 def test_standalone_kubelet_and_job_controller_finish_a_job() -> None:
@@ -19,7 +20,7 @@ def test_standalone_kubelet_and_job_controller_finish_a_job() -> None:
             [
                 sys.executable,
                 "-m",
-                "jobscheduler.embedded.controllers",
+                "kubesim.controllers",
                 "--kubeconfig",
                 str(cluster.kubeconfig_path),
                 "--controllers",

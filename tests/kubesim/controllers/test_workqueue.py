@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
-from jobscheduler.clock import FakeClock, ScaledClock
-from jobscheduler.embedded.controllers.workqueue import WorkQueue
+from jobscheduler.clock import FakeClock
+from kubesim.clock import ScaledClock
+from kubesim.controllers.workqueue import WorkQueue
 
 
 def test_a_key_added_twice_is_processed_once() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from jobscheduler.embedded.api import JSON, ApiError
+from kubesim.clusterapi import JSON, ApiError
 
 Path = tuple[str, ...]
 _METADATA_OWNED = ("labels", "annotations")

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobscheduler.embedded.api import JSON
-from jobscheduler.embedded.apiserver.objects import generate_name
+from kubesim.apiserver.objects import generate_name
+from kubesim.clusterapi import JSON
 
 CONTROLLER_UID = "controller-uid"
 JOB_NAME = "job-name"

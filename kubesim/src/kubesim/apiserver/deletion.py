@@ -16,16 +16,16 @@ import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from jobscheduler.embedded.api import JSON, ApiError
-from jobscheduler.embedded.apiserver.objects import owner_uids, rfc3339
-from jobscheduler.embedded.apiserver.registry import RESOURCES, ResourceType, resource_type
-from jobscheduler.embedded.apiserver.selectors import combine, field_predicate, label_predicate
-from jobscheduler.embedded.store import clone
+from kubesim.apiserver.objects import owner_uids, rfc3339
+from kubesim.apiserver.registry import RESOURCES, ResourceType, resource_type
+from kubesim.apiserver.selectors import combine, field_predicate, label_predicate
+from kubesim.clusterapi import JSON, ApiError
+from kubesim.store import clone
 
 if TYPE_CHECKING:
-    from jobscheduler.clock import Clock
-    from jobscheduler.embedded.apiserver.apply import FieldOwners
-    from jobscheduler.embedded.store import Store
+    from kubesim.apiserver.apply import FieldOwners
+    from kubesim.clock import Clock
+    from kubesim.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ documents makes kubectl fall back to legacy discovery, which it supports.
 
 from __future__ import annotations
 
-from jobscheduler.embedded.api import JSON
-from jobscheduler.embedded.apiserver.registry import ResourceType, resources_in, served
+from kubesim.apiserver.registry import ResourceType, resources_in, served
+from kubesim.clusterapi import JSON
 
 VERSION: JSON = {
     "major": "1",

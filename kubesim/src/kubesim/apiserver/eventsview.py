@@ -8,8 +8,8 @@ kube-apiserver stores one Event and serves it in both groups; events.k8s.io/v1 r
 
 from __future__ import annotations
 
-from jobscheduler.embedded.api import JSON
-from jobscheduler.embedded.apiserver.registry import ResourceType
+from kubesim.apiserver.registry import ResourceType
+from kubesim.clusterapi import JSON
 
 EVENTS_V1 = ResourceType(
     "events",

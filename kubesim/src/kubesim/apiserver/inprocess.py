@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobscheduler.embedded.api import JSON, WatchStream
-from jobscheduler.embedded.apiserver.server import ApiServer
-from jobscheduler.embedded.store import clone
+from kubesim.apiserver.server import ApiServer
+from kubesim.clusterapi import JSON, WatchStream
+from kubesim.store import clone
 
 
 class InProcessAPI:

@@ -6,7 +6,7 @@ import random
 import threading
 from datetime import datetime
 
-from jobscheduler.embedded.api import JSON
+from kubesim.clusterapi import JSON
 
 # What kube-apiserver's names.SimpleNameGenerator draws from (no vowels, no look-alikes).
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"

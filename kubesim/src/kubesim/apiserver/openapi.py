@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 
-from jobscheduler.embedded.api import JSON
-from jobscheduler.embedded.apiserver.registry import RESOURCES, ResourceType, resources_in
+from kubesim.apiserver.registry import RESOURCES, ResourceType, resources_in
+from kubesim.clusterapi import JSON
 
 _QUERY_PARAMETERS = ("dryRun", "fieldManager", "fieldValidation", "force")
 

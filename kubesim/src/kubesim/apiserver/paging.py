@@ -13,7 +13,7 @@ import binascii
 import json
 from dataclasses import dataclass
 
-from jobscheduler.embedded.api import ApiError
+from kubesim.clusterapi import ApiError
 
 _VERSION = "meta.k8s.io/v1"
 

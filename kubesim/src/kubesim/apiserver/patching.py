@@ -11,8 +11,8 @@ from typing import Any
 
 import jsonpatch
 
-from jobscheduler.embedded.api import JSON, ApiError
-from jobscheduler.embedded.store import clone
+from kubesim.clusterapi import JSON, ApiError
+from kubesim.store import clone
 
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"

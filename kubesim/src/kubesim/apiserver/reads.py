@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from jobscheduler.embedded.api import JSON, ApiError, WatchStream
-from jobscheduler.embedded.apiserver import paging
-from jobscheduler.embedded.apiserver.objects import without_type_meta
-from jobscheduler.embedded.apiserver.registry import ResourceType, resource_type
-from jobscheduler.embedded.apiserver.selectors import combine, field_predicate, label_predicate
-from jobscheduler.embedded.apiserver.watching import ServerWatch
-from jobscheduler.embedded.store import ExpiredError
+from kubesim.apiserver import paging
+from kubesim.apiserver.objects import without_type_meta
+from kubesim.apiserver.registry import ResourceType, resource_type
+from kubesim.apiserver.selectors import combine, field_predicate, label_predicate
+from kubesim.apiserver.watching import ServerWatch
+from kubesim.clusterapi import JSON, ApiError, WatchStream
+from kubesim.store import ExpiredError
 
 if TYPE_CHECKING:
-    from jobscheduler.embedded.store import Store
+    from kubesim.store import Store
 
 
 class ReadMixin:

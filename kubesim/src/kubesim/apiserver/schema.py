@@ -18,7 +18,7 @@ import logging
 import threading
 from typing import Any
 
-from jobscheduler.embedded.api import JSON, ApiError
+from kubesim.clusterapi import JSON, ApiError
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from jobscheduler.embedded.api import JSON, ApiError
-from jobscheduler.embedded.apiserver.validation import label_key_errors, label_value_errors
+from kubesim.apiserver.validation import label_key_errors, label_value_errors
+from kubesim.clusterapi import JSON, ApiError
 
 Predicate = Callable[[JSON], bool]
 

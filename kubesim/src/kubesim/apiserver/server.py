@@ -13,31 +13,31 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from jobscheduler.clock import Clock
-from jobscheduler.embedded.api import JSON, ApiError
-from jobscheduler.embedded.apiserver.apply import FieldOwners
-from jobscheduler.embedded.apiserver.defaults import DEFAULTERS, label_unlabelled_job
-from jobscheduler.embedded.apiserver.deletion import DeletionMixin
-from jobscheduler.embedded.apiserver.objects import generate_name, rfc3339
-from jobscheduler.embedded.apiserver.patching import APPLY_PATCH, apply_patch
-from jobscheduler.embedded.apiserver.reads import ReadMixin
-from jobscheduler.embedded.apiserver.registry import ResourceType, resource_type
-from jobscheduler.embedded.apiserver.schema import SchemaChecker
-from jobscheduler.embedded.apiserver.updates import check_update, merge_for_update
-from jobscheduler.embedded.apiserver.validation import (
+from kubesim.apiserver.apply import FieldOwners
+from kubesim.apiserver.defaults import DEFAULTERS, label_unlabelled_job
+from kubesim.apiserver.deletion import DeletionMixin
+from kubesim.apiserver.objects import generate_name, rfc3339
+from kubesim.apiserver.patching import APPLY_PATCH, apply_patch
+from kubesim.apiserver.reads import ReadMixin
+from kubesim.apiserver.registry import ResourceType, resource_type
+from kubesim.apiserver.schema import SchemaChecker
+from kubesim.apiserver.updates import check_update, merge_for_update
+from kubesim.apiserver.validation import (
     QUANTITY_SYNTAX_MESSAGE,
     FieldError,
     quantity_syntax_errors,
     raise_invalid,
 )
-from jobscheduler.embedded.apiserver.workloads import (
+from kubesim.apiserver.workloads import (
     validate_cronjob,
     validate_event,
     validate_job,
     validate_namespace,
     validate_pod,
 )
-from jobscheduler.embedded.store import Store, clone
+from kubesim.clock import Clock
+from kubesim.clusterapi import JSON, ApiError
+from kubesim.store import Store, clone
 
 # Warnings for the current request (unknown fields dropped), sent as ``Warning`` headers.
 request_warnings: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from jobscheduler.embedded.api import JSON
-from jobscheduler.embedded.apiserver.objects import parse_rfc3339
-from jobscheduler.embedded.apiserver.registry import ResourceType
+from kubesim.apiserver.objects import parse_rfc3339
+from kubesim.apiserver.registry import ResourceType
+from kubesim.clusterapi import JSON
 
 
 def human_duration(seconds: float) -> str:

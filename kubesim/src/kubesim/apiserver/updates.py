@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from jobscheduler.embedded.api import JSON
-from jobscheduler.embedded.apiserver.validation import FieldError
-from jobscheduler.embedded.store import clone
+from kubesim.apiserver.validation import FieldError
+from kubesim.clusterapi import JSON
+from kubesim.store import clone
 
 # Set only by the server; an update body cannot change them.
 _SERVER_METADATA = (

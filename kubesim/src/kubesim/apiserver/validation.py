@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from jobscheduler.embedded.api import JSON, ApiError
+from jobscheduler.kubesyntax import DNS_LABEL, DNS_SUBDOMAIN, LABEL_VALUE, QUALIFIED_NAME_PART
 from jobscheduler.quantities import SUFFIX_MULTIPLIERS
+from kubesim.clusterapi import JSON, ApiError
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,7 @@ def raise_invalid(kind: str, group: str, name: str, errors: list[FieldError]) ->
     raise ApiError(422, "Invalid", f'{qualified} "{name}" is invalid: {summary}', details)
 
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-
+# The patterns are the shared ones (jobscheduler.kubesyntax); the messages are upstream's.
 DNS_SUBDOMAIN_MESSAGE = (
     "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
     "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used "
@@ -109,7 +106,7 @@ def dns_subdomain_errors(value: str) -> list[str]:
     errors = []
     if len(value) > 253:
         errors.append("must be no more than 253 characters")
-    if not _DNS_SUBDOMAIN.fullmatch(value):
+    if not DNS_SUBDOMAIN.fullmatch(value):
         errors.append(DNS_SUBDOMAIN_MESSAGE)
     return errors
 
@@ -118,7 +115,7 @@ def dns_label_errors(value: str) -> list[str]:
     errors = []
     if len(value) > 63:
         errors.append("must be no more than 63 characters")
-    if not _DNS_LABEL.fullmatch(value):
+    if not DNS_LABEL.fullmatch(value):
         errors.append(DNS_LABEL_MESSAGE)
     return errors
 
@@ -137,7 +134,7 @@ def label_key_errors(key: str) -> tuple[str, ...]:
     else:
         if len(name) > 63:
             errors.append("name part must be no more than 63 characters")
-        if not _QUALIFIED_NAME.fullmatch(name):
+        if not QUALIFIED_NAME_PART.fullmatch(name):
             errors.append(_QUALIFIED_NAME_MESSAGE)
     return tuple(errors)
 
@@ -146,7 +143,7 @@ def label_value_errors(value: str) -> list[str]:
     errors = []
     if len(value) > 63:
         errors.append("must be no more than 63 characters")
-    if not _LABEL_VALUE.fullmatch(value):
+    if not LABEL_VALUE.fullmatch(value):
         errors.append(_LABEL_VALUE_MESSAGE)
     return errors
 

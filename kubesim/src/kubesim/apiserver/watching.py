@@ -13,9 +13,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 
-from jobscheduler.embedded.api import JSON, ApiError
-from jobscheduler.embedded.apiserver.registry import ResourceType
-from jobscheduler.embedded.store import StoreEvent, Subscription, clone
+from kubesim.apiserver.registry import ResourceType
+from kubesim.clusterapi import JSON, ApiError
+from kubesim.store import StoreEvent, Subscription, clone
 
 BOOKMARK_INTERVAL_SECONDS = 1.0
 # A BOOKMARK's object is the kind's Go zero value with only the resourceVersion set, so it

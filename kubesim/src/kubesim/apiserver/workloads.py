@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from jobscheduler.embedded.api import JSON
-from jobscheduler.embedded.apiserver.cronspec import schedule_error
-from jobscheduler.embedded.apiserver.validation import (
+from jobscheduler.kubesyntax import cron_schedule_error
+from kubesim.apiserver.validation import (
     FieldError,
     dns_label_errors,
     parse_quantity,
@@ -15,6 +14,7 @@ from jobscheduler.embedded.apiserver.validation import (
     validate_labels,
     validate_object_meta,
 )
+from kubesim.clusterapi import JSON
 
 _RESTART_POLICIES = ["Always", "OnFailure", "Never"]
 
@@ -156,7 +156,7 @@ def validate_cronjob(cronjob: JSON) -> list[FieldError]:
     if not schedule:
         errors.append(FieldError.required("spec.schedule"))
     else:
-        problem = schedule_error(schedule)
+        problem = cron_schedule_error(schedule)
         if problem:
             errors.append(FieldError.invalid("spec.schedule", schedule, problem))
     time_zone = spec.get("timeZone")

@@ -16,7 +16,7 @@ from typing import Any
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
-from jobscheduler.embedded.api import JSON, ApiError
+from kubesim.clusterapi import JSON, ApiError
 
 _CORE = "/api/v1"
 _BATCH = "/apis/batch/v1"

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from jobscheduler.clock import Clock
-from jobscheduler.embedded.api import JSON, ClusterAPI, PodLogSource
-from jobscheduler.embedded.controllers.cronjob import CronJobController
-from jobscheduler.embedded.controllers.informer import Informer
-from jobscheduler.embedded.controllers.job import JobController
-from jobscheduler.embedded.controllers.job_logic import BackoffPolicy
-from jobscheduler.embedded.controllers.kubelet import SimulatedKubelet
-from jobscheduler.embedded.controllers.logs import PodLogStore
-from jobscheduler.embedded.controllers.ttl import TtlController
+from kubesim.clock import Clock
+from kubesim.clusterapi import JSON, ClusterAPI, PodLogSource
+from kubesim.controllers.cronjob import CronJobController
+from kubesim.controllers.informer import Informer
+from kubesim.controllers.job import JobController
+from kubesim.controllers.job_logic import BackoffPolicy
+from kubesim.controllers.kubelet import SimulatedKubelet
+from kubesim.controllers.logs import PodLogStore
+from kubesim.controllers.ttl import TtlController
 
 __all__ = ["BackoffPolicy", "ControllerManager"]
 

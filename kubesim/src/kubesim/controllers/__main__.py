@@ -1,6 +1,6 @@
 """Run the simulated kubelet (and optionally the controllers) against any API server.
 
-    python -m jobscheduler.embedded.controllers --kubeconfig ~/.kube/config
+    python -m kubesim.controllers --kubeconfig ~/.kube/config
 
 A control plane with no nodes (kube-apiserver + kube-controller-manager, as in the reference
 captures) then sees its pods scheduled, run and finished, like with KWOK.
@@ -16,15 +16,15 @@ from types import FrameType
 
 from kubernetes import config as kube_config
 
-from jobscheduler.clock import SystemClock
-from jobscheduler.embedded.controllers import ControllerManager
-from jobscheduler.embedded.controllers.rest_api import RestClusterAPI
+from kubesim.clock import ScaledClock
+from kubesim.clusterapi.rest import RestClusterAPI
+from kubesim.controllers import ControllerManager
 
 CONTROLLERS = ("job", "cronjob", "ttl")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m jobscheduler.embedded.controllers")
+    parser = argparse.ArgumentParser(prog="python -m kubesim.controllers")
     parser.add_argument("--kubeconfig", help="kubeconfig file (default: the usual lookup)")
     parser.add_argument(
         "--controllers",
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     client = kube_config.new_client_from_config(config_file=args.kubeconfig)
     manager = ControllerManager(
         RestClusterAPI(client),
-        SystemClock(),
+        ScaledClock(),  # speed 1: the wall clock
         job="job" in wanted,
         cronjob="cronjob" in wanted,
         ttl="ttl" in wanted,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from jobscheduler.embedded.api import JSON
-from jobscheduler.embedded.controllers.timeutil import format_time
+from kubesim.clusterapi import JSON
+from kubesim.controllers.timeutil import format_time
 
 
 def find_condition(status: JSON, condition_type: str) -> JSON | None:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import copy
 import logging
 
-from jobscheduler.clock import Clock
-from jobscheduler.embedded.api import JSON, ApiError, ClusterAPI
-from jobscheduler.embedded.controllers.cronjob_logic import reconcile_cronjob
-from jobscheduler.embedded.controllers.events import EventRecorder
-from jobscheduler.embedded.controllers.informer import Informer, controller_owner, object_key
-from jobscheduler.embedded.controllers.runner import QueueWorker
-from jobscheduler.embedded.controllers.workqueue import WorkQueue
+from kubesim.clock import Clock
+from kubesim.clusterapi import JSON, ApiError, ClusterAPI
+from kubesim.controllers.cronjob_logic import reconcile_cronjob
+from kubesim.controllers.events import EventRecorder
+from kubesim.controllers.informer import Informer, controller_owner, object_key
+from kubesim.controllers.runner import QueueWorker
+from kubesim.controllers.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 

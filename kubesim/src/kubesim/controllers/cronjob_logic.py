@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-from jobscheduler.embedded.api import JSON
-from jobscheduler.embedded.controllers.conditions import condition_is_true
-from jobscheduler.embedded.controllers.job_logic import Event
-from jobscheduler.embedded.controllers.timeutil import format_time, parse_time, seconds_between
+from kubesim.clusterapi import JSON
+from kubesim.controllers.conditions import condition_is_true
+from kubesim.controllers.job_logic import Event
+from kubesim.controllers.timeutil import format_time, parse_time, seconds_between
 
 SCHEDULED_TIMESTAMP_ANNOTATION = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 FORBID_MESSAGE = (

@@ -7,9 +7,9 @@ import logging
 import threading
 from collections import OrderedDict
 
-from jobscheduler.clock import Clock
-from jobscheduler.embedded.api import JSON, ApiError, ClusterAPI
-from jobscheduler.embedded.controllers.timeutil import format_time
+from kubesim.clock import Clock
+from kubesim.clusterapi import JSON, ApiError, ClusterAPI
+from kubesim.controllers.timeutil import format_time
 
 log = logging.getLogger(__name__)
 

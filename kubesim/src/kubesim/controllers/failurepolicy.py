@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jobscheduler.embedded.api import JSON
+from kubesim.clusterapi import JSON
 
 
 @dataclass(frozen=True)

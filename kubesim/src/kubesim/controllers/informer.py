@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from jobscheduler.embedded.api import JSON, ApiError, ClusterAPI, WatchStream
+from kubesim.clusterapi import JSON, ApiError, ClusterAPI, WatchStream
 
 log = logging.getLogger(__name__)
 

@@ -12,14 +12,14 @@ import logging
 import threading
 import time
 
-from jobscheduler.clock import Clock
-from jobscheduler.embedded.api import JSON, ApiError, ClusterAPI
-from jobscheduler.embedded.controllers.events import EventRecorder
-from jobscheduler.embedded.controllers.informer import Informer, controller_owner, object_key
-from jobscheduler.embedded.controllers.job_logic import BackoffPolicy, reconcile_job
-from jobscheduler.embedded.controllers.jobpods import pod_name
-from jobscheduler.embedded.controllers.runner import QueueWorker
-from jobscheduler.embedded.controllers.workqueue import WorkQueue
+from kubesim.clock import Clock
+from kubesim.clusterapi import JSON, ApiError, ClusterAPI
+from kubesim.controllers.events import EventRecorder
+from kubesim.controllers.informer import Informer, controller_owner, object_key
+from kubesim.controllers.job_logic import BackoffPolicy, reconcile_job
+from kubesim.controllers.jobpods import pod_name
+from kubesim.controllers.runner import QueueWorker
+from kubesim.controllers.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 

@@ -12,15 +12,15 @@ import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from jobscheduler.embedded.api import JSON
-from jobscheduler.embedded.controllers import jobpods
-from jobscheduler.embedded.controllers.conditions import (
+from kubesim.clusterapi import JSON
+from kubesim.controllers import jobpods
+from kubesim.controllers.conditions import (
     condition_is_true,
     find_condition,
     set_condition,
 )
-from jobscheduler.embedded.controllers.failurepolicy import match_failure_policy
-from jobscheduler.embedded.controllers.timeutil import format_time, parse_time, seconds_between
+from kubesim.controllers.failurepolicy import match_failure_policy
+from kubesim.controllers.timeutil import format_time, parse_time, seconds_between
 
 BACKOFF_LIMIT_MESSAGE = "Job has reached the specified backoff limit"
 DEADLINE_MESSAGE = "Job was active longer than specified deadline"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from datetime import datetime
 
-from jobscheduler.embedded.api import JSON
-from jobscheduler.embedded.controllers.timeutil import parse_time
+from kubesim.clusterapi import JSON
+from kubesim.controllers.timeutil import parse_time
 
 COMPLETION_INDEX_KEY = "batch.kubernetes.io/job-completion-index"
 JOB_NAME_LABELS = ("job-name", "batch.kubernetes.io/job-name")

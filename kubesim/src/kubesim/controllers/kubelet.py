@@ -14,14 +14,14 @@ import threading
 from collections import OrderedDict
 from datetime import datetime, timedelta
 
-from jobscheduler.clock import Clock
-from jobscheduler.embedded.api import JSON, ApiError, ClusterAPI
-from jobscheduler.embedded.controllers import podstatus, simpod
-from jobscheduler.embedded.controllers.events import EventRecorder
-from jobscheduler.embedded.controllers.informer import Informer, controller_owner, object_key
-from jobscheduler.embedded.controllers.logs import PodLogStore
-from jobscheduler.embedded.controllers.node import NODE_NAME, NodeHeartbeat
-from jobscheduler.embedded.controllers.podstatus import (
+from kubesim.clock import Clock
+from kubesim.clusterapi import JSON, ApiError, ClusterAPI
+from kubesim.controllers import podstatus, simpod
+from kubesim.controllers.events import EventRecorder
+from kubesim.controllers.informer import Informer, controller_owner, object_key
+from kubesim.controllers.logs import PodLogStore
+from kubesim.controllers.node import NODE_NAME, NodeHeartbeat
+from kubesim.controllers.podstatus import (
     PodRun,
     condition,
     container_names,
@@ -29,9 +29,9 @@ from jobscheduler.embedded.controllers.podstatus import (
     name_of,
     namespace_of,
 )
-from jobscheduler.embedded.controllers.runner import QueueWorker
-from jobscheduler.embedded.controllers.timeutil import parse_time, seconds_between
-from jobscheduler.embedded.controllers.workqueue import WorkQueue
+from kubesim.controllers.runner import QueueWorker
+from kubesim.controllers.timeutil import parse_time, seconds_between
+from kubesim.controllers.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 

@@ -12,10 +12,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from jobscheduler.clock import Clock
-from jobscheduler.embedded.api import JSON, ApiError
-from jobscheduler.embedded.controllers.node import NODE_NAME
-from jobscheduler.embedded.controllers.timeutil import format_time_nano, seconds_between
+from kubesim.clock import Clock
+from kubesim.clusterapi import JSON, ApiError
+from kubesim.controllers.node import NODE_NAME
+from kubesim.controllers.timeutil import format_time_nano, seconds_between
 
 # Longest single wait of a follower, in clock seconds: it re-checks the clock at least this often.
 _FOLLOW_POLL_SECONDS = 30.0

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 
-from jobscheduler.clock import Clock
-from jobscheduler.embedded.api import JSON, ApiError, ClusterAPI
-from jobscheduler.embedded.controllers.timeutil import format_time
+from kubesim.clock import Clock
+from kubesim.clusterapi import JSON, ApiError, ClusterAPI
+from kubesim.controllers.timeutil import format_time
 
 log = logging.getLogger(__name__)
 

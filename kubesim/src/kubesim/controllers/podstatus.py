@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from jobscheduler.embedded.api import JSON
-from jobscheduler.embedded.controllers.node import HOST_IP
-from jobscheduler.embedded.controllers.simpod import Behaviour, behaviour_of
-from jobscheduler.embedded.controllers.timeutil import format_time
+from kubesim.clusterapi import JSON
+from kubesim.controllers.node import HOST_IP
+from kubesim.controllers.simpod import Behaviour, behaviour_of
+from kubesim.controllers.timeutil import format_time
 
 
 @dataclass

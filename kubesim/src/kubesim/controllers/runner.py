@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from jobscheduler.embedded.controllers.workqueue import WorkQueue
+from kubesim.controllers.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 

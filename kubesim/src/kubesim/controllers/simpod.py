@@ -20,7 +20,7 @@ import shlex
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from jobscheduler.embedded.api import JSON
+from kubesim.clusterapi import JSON
 
 PREFIX = "sim.jobscheduler.io/"
 RUN_SECONDS = PREFIX + "run-seconds"

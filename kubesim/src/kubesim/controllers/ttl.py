@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import logging
 
-from jobscheduler.clock import Clock
-from jobscheduler.embedded.api import JSON, ApiError, ClusterAPI
-from jobscheduler.embedded.controllers.informer import Informer, object_key
-from jobscheduler.embedded.controllers.job_logic import finish_time
-from jobscheduler.embedded.controllers.runner import QueueWorker
-from jobscheduler.embedded.controllers.timeutil import seconds_between
-from jobscheduler.embedded.controllers.workqueue import WorkQueue
+from kubesim.clock import Clock
+from kubesim.clusterapi import JSON, ApiError, ClusterAPI
+from kubesim.controllers.informer import Informer, object_key
+from kubesim.controllers.job_logic import finish_time
+from kubesim.controllers.runner import QueueWorker
+from kubesim.controllers.timeutil import seconds_between
+from kubesim.controllers.workqueue import WorkQueue
 
 log = logging.getLogger(__name__)
 

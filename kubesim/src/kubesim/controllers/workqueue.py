@@ -11,8 +11,8 @@ import heapq
 import threading
 from datetime import datetime
 
-from jobscheduler.clock import Clock
-from jobscheduler.embedded.controllers.timeutil import seconds_between
+from kubesim.clock import Clock
+from kubesim.controllers.timeutil import seconds_between
 
 # Upper bound on one idle wait, in clock seconds, so a clock that jumps still gets noticed.
 _MAX_IDLE_WAIT = 3600.0

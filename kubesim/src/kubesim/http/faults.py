@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from jobscheduler.embedded.api import ApiError
+from kubesim.clusterapi import ApiError
 
 _REASONS = {
     429: ("TooManyRequests", "Too many requests, please try again later."),

@@ -9,8 +9,8 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 
-from jobscheduler.embedded.api import ApiError, PodLogSource
-from jobscheduler.embedded.apiserver.server import ApiServer
+from kubesim.apiserver.server import ApiServer
+from kubesim.clusterapi import ApiError, PodLogSource
 
 
 def _int(query: dict[str, list[str]], key: str) -> int | None:

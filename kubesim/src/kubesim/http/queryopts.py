@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from jobscheduler.embedded.api import JSON, ApiError
-from jobscheduler.embedded.routing import Route
+from kubesim.clusterapi import JSON, ApiError
+from kubesim.http.routing import Route
 
 Query = dict[str, list[str]]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jobscheduler.embedded.api import JSON, ApiError
-from jobscheduler.embedded.apiserver import discovery, openapi
-from jobscheduler.embedded.apiserver.registry import ResourceType, resources_in
+from kubesim.apiserver import discovery, openapi
+from kubesim.apiserver.registry import ResourceType, resources_in
+from kubesim.clusterapi import JSON, ApiError
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ text 404 for non-API paths, 405 for a verb a path does not take, 415 for a bad p
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import logging
 import socket
@@ -18,14 +17,16 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from jobscheduler.embedded.api import JSON, ApiError, PodLogSource
-from jobscheduler.embedded.apiserver import patching, tables
-from jobscheduler.embedded.apiserver.eventsview import core_field_selector, to_events_v1
-from jobscheduler.embedded.apiserver.registry import ResourceType, resource_type
-from jobscheduler.embedded.apiserver.server import ApiServer, request_created, request_warnings
-from jobscheduler.embedded.faults import FaultInjector
-from jobscheduler.embedded.podlogs import serve_logs
-from jobscheduler.embedded.queryopts import (
+import yaml
+
+from kubesim.apiserver import patching, tables
+from kubesim.apiserver.eventsview import core_field_selector, to_events_v1
+from kubesim.apiserver.registry import ResourceType, resource_type
+from kubesim.apiserver.server import ApiServer, request_created, request_warnings
+from kubesim.clusterapi import JSON, ApiError, PodLogSource
+from kubesim.http.faults import FaultInjector
+from kubesim.http.podlogs import serve_logs
+from kubesim.http.queryopts import (
     delete_options,
     dry_run_option,
     first,
@@ -33,12 +34,11 @@ from jobscheduler.embedded.queryopts import (
     method_not_allowed,
     request_verb,
 )
-from jobscheduler.embedded.routing import Route, route
-from jobscheduler.embedded.wire import WireHandler, dumps, warning_header
+from kubesim.http.routing import Route, route
+from kubesim.http.wire import WireHandler, dumps, warning_header
 
 log = logging.getLogger(__name__)
 _BODY_TYPES = {"application/json", "application/yaml", *patching.PATCH_TYPES}
-yaml: Any = importlib.import_module("yaml")  # no type stubs in the environment
 
 
 class _Dropped(Exception):

@@ -10,7 +10,7 @@ import threading
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
-from jobscheduler.embedded.api import JSON, ApiError
+from kubesim.clusterapi import JSON, ApiError
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 

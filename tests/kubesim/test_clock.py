@@ -1,7 +1,8 @@
 import threading
 from datetime import UTC, datetime
 
-from jobscheduler.clock import FakeClock, ScaledClock
+from jobscheduler.clock import FakeClock
+from kubesim.clock import ScaledClock
 
 
 def test_scaled_clock_runs_faster_than_real_time() -> None:
