@@ -61,3 +61,28 @@ def test_temporary_kubeconfig_lives_as_long_as_the_cluster() -> None:
             client.close()
         assert {"default", "kube-system", "kube-public"} <= names
     assert not path.exists()
+
+
+def test_kubesim_command_serves_until_interrupted(tmp_path: Path) -> None:
+    # The console script the `kubesim` distribution installs (`jobscheduler cluster` runs the same).
+    kubeconfig = tmp_path / "kubeconfig"
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "kubesim"), "--kubeconfig", str(kubeconfig)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("Embedded Kubernetes API at http://127.0.0.1:")
+        client = kube_config.new_client_from_config(config_file=str(kubeconfig))
+        try:
+            assert k8s.VersionApi(client).get_code().major == "1"
+        finally:
+            client.close()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
