@@ -26,6 +26,11 @@ def _reference_dir() -> Path:
 
 REFERENCE_DIR = _reference_dir()
 
+# The same kind of captures from a v1.36 control plane (pods/QoS, Jobs, authentication and RBAC
+# reviews, ConfigMaps, Leases, watches). Where the two sets disagree, v1.36 is what we simulate.
+VENDORED_REFERENCE_V136_DIR = Path(__file__).resolve().parent / "reference-v1.36"
+UPSTREAM_REFERENCE_V136_DIR = Path(__file__).resolve().parents[3] / "shared" / "k8s-reference-v1.36"
+
 
 @dataclass
 class Response:
@@ -61,6 +66,7 @@ class HttpClient:
         content_type: str = "application/json",
         accept: str = "application/json",
         raw_body: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Response:
         target = path + ("?" + _encode_query(query) if query else "")
         payload = (
@@ -68,10 +74,10 @@ class HttpClient:
             if raw_body is not None
             else (None if body is None else json.dumps(body).encode())
         )
-        headers = {"Accept": accept}
+        sent = {"Accept": accept, **(headers or {})}
         if payload is not None:
-            headers["Content-Type"] = content_type
-        self._connection.request(method, target, body=payload, headers=headers)
+            sent["Content-Type"] = content_type
+        self._connection.request(method, target, body=payload, headers=sent)
         response = self._connection.getresponse()
         raw = response.read()
         return Response(response.status, {k.lower(): v for k, v in response.getheaders()}, raw)
@@ -92,6 +98,13 @@ def _encode_query(query: str) -> str:
 def reference(name: str) -> Any:
     matches = sorted(REFERENCE_DIR.glob(f"{name}*.json"))
     assert matches, f"reference capture {name} is not in {REFERENCE_DIR}"
+    return json.loads(matches[0].read_text())
+
+
+def reference_v136(name: str) -> Any:
+    """A v1.36 capture by its file name or a prefix of it that ends at a dash ("A5-", "E01-")."""
+    matches = sorted(VENDORED_REFERENCE_V136_DIR.glob(f"{name}*.json"))
+    assert len(matches) == 1, f"{name!r} names {len(matches)} v1.36 captures, not one"
     return json.loads(matches[0].read_text())
 
 
@@ -134,8 +147,17 @@ def _distinct(causes: list[Any], with_message: bool) -> list[tuple[str, str, str
 def replay(client: HttpClient, name: str, **overrides: Any) -> tuple[Response, Any]:
     """Send the request of reference ``name`` (with overrides) and return both."""
     captured = reference(name)
-    request = captured["request"]
-    response = client.request(
+    return _send(client, captured["request"], **overrides), captured
+
+
+def replay_v136(client: HttpClient, name: str, **overrides: Any) -> tuple[Response, Any]:
+    """``replay`` for a v1.36 capture; credentials are the test's to pass as ``headers``."""
+    captured = reference_v136(name)
+    return _send(client, captured["request"], **overrides), captured
+
+
+def _send(client: HttpClient, request: Any, **overrides: Any) -> Response:
+    return client.request(
         overrides.get("method", request["method"]),
         overrides.get("path", request["path"]),
         overrides.get("query", request.get("query", "")),
@@ -143,8 +165,8 @@ def replay(client: HttpClient, name: str, **overrides: Any) -> tuple[Response, A
         content_type=overrides.get("content_type", request.get("contentType", "application/json")),
         accept=overrides.get("accept", request.get("accept", "application/json")),
         raw_body=overrides.get("raw_body"),
+        headers=overrides.get("headers"),
     )
-    return response, captured
 
 
 def job_body(name: str, labels: dict[str, str] | None = None, **spec: Any) -> Any:
