@@ -13,7 +13,8 @@ import ast
 from pathlib import Path
 
 import pytest
-from wire_helpers import UPSTREAM_REFERENCE_V136_DIR, VENDORED_REFERENCE_V136_DIR
+
+from .wire_helpers import UPSTREAM_REFERENCE_V136_DIR, VENDORED_REFERENCE_V136_DIR
 
 HERE = Path(__file__).resolve().parent
 _CALLS = {"reference_v136", "replay_v136"}
