@@ -89,7 +89,7 @@ def test_only_handler_subclasses_are_registered() -> None:
     class DuckTyped:
         name = "duck"
 
-    with pytest.raises(RegistryError, match="is not a jobtypes.Handler"):
+    with pytest.raises(RegistryError, match=r"is not a jobtypes\.Handler"):
         HandlerRegistry().register(DuckTyped())  # type: ignore[arg-type]
 
 
