@@ -97,7 +97,7 @@ class TypeFlags:
                     *names,
                     dest=option.dest,
                     type=int if option.kind == "integer" else str,
-                    metavar=option.flag.metavar,
+                    metavar=option.flag.metavar or option.flag.field.upper(),
                     help=help_text,
                 )
 
