@@ -1,6 +1,7 @@
-"""Validation of a whole ScheduleJobRequest: every problem at once, each with its field path.
+"""The validators of a ScheduleJobRequest: every problem at once, each with its field path.
 
-A list of small validators (Armada style); each returns the violations it finds. The job type's
+Small validators (Armada style); each returns the violations it finds. ``fieldtable`` says
+which request fields each one checks and runs them (``fieldtable.validate_request``). The job type's
 own handler validates its config under its request field (e.g. ``timer_job.duration_seconds``).
 """
 
@@ -81,7 +82,7 @@ def validate_job_config(
     handler = registry.by_request_field(case)
     if handler is None:
         return [FieldViolation(case, "this server has no handler for this job type")]
-    return handler.validate(getattr(req, case), case)
+    return handler.validate(handler.config_of(req), case)
 
 
 def validate_labels(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[FieldViolation]:
@@ -291,26 +292,3 @@ def _robfig_standard(fields: list[str]) -> bool:
             return False
     # Day-of-week values (not step sizes, which follow a '/') must be 0-6.
     return all(int(value) <= 6 for value in re.findall(r"(?<![/0-9])[0-9]+", weekday))
-
-
-VALIDATORS: tuple[Validator, ...] = (
-    validate_job_id,
-    validate_name,
-    validate_created_by,
-    validate_namespace,
-    validate_job_config,
-    validate_labels,
-    validate_annotations,
-    validate_resources,
-    validate_execution,
-    validate_schedule,
-    validate_start_at,
-)
-
-
-def validate_request(req: pb.ScheduleJobRequest, registry: HandlerRegistry) -> list[FieldViolation]:
-    """Every violation of every validator, in a stable order."""
-    violations: list[FieldViolation] = []
-    for validator in VALIDATORS:
-        violations += validator(req, registry)
-    return violations

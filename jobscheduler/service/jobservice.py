@@ -21,6 +21,11 @@ from jobscheduler.clock import Clock, SystemClock
 from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation, InvalidArgument
 from jobscheduler.jobtypes import BuildContext, HandlerRegistry, build_registry
+from jobscheduler.jobtypes.fieldtable import (
+    annotation_size_violations,
+    kubernetes_violations,
+    validate_request,
+)
 from jobscheduler.jobtypes.manifest import build_manifest
 from jobscheduler.jobtypes.metadata import (
     MANAGED_BY_LABEL,
@@ -29,16 +34,13 @@ from jobscheduler.jobtypes.metadata import (
     REQUEST_HASH_ANNOTATION,
 )
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF
-from jobscheduler.jobtypes.validation import validate_request
 from jobscheduler.kube import JobReader, KubeGateway
 from jobscheduler.service import lifecycle, listing
 from jobscheduler.service.ids import JobIdGenerator
 from jobscheduler.service.jobinfo import job_info_from_cronjob, job_info_from_job
 from jobscheduler.service.logs import LogStreamer
-from jobscheduler.service.manifestpaths import manifest_violations
 from jobscheduler.service.release import BackgroundSweeper
 from jobscheduler.service.requests import (
-    annotation_size_violations,
     job_address,
     job_type_violations,
     managed_selector,
@@ -113,7 +115,7 @@ class JobService:
         request_hash = _request_hash(req, namespace)
         ctx = BuildContext(job_id=job_id, namespace=namespace, settings=self._settings)
         manifest = build_manifest(req, handler, ctx, request_hash=request_hash)
-        if violations := annotation_size_violations(manifest, handler.request_field):
+        if violations := annotation_size_violations(req, manifest, handler):
             raise InvalidArgument(violations)
         is_schedule = manifest["kind"] == "CronJob"
         if client_chose_id:
@@ -130,7 +132,7 @@ class JobService:
             created = self._existing_same_request(namespace, job_id, is_schedule, request_hash)
             message = "already scheduled by an identical request"
         except InvalidArgument as exc:
-            raise manifest_violations(exc, handler.request_field) from exc
+            raise kubernetes_violations(exc, handler) from exc
         except errors.NotFound:
             # Creating in a namespace that does not exist is the only 404 a create can get.
             raise errors.NotFound(f"namespace {namespace!r} not found") from None
