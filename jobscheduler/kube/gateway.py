@@ -30,6 +30,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any, Literal
 
 import kubernetes.client
@@ -93,16 +94,8 @@ class KubeGateway:
         """The object as stored. Also for kinds that are only ever created and answered in
         place (TokenReview, SubjectAccessReview): the answer is the returned ``status``."""
         name = str((body.get("metadata") or {}).get("name") or "")
-        return self._calls.json(
-            Request(
-                "create",
-                resource.plural,
-                _what(resource, namespace, name),
-                "POST",
-                resource.path(namespace),
-                body=body,
-            )
-        )
+        request = _request("create", "POST", resource, namespace, name, body=body)
+        return self._calls.json(replace(request, path=resource.path(namespace)))
 
     def patch(
         self,
@@ -115,15 +108,10 @@ class KubeGateway:
     ) -> JSON:
         """The patched object. A ``metadata.resourceVersion`` in a merge patch is a
         precondition: 409 (``errors.Conflict``) when the object changed since."""
+        content_type = _PATCH_CONTENT_TYPES[patch_type]
         return self._calls.json(
-            Request(
-                "patch",
-                resource.plural,
-                _what(resource, namespace, name),
-                "PATCH",
-                resource.path(namespace, name),
-                body=patch,
-                content_type=_PATCH_CONTENT_TYPES[patch_type],
+            _request(
+                "patch", "PATCH", resource, namespace, name, body=patch, content_type=content_type
             )
         )
 
@@ -142,29 +130,12 @@ class KubeGateway:
         options: JSON = {"propagationPolicy": propagation}
         if preconditions:
             options["preconditions"] = preconditions
-        self._calls.json(
-            Request(
-                "delete",
-                resource.plural,
-                _what(resource, namespace, name),
-                "DELETE",
-                resource.path(namespace, name),
-                body=options,
-            )
-        )
+        self._calls.json(_request("delete", "DELETE", resource, namespace, name, body=options))
 
     # ---- reads (``kube.reader.JobReader``) ----------------------------------------------
 
     def get(self, resource: Resource, namespace: str | None, name: str) -> JSON:
-        return self._calls.json(
-            Request(
-                "get",
-                resource.plural,
-                _what(resource, namespace, name),
-                "GET",
-                resource.path(namespace, name),
-            )
-        )
+        return self._calls.json(_request("get", "GET", resource, namespace, name))
 
     def list(
         self,
@@ -183,16 +154,7 @@ class KubeGateway:
             query += (("limit", str(limit)),)
         if continue_token:
             query += (("continue", continue_token),)
-        return self._calls.json(
-            Request(
-                "list",
-                resource.plural,
-                _what(resource, namespace),
-                "GET",
-                resource.path(namespace),
-                query=query,
-            )
-        )
+        return self._calls.json(_request("list", "GET", resource, namespace, query=query))
 
     def watch(
         self,
@@ -214,15 +176,9 @@ class KubeGateway:
             ("timeoutSeconds", str(timeout_seconds)),
             *_selectors(label_selector, field_selector),
         )
+        request = _request("watch", "GET", resource, namespace, query=query)
         response = self._calls.call(
-            Request(
-                "watch",
-                resource.plural,
-                f"watch of {_what(resource, namespace)}",
-                "GET",
-                resource.path(namespace),
-                query=query,
-            ),
+            replace(request, what=f"watch of {request.what}"),
             # The server ends the stream at timeout_seconds; the read timeout only guards
             # against a connection that went silent.
             read_timeout=timeout_seconds + 10,
@@ -313,11 +269,22 @@ class KubeGateway:
         return str(version.get("gitVersion", ""))
 
 
-def _what(resource: Resource, namespace: str | None, name: str = "") -> str:
-    """How errors name the target: "default/job-abc", "jobs in default", "jobs"."""
+def _request(
+    verb: str,
+    method: str,
+    resource: Resource,
+    namespace: str | None,
+    name: str = "",
+    **options: Any,
+) -> Request:
+    """A request on one object (``name``) or on the collection, named in errors as
+    "default/job-abc", "jobs in default" or "jobs" (all namespaces)."""
     if name:
-        return f"{namespace}/{name}" if namespace else name
-    return f"{resource.plural} in {namespace}" if namespace else resource.plural
+        what = f"{namespace}/{name}" if namespace else name
+    else:
+        what = f"{resource.plural} in {namespace}" if namespace else resource.plural
+    path = resource.path(namespace, name)
+    return Request(verb, resource.plural, what, method, path, **options)
 
 
 def _selectors(label_selector: str, field_selector: str) -> tuple[tuple[str, str], ...]:

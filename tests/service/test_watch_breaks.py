@@ -15,6 +15,8 @@ from jobscheduler.jobtypes import build_registry
 from jobscheduler.kube import Resource
 from jobscheduler.service.watching import MAX_OUTAGE_SECONDS, JobWatcher
 
+from .support import FakeTime
+
 MANAGED = {"app.kubernetes.io/managed-by": "jobscheduler"}
 
 
@@ -28,21 +30,6 @@ def _job(version: str, status: dict[str, Any]) -> dict[str, Any]:
 
 RUNNING = {"active": 1, "ready": 1}
 DONE = {"succeeded": 1, "conditions": [{"type": "Complete", "status": "True"}]}
-
-
-class FakeTime:
-    """The watcher's clock and pause: waiting advances the clock instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.pauses: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def pause(self, seconds: float, is_active: Any) -> None:
-        self.pauses.append(seconds)
-        self.now += seconds
 
 
 class BreakingReader:

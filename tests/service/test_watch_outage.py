@@ -20,27 +20,12 @@ from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.service.watching import HEALTHY_RESET_SECONDS, WATCH_BACKOFF, JobWatcher
 
 from .conftest import make_service
-from .support import WAIT_SECONDS, container
+from .support import WAIT_SECONDS, FakeTime, container
 
 pytestmark = pytest.mark.clock_speed(60)
 
 FIRST_OUTAGE = 12  # failed watches in a row: long enough to reach the 30 s cap
 SECOND_OUTAGE = 3
-
-
-class FakeTime:
-    """The watcher's clock and pause: a pause advances the clock instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.pauses: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def pause(self, seconds: float, is_active: Any) -> None:
-        self.pauses.append(seconds)
-        self.now += seconds
 
 
 def _healthy_watches() -> float:
