@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from jobscheduler.embedded.api import JSON
+from jobscheduler.embedded.apiserver.leases import default_lease
 from jobscheduler.embedded.apiserver.objects import generate_name
 
 CONTROLLER_UID = "controller-uid"
@@ -243,4 +244,6 @@ DEFAULTERS = {
     "pods": default_pod,
     "namespaces": default_namespace,
     "events": default_event,
+    "configmaps": lambda configmap: None,
+    "leases": default_lease,
 }

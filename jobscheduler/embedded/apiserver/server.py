@@ -16,8 +16,10 @@ from typing import Any
 from jobscheduler.clock import Clock
 from jobscheduler.embedded.api import JSON, ApiError
 from jobscheduler.embedded.apiserver.apply import FieldOwners
+from jobscheduler.embedded.apiserver.configmaps import validate_configmap
 from jobscheduler.embedded.apiserver.defaults import DEFAULTERS, label_unlabelled_job
 from jobscheduler.embedded.apiserver.deletion import DeletionMixin
+from jobscheduler.embedded.apiserver.leases import validate_lease
 from jobscheduler.embedded.apiserver.objects import generate_name, rfc3339
 from jobscheduler.embedded.apiserver.patching import APPLY_PATCH, apply_patch
 from jobscheduler.embedded.apiserver.reads import ReadMixin
@@ -50,6 +52,8 @@ _VALIDATORS: dict[str, Callable[[JSON], list[FieldError]]] = {
     "pods": validate_pod,
     "namespaces": validate_namespace,
     "events": validate_event,
+    "configmaps": validate_configmap,
+    "leases": validate_lease,
 }
 # Resources whose create resets the status a client sent (PrepareForCreate upstream).
 _STATUS_RESET_ON_CREATE = {"jobs", "cronjobs"}

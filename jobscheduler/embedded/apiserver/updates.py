@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from jobscheduler.embedded.api import JSON
+from jobscheduler.embedded.apiserver.configmaps import configmap_update_errors
 from jobscheduler.embedded.apiserver.validation import FieldError
 from jobscheduler.embedded.store import clone
 
@@ -141,4 +142,6 @@ def check_update(resource: str, current: JSON, new: JSON) -> list[FieldError]:
         return _job_update_errors(current, new)
     if resource == "pods":
         return _pod_update_errors(current, new)
+    if resource == "configmaps":
+        return configmap_update_errors(current, new)
     return []
