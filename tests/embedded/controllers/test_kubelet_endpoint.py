@@ -16,6 +16,7 @@ from typing import Any
 
 import kubernetes.client as k8s
 import pytest
+from kubelet_reach import REAL_CLUSTER_ENV, require_pod_logs
 from lifecycle import job_manifest, wait_for
 
 from jobscheduler.clock import FakeClock
@@ -226,3 +227,25 @@ def test_standalone_kubelet_serves_pod_logs_on_the_port_it_prints() -> None:
             process.send_signal(signal.SIGTERM)
             process.communicate(timeout=30)
     assert process.returncode == 0
+
+
+class _UnreachableNodeProxy:
+    def connect_get_node_proxy_with_path(self, node: str, path: str) -> str:
+        raise k8s.ApiException(status=503, reason="Service Unavailable")
+
+
+class _ReachableNodeProxy:
+    def connect_get_node_proxy_with_path(self, node: str, path: str) -> str:
+        return "ok"
+
+
+def test_pod_log_tests_on_a_real_cluster_skip_naming_an_unreachable_kubelet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pod = k8s.V1Pod(spec=k8s.V1PodSpec(containers=[], node_name="far-node"))
+    monkeypatch.setenv(REAL_CLUSTER_ENV, "/nonexistent/kubeconfig")
+    require_pod_logs(_ReachableNodeProxy(), pod)  # type: ignore[arg-type]  # no skip
+    with pytest.raises(pytest.skip.Exception, match="cannot reach the kubelet of node far-node"):
+        require_pod_logs(_UnreachableNodeProxy(), pod)  # type: ignore[arg-type]
+    monkeypatch.delenv(REAL_CLUSTER_ENV)
+    require_pod_logs(_UnreachableNodeProxy(), pod)  # type: ignore[arg-type]  # embedded: no check
