@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import http.client
 import re
-import signal
 import ssl
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -188,45 +185,6 @@ def test_previous_reads_the_run_before_the_restart() -> None:
     fresh.register("default", "q", ["main"])
     with pytest.raises(ApiError, match='previous terminated container "main" in pod "q"'):
         fresh.read("default", "q", "main", previous=True)
-
-
-def test_standalone_kubelet_serves_pod_logs_on_the_port_it_prints() -> None:
-    with EmbeddedCluster(controllers=False) as cluster:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "jobscheduler.embedded.controllers",
-                "--kubeconfig",
-                str(cluster.kubeconfig_path),
-                "--node-ip",
-                "127.0.0.1",
-                "--kubelet-port",
-                "0",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        try:
-            assert process.stdout is not None
-            line = ""
-            while "kubelet API" not in line:
-                line = process.stdout.readline()
-                assert line, "the simulated kubelet exited before serving"
-            match = re.search(r"https://127\.0\.0\.1:(\d+)", line)
-            assert match is not None, line
-            context = ssl._create_unverified_context()
-            connection = http.client.HTTPSConnection(
-                "127.0.0.1", int(match.group(1)), context=context
-            )
-            connection.request("GET", "/healthz")
-            assert connection.getresponse().read() == b"ok"
-            connection.close()
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.communicate(timeout=30)
-    assert process.returncode == 0
 
 
 class _UnreachableNodeProxy:
