@@ -83,15 +83,6 @@ KNOWN_GAPS: dict[str, str] = {
     "E23-discovery-authorization-v1": "not replayed yet",
     "E24-discovery-rbac-v1": "not replayed yet",
     "E25-serviceaccount-alice-get-after": "not replayed yet",
-    # F, G: ConfigMaps (ownership, GC, size limit) and Leases
-    "F1-configmap-owned-by-job-create-201": "not replayed yet",
-    "F2-job-delete-background": "not replayed yet",
-    "F3-configmap-get-after-gc-404": "not replayed yet",
-    "F4-configmap-too-big-422": "not replayed yet",
-    "G1-lease-create-201": "not replayed yet",
-    "G2-lease-update-put-200": "not replayed yet",
-    "G3-lease-update-stale-rv-409": "not replayed yet",
-    "G4-lease-create-bad-duration-422": "not replayed yet",
 }
 
 

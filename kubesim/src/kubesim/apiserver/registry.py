@@ -93,6 +93,8 @@ RESOURCES: dict[str, ResourceType] = {
             subresources=("status",),
             verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
         ),
+        ResourceType("configmaps", "configmap", "ConfigMap", "", "v1", True, short_names=("cm",)),
+        ResourceType("leases", "lease", "Lease", "coordination.k8s.io", "v1", True),
     )
 }
 

@@ -267,12 +267,50 @@ def _namespace_row(namespace: JSON, now: datetime) -> list[Any]:
 
 _NAMESPACE_COLUMNS = [_NAME, _column("Status", "The status of the namespace."), _AGE]
 
+
+def _configmap_row(configmap: JSON, now: datetime) -> list[Any]:
+    entries = len(configmap.get("data") or {}) + len(configmap.get("binaryData") or {})
+    return [
+        configmap["metadata"]["name"],
+        entries,
+        _since(configmap["metadata"].get("creationTimestamp"), now),
+    ]
+
+
+def _lease_row(lease: JSON, now: datetime) -> list[Any]:
+    holder = (lease.get("spec") or {}).get("holderIdentity") or ""
+    return [
+        lease["metadata"]["name"],
+        holder,
+        _since(lease["metadata"].get("creationTimestamp"), now),
+    ]
+
+
+_CONFIGMAP_COLUMNS = [
+    _NAME,
+    _column(
+        "Data",
+        "Data contains the configuration data. Each key must consist of alphanumeric characters, "
+        "'-', '_' or '.'. Values with non-UTF-8 byte sequences must use the BinaryData field. The "
+        "keys stored in Data must not overlap with the keys in the BinaryData field, this is "
+        "enforced during validation process.",
+    ),
+    _AGE,
+]
+_LEASE_COLUMNS = [
+    _NAME,
+    _column("Holder", "holderIdentity contains the identity of the holder of a current lease."),
+    _AGE,
+]
+
 _PRINTERS: dict[str, tuple[list[JSON], Callable[[JSON, datetime], list[Any]]]] = {
     "jobs": (_JOB_COLUMNS, _job_row),
     "cronjobs": (_CRONJOB_COLUMNS, _cronjob_row),
     "pods": (_POD_COLUMNS, _pod_row),
     "events": (_EVENT_COLUMNS, _event_row),
     "namespaces": (_NAMESPACE_COLUMNS, _namespace_row),
+    "configmaps": (_CONFIGMAP_COLUMNS, _configmap_row),
+    "leases": (_LEASE_COLUMNS, _lease_row),
 }
 
 

@@ -15,10 +15,12 @@ from kubesim.controllers.informer import Informer
 from kubesim.controllers.job import JobController
 from kubesim.controllers.job_logic import BackoffPolicy
 from kubesim.controllers.kubelet import SimulatedKubelet
+from kubesim.controllers.kubelet_server import KubeletServer, KubeletServing
 from kubesim.controllers.logs import PodLogStore
+from kubesim.controllers.node import NodeEndpoint
 from kubesim.controllers.ttl import TtlController
 
-__all__ = ["BackoffPolicy", "ControllerManager"]
+__all__ = ["BackoffPolicy", "ControllerManager", "KubeletServing"]
 
 # Real seconds stop() waits for each thread.
 _JOIN_TIMEOUT_SECONDS = 5.0
@@ -47,7 +49,10 @@ class ControllerManager:
         ttl: bool = True,
         kubelet: bool = True,
         backoff: BackoffPolicy | None = None,
+        kubelet_serving: KubeletServing | None = None,
     ) -> None:
+        """``kubelet_serving``: also serve the kubelet's HTTPS API (pod logs for a real
+        control plane to proxy to) and advertise it on the node."""
         self._api = api
         self._clock = clock
         self._log_store = PodLogStore(clock, pod_lookup=self._get_pod)
@@ -62,8 +67,15 @@ class ControllerManager:
             self._components.append(TtlController(api, clock, jobs))
         if cronjob and jobs is not None:
             self._components.append(CronJobController(api, clock, self._informer("cronjobs"), jobs))
+        self.kubelet_endpoint: NodeEndpoint | None = None
         if kubelet and pods is not None:
-            self._components.append(SimulatedKubelet(api, clock, pods, self._log_store))
+            if kubelet_serving is not None:
+                server = KubeletServer(self._log_store, kubelet_serving)
+                self.kubelet_endpoint = server.endpoint
+                self._components.append(server)
+            self._components.append(
+                SimulatedKubelet(api, clock, pods, self._log_store, self.kubelet_endpoint)
+            )
         self._started = False
 
     def start(self) -> None:
