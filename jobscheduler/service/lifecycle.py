@@ -46,8 +46,9 @@ def _change(
 ) -> tuple[Kind, JSON]:
     """Read, let ``decide`` return a patch (or None: nothing to do), apply it with the
     version it was decided on; on a conflict, read and decide again."""
-    for _ in range(_CONFLICT_RETRIES):
-        kind, obj = read_job_or_schedule(reader, namespace, name)
+    for attempt in range(_CONFLICT_RETRIES):
+        # After a conflict, read from the API server: a cached copy may still be the old one.
+        kind, obj = read_job_or_schedule(reader if attempt == 0 else gateway, namespace, name)
         patch = decide(kind, obj, kind.state(obj))
         if patch is None:
             return kind, obj

@@ -33,6 +33,7 @@ JSON = dict[str, Any]
 WATCH_BACKOFF = BackoffPolicy(initial_seconds=0.8, max_seconds=30.0, jitter=0.25)
 HEALTHY_RESET_SECONDS = 60.0
 ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
+STOP_WAIT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,9 @@ class Informer:
         self._listeners.append(listener)
 
     def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
         name = f"informer-{self.resource.plural}-{self.namespace or 'all'}"
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -117,7 +121,9 @@ class Informer:
         with self._changed:
             self._changed.notify_all()
         if self._thread is not None:
-            self._thread.join(timeout=self._watch_timeout + 15)
+            # A watch blocked on a quiet stream notices the stop at its next event or its
+            # timeout; the thread is a daemon, so a stopping process does not wait for it.
+            self._thread.join(timeout=STOP_WAIT_SECONDS)
             self._thread = None
 
     def wait_until(self, condition: Callable[[], bool], timeout: float) -> bool:

@@ -188,6 +188,19 @@ class Store:
                         break
             return found
 
+    def created_within(
+        self, keys: set[Key] | None, after: float | None, before: float | None
+    ) -> set[Key]:
+        """The keys (None: all) created at or after ``after`` and before ``before`` (seconds):
+        a contiguous stretch of the listing order, found by bisection."""
+        with self._lock:
+            low = 0 if before is None else bisect.bisect_right(self._order, (-before, "\uffff", ""))
+            high = len(self._order)
+            if after is not None:
+                high = bisect.bisect_right(self._order, (-after, "\uffff", "\uffff"))
+            within = {(ns, name) for _, ns, name in self._order[low:high]}
+        return within if keys is None else keys & within
+
     def items(self) -> Iterator[JSON]:
         with self._lock:
             entries = list(self._entries.values())
