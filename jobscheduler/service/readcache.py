@@ -97,14 +97,15 @@ def cached_namespaces(settings: Settings) -> list[str] | None:
     return listed or [settings.k8s_namespace]
 
 
-def build_cache(gateway: JobReader, settings: Settings) -> WatchCache:
+def build_cache(gateway: JobReader, settings: Settings, **testing: Any) -> WatchCache:
+    """The service's cache; ``testing`` passes a fake ``now``/``pause`` to the informers."""
     options = CacheOptions(
         page_size=settings.cache_page_size,
         watch_timeout_seconds=settings.cache_watch_timeout_seconds,
         staleness_seconds=settings.cache_staleness_seconds,
         write_wait_seconds=settings.cache_write_wait_seconds,
     )
-    return WatchCache(gateway, CACHED_KINDS, cached_namespaces(settings), options)
+    return WatchCache(gateway, CACHED_KINDS, cached_namespaces(settings), options, **testing)
 
 
 def jobs_by_type_and_state(cache: WatchCache) -> dict[tuple[str, str], int]:

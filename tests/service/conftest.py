@@ -17,6 +17,8 @@ def make_service(
     *,
     sleep: Callable[[float], None] = time.sleep,
     cached: bool = True,
+    cache_testing: dict[str, Any] | None = None,
+    wait_synced: bool = True,
     **overrides: Any,
 ) -> tuple[JobService, Any]:
     """A started JobService on the test cluster (its clock, its namespace), reading from a
@@ -28,7 +30,7 @@ def make_service(
         in_cluster=False, k8s_namespace=getattr(cluster, "namespace", "default"), **overrides
     )
     gateway = KubeGateway(client, settings, sleep=sleep)
-    cache = build_cache(gateway, settings) if cached else None
+    cache = build_cache(gateway, settings, **(cache_testing or {})) if cached else None
     service = JobService(
         settings,
         gateway,
@@ -37,7 +39,7 @@ def make_service(
         sweep_interval_seconds=1.0,
         watch_poll_seconds=1,
     )
-    if cache is not None:
+    if cache is not None and wait_synced:
         cache.start()
         assert cache.wait_synced(30), "the watch cache did not sync"
     return service, client

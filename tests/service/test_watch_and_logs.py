@@ -52,7 +52,7 @@ def test_watch_job_sees_every_transition_and_ends_at_the_final_state(
 def test_watch_job_survives_watch_expiry_without_missing_the_final_state(
     service: JobService, embedded_cluster: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="jobscheduler.service.watching")
+    caplog.set_level(logging.INFO, logger="jobscheduler.kube.cache.informer")
     job_id = service.schedule_job(container(sim={"run-seconds": 5})).job_id
     stream = service.watch_job(pb.WatchJobRequest(job_id=job_id), lambda: True)
     initial = next(stream)  # the watch resumes from this read's resourceVersion
@@ -65,7 +65,7 @@ def test_watch_job_survives_watch_expiry_without_missing_the_final_state(
     rest = list(stream)
     assert [(e.type, e.job.status) for e in rest] == [(CHANGED, pb.JOB_STATUS_SUCCEEDED)]
     assert rest[-1].job.succeeded == 1
-    assert "expired; listing them again" in caplog.text  # the watch really did expire
+    assert "expired; listing again" in caplog.text  # the watch really did expire
 
 
 def test_watch_job_stops_when_the_caller_goes_away(service: JobService) -> None:
@@ -119,7 +119,7 @@ def test_watch_jobs_streams_changes_of_matching_jobs(service: JobService) -> Non
 def test_watch_jobs_relists_after_expiry_and_reports_what_it_missed(
     service: JobService, embedded_cluster: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="jobscheduler.service.watching")
+    caplog.set_level(logging.INFO, logger="jobscheduler.kube.cache.informer")
     suspended = pb.ExecutionOptions(start_suspended=True)
     finishing = service.schedule_job(container(labels={"w": "1"}, execution=suspended)).job_id
     vanishing = service.schedule_job(container(labels={"w": "1"}, execution=suspended)).job_id
@@ -142,7 +142,7 @@ def test_watch_jobs_relists_after_expiry_and_reports_what_it_missed(
         (CHANGED, finishing, pb.JOB_STATUS_SUCCEEDED),
         (DELETED, vanishing, pb.JOB_STATUS_SUSPENDED),
     }
-    assert "expired; listing them again" in caplog.text
+    assert "expired; listing again" in caplog.text
 
 
 def test_watch_jobs_with_a_status_filter_only_reports_matching_states(

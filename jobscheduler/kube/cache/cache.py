@@ -67,6 +67,7 @@ class WatchCache:
         options: CacheOptions = CacheOptions(),
         *,
         now: Callable[[], float] = time.monotonic,
+        pause: Callable[[float], None] | None = None,
     ) -> None:
         """``namespaces`` None caches all namespaces (one watch per kind); otherwise one
         watch per kind and listed namespace."""
@@ -88,6 +89,7 @@ class WatchCache:
                     page_size=options.page_size,
                     watch_timeout_seconds=options.watch_timeout_seconds,
                     now=now,
+                    pause=pause,
                 )
         self._selectors = {kind.resource.plural: kind.label_selector for kind in kinds}
         # Objects a write changed that the cache had not seen in time: (plural, ns, name) ->

@@ -77,6 +77,7 @@ class Informer:
         watch_timeout_seconds: int = 60,
         now: Callable[[], float] = time.monotonic,
         rand: Callable[[], float] = random.random,
+        pause: Callable[[float], None] | None = None,
     ) -> None:
         self.resource = resource
         self.namespace = namespace
@@ -92,6 +93,8 @@ class Informer:
         )
         self._listeners: list[Listener] = []
         self._stop = threading.Event()
+        # Waits between failed attempts (tests pass a fake that records them).
+        self._pause = pause or self._stop.wait
         self._thread: threading.Thread | None = None
         self.synced = threading.Event()
         self._changed = threading.Condition()
@@ -165,10 +168,11 @@ class Informer:
         metrics.CACHE_WATCH_RESTARTS.labels(kind=self.label, reason="error").inc()
         delay = self._backoff.next_delay()
         log.info("%s failed (%s); retrying in %.1fs", self._what(), message, delay)
-        self._stop.wait(delay)
+        self._pause(delay)
 
     def _heard(self) -> None:
         self.failing_since = None
+        self.last_error = ""
 
     def _what(self) -> str:
         return f"cache of {self.resource.plural} in {self.namespace or 'all namespaces'}"
