@@ -16,31 +16,10 @@ import statistics
 import time
 from typing import Any
 
-from bench.service_bench import in_child, timer_request
+from bench.service_bench import in_child, serve, timer_request
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from kubesim.cluster import EmbeddedCluster
-
-
-def serve(cluster_url: str, concurrency: int, ready: Any, stop: Any) -> None:
-    import kubernetes.client  # noqa: PLC0415 - each process builds its own client
-
-    from jobscheduler.edge.server import Server  # noqa: PLC0415
-    from jobscheduler.logs import configure_logging  # noqa: PLC0415
-    from jobscheduler.service import build_service  # noqa: PLC0415
-
-    configure_logging("warn")  # one log line per RPC would measure the terminal
-    configuration = kubernetes.client.Configuration()
-    configuration.host = cluster_url
-    # One connection per batch worker, so the pool's creates are not serialised on a socket.
-    configuration.connection_pool_maxsize = max(concurrency, 10)
-    settings = Settings(in_cluster=False, metrics_port=0, schedule_jobs_concurrency=concurrency)
-    service = build_service(settings, api_client=kubernetes.client.ApiClient(configuration))
-    server = Server(service, host="127.0.0.1", port=0, metrics_port=None)
-    server.start()
-    ready.put(server.port)
-    stop.wait()
-    server.stop()
 
 
 def measure(grpc_port: int, options: Any, out: Any) -> None:
@@ -84,7 +63,11 @@ def main() -> None:
     context = multiprocessing.get_context("spawn")
     with EmbeddedCluster(controllers=False, schema_validation="sample") as cluster:
         ready, stop = context.Queue(), context.Event()
-        server = context.Process(target=serve, args=(cluster.url, options.concurrency, ready, stop))
+        server = context.Process(
+            target=serve,
+            args=(cluster.url, ready, stop),
+            kwargs={"batch_concurrency": options.concurrency},
+        )
         server.start()
         try:
             rates = in_child(measure, ready.get(timeout=120), options)
