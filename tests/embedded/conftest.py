@@ -19,7 +19,7 @@ def bare_cluster() -> Iterator[EmbeddedCluster]:
 
 @pytest.fixture
 def http(bare_cluster: EmbeddedCluster) -> Iterator[HttpClient]:
-    client = HttpClient(bare_cluster.url)
+    client = HttpClient(bare_cluster.url, token=bare_cluster.admin_token)
     try:
         yield client
     finally:

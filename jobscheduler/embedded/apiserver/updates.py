@@ -7,6 +7,7 @@ from typing import Any
 
 from jobscheduler.embedded.api import JSON
 from jobscheduler.embedded.apiserver.validation import FieldError
+from jobscheduler.embedded.auth.objects import role_ref_update_errors
 from jobscheduler.embedded.store import clone
 
 # Set only by the server; an update body cannot change them.
@@ -141,4 +142,6 @@ def check_update(resource: str, current: JSON, new: JSON) -> list[FieldError]:
         return _job_update_errors(current, new)
     if resource == "pods":
         return _pod_update_errors(current, new)
+    if resource in ("rolebindings", "clusterrolebindings"):
+        return role_ref_update_errors(current, new)
     return []
