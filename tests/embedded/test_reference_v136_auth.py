@@ -22,6 +22,13 @@ from wire_helpers import (
 from jobscheduler.embedded.cluster import EmbeddedCluster
 
 ALICE = "system:serviceaccount:team-a:alice"
+# The captures after E02 in capture order, with whose token each was sent.
+SEQUENCE_V136 = (
+    *((name, "admin") for name in ("E03-", "E04-", "E05-", "E06-", "E07-", "E08-", "E09-")),
+    *((name, "admin") for name in ("E10-", "E11-", "E12-", "E13-", "E14-", "E15-")),
+    *((name, "alice") for name in ("E16-", "E17-", "E17b-", "E18-", "E19-", "E20-", "E21-")),
+    *((name, "admin") for name in ("E22-", "E23-", "E24-", "E25-")),
+)
 
 
 def _claims(token: str) -> Any:
@@ -48,33 +55,25 @@ def steps() -> Iterator[dict[str, Any]]:
     with EmbeddedCluster(controllers=False) as cluster:
         admin = HttpClient(cluster.url, token=cluster.admin_token)
         anonymous = HttpClient(cluster.url)
+        clients = {"admin": admin}
         answers: dict[str, Any] = {"cluster": cluster}
         try:
             answers["E01"] = replay_v136(anonymous, "E01-")
             answers["E02"] = replay_v136(admin, "E02-", headers=_bearer("not-a-real-token"))
-            for name in ("E03-", "E04-", "E05-"):
-                answers[name[:-1]] = replay_v136(admin, name)
-            token = answers["E05"][0].json["status"]["token"]
-            answers["token"] = token
-            alice = HttpClient(cluster.url, token=token)
-            answers["E06"] = replay_v136(
-                admin, "E06-", body={**_body("E06-"), "spec": {"token": token}}
-            )
-            for name in ("E07-", "E08-", "E09-", "E10-", "E11-", "E12-", "E13-", "E14-"):
-                answers[name[:-1]] = replay_v136(admin, name)
-            answers["E15"] = replay_v136(admin, "E15-")
-            for name in ("E16-", "E17-", "E17b-", "E18-", "E19-", "E20-", "E21-"):
-                answers[name[:-1]] = replay_v136(alice, name)
-            for name in ("E22-", "E23-", "E24-", "E25-"):
-                answers[name[:-1]] = replay_v136(admin, name)
+            for name, who in SEQUENCE_V136:
+                if name == "E06-":  # the token under review is the one E05 just minted
+                    spec = {"token": answers["token"]}
+                    body = {**reference_v136(name)["request"]["body"], "spec": spec}
+                    answers["E06"] = replay_v136(admin, name, body=body)
+                else:
+                    answers[name[:-1]] = replay_v136(clients[who], name)
+                if name == "E05-":
+                    answers["token"] = answers["E05"][0].json["status"]["token"]
+                    clients["alice"] = HttpClient(cluster.url, token=answers["token"])
             yield answers
         finally:
-            admin.close()
-            anonymous.close()
-
-
-def _body(name: str) -> Any:
-    return reference_v136(name)["request"]["body"]
+            for client in (anonymous, *clients.values()):
+                client.close()
 
 
 def test_no_credentials_is_anonymous_and_forbidden(steps: dict[str, Any]) -> None:
