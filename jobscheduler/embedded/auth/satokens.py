@@ -83,7 +83,7 @@ class ServiceAccountTokens:
             "nbf": issued,
             "sub": service_account_username(meta["namespace"], meta["name"]),
         }
-        token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": self._kid})
+        token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": self._kid, "typ": None})
         return Minted(token, datetime.fromtimestamp(issued + expiration_seconds, UTC))
 
     def claims(self, token: str) -> dict[str, Any] | None:
