@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import statistics
 import time
 from typing import Any
 
+from bench.embedded_cluster import TOKEN_VARIABLE
 from bench.service_bench import in_child, serve, timer_request
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
@@ -62,6 +64,7 @@ def main() -> None:
 
     context = multiprocessing.get_context("spawn")
     with EmbeddedCluster(controllers=False, schema_validation="sample") as cluster:
+        os.environ[TOKEN_VARIABLE] = cluster.admin_token  # inherited by the server process
         ready, stop = context.Queue(), context.Event()
         server = context.Process(
             target=serve,
