@@ -101,3 +101,8 @@ class _JobsGauge:
 
 JOBS_GAUGE = _JobsGauge()
 REGISTRY.register(JOBS_GAUGE)
+BATCH_ITEMS_HANDLED = Counter(
+    "jobscheduler_batch_items_handled_total",
+    "Items of batch RPCs (ScheduleJobs) answered, by the status code of each item.",
+    ["grpc_method", "grpc_code"],
+)

@@ -35,6 +35,7 @@ from jobscheduler.kube import JOBS, PODS, JobReader, KubeGateway, Resource
 from jobscheduler.kube.cache import WatchCache
 from jobscheduler.kube.cache.selectors import parse as parse_selector
 from jobscheduler.service import lifecycle, listing
+from jobscheduler.service.batch import BatchScheduler, ItemOutcome
 from jobscheduler.service.fanout import StreamFilter, WatchHub
 from jobscheduler.service.ids import JobIdGenerator
 from jobscheduler.service.kinds import KINDS, Kind, kind_of_manifest, read_job_or_schedule
@@ -109,6 +110,7 @@ class JobService:
         )
         self._reachable_lock = threading.Lock()
         self._reachable: tuple[float, bool] | None = None
+        self._batch = BatchScheduler(self.schedule_job, settings.schedule_jobs_concurrency)
 
     @property
     def registry(self) -> HandlerRegistry:
@@ -155,6 +157,10 @@ class JobService:
             k8s_job_name=job_id,
             job_info=info,
         )
+
+    def schedule_jobs(self, req: pb.ScheduleJobsRequest) -> list[ItemOutcome]:
+        """Each request scheduled as ``schedule_job`` would (see ``service.batch``)."""
+        return self._batch.schedule_jobs(req)
 
     def _existing_same_request(
         self, namespace: str, job_id: str, kind: Kind, request_hash: str
@@ -400,6 +406,7 @@ class JobService:
         self._sweeper.stop()
         if self._cache is not None:
             self._cache.stop()
+        self._batch.stop()
 
 
 def _request_hash(req: pb.ScheduleJobRequest, namespace: str) -> str:

@@ -37,6 +37,7 @@ from kubesim.apiserver.workloads import (
     validate_namespace,
     validate_pod,
 )
+from kubesim.auth import objects as auth_objects
 from kubesim.clock import Clock
 from kubesim.clusterapi import JSON, ApiError
 from kubesim.store import Store, clone
@@ -58,6 +59,9 @@ _VALIDATORS: dict[str, Callable[[JSON], list[FieldError]]] = {
 # Resources whose create resets the status a client sent (PrepareForCreate upstream).
 _STATUS_RESET_ON_CREATE = {"jobs", "cronjobs"}
 _HAS_GENERATION = {"jobs", "cronjobs"}
+# ServiceAccounts and the RBAC kinds: defaulted and validated beside the authorizer.
+_VALIDATORS.update(auth_objects.VALIDATORS)
+DEFAULTERS.update(auth_objects.DEFAULTERS)
 
 
 def _template_spec(resource: str, obj: JSON) -> JSON | None:
