@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import random
 import threading
 import time
 import urllib.request
 from typing import Any
 
+from bench.embedded_cluster import TOKEN_VARIABLE
 from bench.service_bench import (
     _now,
     in_child,
@@ -51,6 +53,7 @@ def serve(cluster_url: str, streams: int, ready: Any, stop: Any) -> None:
     started = time.perf_counter()
     configuration = kubernetes.client.Configuration()
     configuration.host = cluster_url
+    configuration.api_key = {"authorization": "Bearer " + os.environ[TOKEN_VARIABLE]}
     settings = Settings(in_cluster=False, metrics_port=0)
     service = build_service(settings, api_client=kubernetes.client.ApiClient(configuration))
     # Every open stream holds a worker thread: room for the streams and the unary calls.
@@ -167,6 +170,7 @@ def measure_streams(port: int, metrics_port: int, plan: dict[str, Any], out: Any
     time.sleep(2.0)  # every stream has sent its request and had its INITIAL events
     configuration = kubernetes.client.Configuration()
     configuration.host = cluster_url
+    configuration.api_key = {"authorization": "Bearer " + os.environ[TOKEN_VARIABLE]}
     with kubernetes.client.ApiClient(configuration) as client:
         batch = kubernetes.client.BatchV1Api(client)
         for job_id in targets:
@@ -230,6 +234,7 @@ def main() -> None:
     rows: list[tuple[str, str]] = []
     rss_at: dict[int, float] = {}
     with EmbeddedCluster(controllers=False, schema_validation="sample") as cluster:
+        os.environ[TOKEN_VARIABLE] = cluster.admin_token  # inherited by the child processes
         for stored in (options.small, options.jobs):
             seed(cluster, stored, ids, template)
             names = [obj["metadata"]["name"] for obj in cluster.store.all_objects("jobs")]
