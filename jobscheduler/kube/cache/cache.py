@@ -126,6 +126,10 @@ class WatchCache:
         failing = [i.failing_since for i in self._informers.values() if i.failing_since]
         return max((now - since for since in failing), default=0.0)
 
+    def _stale(self, informer: Informer) -> bool:
+        since = informer.failing_since
+        return since is not None and self._now() - since > self._options.staleness_seconds
+
     def healthy(self) -> bool:
         """Synced, and no watch lost for longer than the staleness limit."""
         return self.synced and self.stale_seconds() <= self._options.staleness_seconds
@@ -138,11 +142,14 @@ class WatchCache:
             informer.add_listener(listener)
 
     def informer_for(self, resource: Resource, namespace: str | None) -> Informer | None:
-        """The informer holding ``resource`` objects of ``namespace`` (None: all), if any."""
+        """The informer holding ``resource`` objects of ``namespace`` (None: all), if it has
+        synced and has not been cut off from the API server past the staleness limit."""
         found = self._informers.get((resource.plural, namespace))
         if found is None and namespace is not None:
             found = self._informers.get((resource.plural, None))
-        return found if found is not None and found.synced.is_set() else None
+        if found is None or not found.synced.is_set() or self._stale(found):
+            return None  # not synced yet, or blind too long: ask the API server
+        return found
 
     def covers(self, resource: Resource, namespace: str | None) -> bool:
         return self.informer_for(resource, namespace) is not None
