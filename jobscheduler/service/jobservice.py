@@ -242,7 +242,14 @@ class JobService:
     def cancel_job(self, req: pb.CancelJobRequest) -> pb.CancelJobResponse:
         namespace, name = job_address(req.job_id, req.namespace, self._settings)
         now = self._clock.now()
-        kind, obj, message = lifecycle.cancel(self._gateway, self._reader, namespace, name, now)
+        kind, obj, message = lifecycle.cancel(
+            self._gateway,
+            self._reader,
+            namespace,
+            name,
+            now,
+            on_run_cancelled=lambda run_kind, run: self._saw_write(run_kind.resource, run),
+        )
         self._saw_write(kind.resource, obj)
         return pb.CancelJobResponse(
             success=True, message=message, job_info=kind.info(obj, self._registry, None)

@@ -60,9 +60,20 @@ def _change(
     raise errors.Conflict(f"job {name!r} kept changing while we updated it; retry")
 
 
+def _ignore(kind: Kind, obj: JSON) -> None:
+    return None
+
+
 def cancel(
-    gateway: KubeGateway, reader: JobReader, namespace: str, name: str, now: datetime
+    gateway: KubeGateway,
+    reader: JobReader,
+    namespace: str,
+    name: str,
+    now: datetime,
+    *,
+    on_run_cancelled: Callable[[Kind, JSON], None] = _ignore,
 ) -> tuple[Kind, JSON, str]:
+    """``on_run_cancelled`` is told each run of a schedule this cancels, as patched."""
     outcome = {"message": "cancelled"}
 
     def decide(kind: Kind, obj: JSON, state: State) -> JSON | None:
@@ -86,19 +97,27 @@ def cancel(
     kind, obj = _change(gateway, reader, namespace, name, decide)
     if kind.has_runs:
         # Also on "already cancelled", so a retry finishes what a failed call began.
-        _cancel_runs(gateway, reader, namespace, name, now)
+        _cancel_runs(gateway, reader, namespace, name, now, on_run_cancelled=on_run_cancelled)
     return kind, obj, outcome["message"]
 
 
 def _cancel_runs(
-    gateway: KubeGateway, reader: JobReader, namespace: str, schedule_id: str, now: datetime
+    gateway: KubeGateway,
+    reader: JobReader,
+    namespace: str,
+    schedule_id: str,
+    now: datetime,
+    *,
+    on_run_cancelled: Callable[[Kind, JSON], None],
 ) -> None:
     selector = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE},{SCHEDULE_ID_LABEL}={schedule_id}"
-    for run in reader.list(JOBS, namespace, label_selector=selector).get("items") or []:
+    # From the API server: a run the CronJob controller started a moment ago must stop too.
+    for run in gateway.list(JOBS, namespace, label_selector=selector).get("items") or []:
         if is_final(job_state(run).status):
             continue
         try:
-            cancel(gateway, reader, namespace, run["metadata"]["name"], now)
+            run_kind, run_obj, _ = cancel(gateway, reader, namespace, run["metadata"]["name"], now)
+            on_run_cancelled(run_kind, run_obj)
         except (errors.FailedPrecondition, errors.NotFound):
             continue  # the run finished or went away meanwhile: nothing left to stop
 

@@ -229,11 +229,11 @@ def list_jobs_cached(
     cache: WatchCache, registry: HandlerRegistry, settings: Settings, req: pb.ListJobsRequest
 ) -> pb.ListJobsResponse | None:
     """ListJobs answered from the cache's indexes; None when the cache does not hold the
-    namespace (the caller lists from the API server)."""
+    namespace or has yet to see a write made there (the caller lists from the API server)."""
     _validate_list_jobs(req, registry)
     namespace = req.namespace or settings.k8s_namespace
     informer = cache.informer_for(JOBS, namespace)
-    if informer is None:
+    if informer is None or cache.has_pending(JOBS, namespace):
         return None
     page_size = effective_page_size(req.page_size)
     job_filter = _JobFilter(req)
@@ -279,7 +279,7 @@ def list_schedules_cached(
         raise InvalidArgument(violations)
     namespace = req.namespace or settings.k8s_namespace
     informer = cache.informer_for(CRONJOBS, namespace)
-    if informer is None:
+    if informer is None or cache.has_pending(CRONJOBS, namespace):
         return None
     page_size = effective_page_size(req.page_size)
     groups = [

@@ -345,6 +345,16 @@ class WatchCache:
         with self._pending_lock:
             self._pending[(kind, *key)] = wanted
 
+    def has_pending(self, resource: Resource, namespace: str) -> bool:
+        """Whether a write to a ``resource`` in ``namespace`` is not in the cache yet: a list
+        of them then goes to the API server, so it shows the write."""
+        informer = self.informer_for(resource, namespace)
+        with self._pending_lock:
+            keys = [k for k in self._pending if k[0] == resource.plural and k[1] == namespace]
+        if informer is None:
+            return bool(keys)
+        return any([self._is_pending(informer, namespace, name) for _, _, name in keys])
+
     def _is_pending(self, informer: Informer, namespace: str, name: str) -> bool:
         key = (informer.resource.plural, namespace, name)
         with self._pending_lock:
