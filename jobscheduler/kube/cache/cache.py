@@ -261,17 +261,7 @@ class WatchCache:
     ) -> set[Key]:
         """Keys in every group, a group matching any of its (index, value) pairs; limited to
         ``namespace`` when the informer holds several."""
-        store = informer.store
-        unions = []
-        for group in groups:
-            union: set[Key] = set()
-            for index, value in group:
-                union |= store.keys_for(index, value)
-            unions.append(union)
-        unions.sort(key=len)
-        keys = unions[0] if unions else store.all_keys()
-        for other in unions[1:]:
-            keys &= other
+        keys = informer.store.matching(groups)
         if informer.namespace is None and namespace is not None:
             keys = {key for key in keys if key[0] == namespace}
         return keys

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,6 +156,24 @@ class Store:
         """The keys an index holds for ``value`` (a copy: safe to combine)."""
         with self._lock:
             return set(self._indexes[index].get(value, ()))
+
+    def matching(self, groups: Sequence[Sequence[tuple[str, str]]]) -> set[Key]:
+        """Keys in every group, a group matching any of its (index, value) pairs. Only the
+        smallest group is copied; the others are probed, so a filter as wide as the whole
+        store costs no more than its narrowest part."""
+        with self._lock:
+            if not groups:
+                return set(self._entries)
+            unions = [
+                [self._indexes[index].get(value, set()) for index, value in group]
+                for group in groups
+            ]
+            unions.sort(key=lambda sets: sum(len(keys) for keys in sets))
+            smallest, others = unions[0], unions[1:]
+            found: set[Key] = set().union(*smallest) if smallest else set()
+            for sets in others:
+                found = {key for key in found if any(key in keys for keys in sets)}
+            return found
 
     def index_sizes(self, index: str) -> dict[str, int]:
         with self._lock:
