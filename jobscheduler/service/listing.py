@@ -23,7 +23,13 @@ from jobscheduler.kube.cache.cache import LABEL_INDEX
 from jobscheduler.kube.cache.store import order_key
 from jobscheduler.service import pagetoken
 from jobscheduler.service.jobinfo import job_info_from_cronjob, job_info_from_job, parse_time
-from jobscheduler.service.readcache import SCHEDULE_INDEX, STATE_INDEX, TYPE_INDEX, state_name
+from jobscheduler.service.readcache import (
+    SCHEDULE_INDEX,
+    STATE_INDEX,
+    TYPE_INDEX,
+    created_seconds,
+    state_name,
+)
 from jobscheduler.service.requests import (
     effective_page_size,
     job_type_violations,
@@ -263,7 +269,7 @@ def list_jobs_cached(
     next_token = ""
     if len(ordered) > page_size:
         last = items[-1]
-        next_token = _cache_token(order_key(last, _created_seconds), filters)
+        next_token = _cache_token(order_key(last, created_seconds), filters)
     return pb.ListJobsResponse(
         jobs=jobs, next_page_token=next_token, total_count=len(jobs), total_size=total
     )
@@ -294,13 +300,8 @@ def list_schedules_cached(
     items = informer.store.get_many(ordered[:page_size])
     next_token = ""
     if len(ordered) > page_size:
-        next_token = _cache_token(order_key(items[-1], _created_seconds), filters)
+        next_token = _cache_token(order_key(items[-1], created_seconds), filters)
     return pb.ListSchedulesResponse(
         schedules=[job_info_from_cronjob(item, registry) for item in items],
         next_page_token=next_token,
     )
-
-
-def _created_seconds(obj: JSON) -> float:
-    moment = parse_time((obj.get("metadata") or {}).get("creationTimestamp"))
-    return moment.timestamp() if moment else 0.0

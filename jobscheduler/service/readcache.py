@@ -39,7 +39,8 @@ def state_name(status: int) -> str:
     return pb.JobStatus.Name(status).removeprefix("JOB_STATUS_").lower()
 
 
-def _created(obj: JSON) -> float:
+def created_seconds(obj: JSON) -> float:
+    """Creation time in seconds: the listing order."""
     moment = parse_time((obj.get("metadata") or {}).get("creationTimestamp"))
     return moment.timestamp() if moment else 0.0
 
@@ -74,16 +75,18 @@ def _common_indexes() -> dict[str, Any]:
 
 CACHED_KINDS = (
     CachedKind(
-        JOBS, MANAGED, project_job, _created, {STATE_INDEX: _job_state, **_common_indexes()}
+        JOBS, MANAGED, project_job, created_seconds, {STATE_INDEX: _job_state, **_common_indexes()}
     ),
     CachedKind(
         CRONJOBS,
         MANAGED,
         project_cronjob,
-        _created,
+        created_seconds,
         {STATE_INDEX: _schedule_state, **_common_indexes()},
     ),
-    CachedKind(PODS, MANAGED, project_pod, _created, {JOB_NAME_INDEX: _label(POD_JOB_NAME_LABEL)}),
+    CachedKind(
+        PODS, MANAGED, project_pod, created_seconds, {JOB_NAME_INDEX: _label(POD_JOB_NAME_LABEL)}
+    ),
 )
 
 

@@ -11,7 +11,8 @@ from jobscheduler.kube.cache import Store, selectors
 from jobscheduler.kube.cache.cache import LABEL_INDEX, label_terms
 from jobscheduler.kube.cache.projection import project_job, project_pod
 from jobscheduler.service.jobinfo import job_info_from_job
-from jobscheduler.service.readcache import _created, _job_state
+from jobscheduler.service.readcache import _job_state
+from jobscheduler.service.readcache import created_seconds as _created
 from jobscheduler.service.status import job_state
 
 JSON = dict[str, Any]

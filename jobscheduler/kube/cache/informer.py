@@ -30,6 +30,7 @@ from jobscheduler.kube.resources import Resource
 
 log = logging.getLogger(__name__)
 JSON = dict[str, Any]
+# client-go's reflector backs off the same way (0.8 s to 30 s, reset after healthy minutes).
 WATCH_BACKOFF = BackoffPolicy(initial_seconds=0.8, max_seconds=30.0, jitter=0.25)
 HEALTHY_RESET_SECONDS = 60.0
 ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
