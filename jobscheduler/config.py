@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Annotated, TypeVar
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class LogLevel(StrEnum):
@@ -24,6 +24,11 @@ class LogFormat(StrEnum):
     AUTO = "auto"  # console on a terminal, JSON otherwise
     JSON = "json"
     CONSOLE = "console"
+
+
+class AuthMode(StrEnum):
+    KUBERNETES = "kubernetes"  # bearer tokens via TokenReview (and client certificates)
+    NONE = "none"  # no authentication: local development on loopback only
 
 
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -60,6 +65,44 @@ class Settings(BaseSettings):
     # Bounds of GetJobLogs.
     log_stream_max_bytes: Annotated[int, Field(gt=0)] = 10 * 1024 * 1024
     log_stream_max_seconds: Annotated[float, Field(gt=0)] = 3600.0
+
+    # ---- access control (README "Security model") ----
+    auth_mode: AuthMode = AuthMode.KUBERNETES
+    # AUTH_MODE=none on a non-loopback address only with this (a warning at start and on /readyz).
+    insecure_allow_unauthenticated: bool = False
+    # Audiences a caller's token must be issued for (TokenReview spec.audiences); empty: the
+    # API server's own (a plain `kubectl create token` token).
+    auth_token_audiences: Annotated[list[str], NoDecode] = []
+    # How long a TokenReview or SubjectAccessReview answer is reused, and how many are kept.
+    auth_cache_ttl_seconds: Annotated[float, Field(ge=0)] = 10.0
+    auth_cache_size: Annotated[int, Field(ge=1)] = 10000
+    # Health and reflection answer without credentials (probes, grpcurl describe).
+    auth_exempt_health: bool = True
+    auth_exempt_reflection: bool = True
+    # Key that binds page tokens to the caller who received them; every replica needs the same
+    # one (from a Secret). Unset: a random key per process (a single replica only).
+    page_token_key: str | None = Field(default=None, repr=False)
+    # Per caller: RPCs per second (token bucket refill), burst, and open streams at once.
+    rate_limit_per_second: Annotated[float, Field(gt=0)] = 50.0
+    rate_limit_burst: Annotated[int, Field(ge=1)] = 100
+    max_streams_per_caller: Annotated[int, Field(ge=1)] = 32
+    # Image prefixes a request may name (registry/repository, after docker.io normalisation);
+    # empty: any image. IMAGE_REQUIRE_DIGEST: images must be pinned by @sha256 digest.
+    image_allowlist: Annotated[list[str], NoDecode] = []
+    image_require_digest: bool = False
+    # TLS for the gRPC port: server certificate and key (reloaded when the files change), and
+    # a CA bundle that makes client certificates required (user = CN, groups = O).
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
+    tls_client_ca_file: str | None = None
+
+    @field_validator("auth_token_audiences", "image_allowlist", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        # Comma-separated in the environment, as a ConfigMap value reads naturally.
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -9,6 +9,7 @@ it drains (see ``edge.server``) and exits 0.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import tempfile
@@ -18,7 +19,14 @@ from types import FrameType
 from typing import Any
 
 from jobscheduler.clock import Clock, SystemClock
-from jobscheduler.config import ConfigError, LogFormat, LogLevel, Settings, load_settings
+from jobscheduler.config import (
+    AuthMode,
+    ConfigError,
+    LogFormat,
+    LogLevel,
+    Settings,
+    load_settings,
+)
 from jobscheduler.edge.server import Server
 from jobscheduler.logs import configure_logging, get_logger
 
@@ -49,6 +57,26 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         "--shutdown-grace",
         type=float,
         help="seconds to drain on SIGTERM (env SHUTDOWN_GRACE_SECONDS)",
+    )
+    serve.add_argument(
+        "--auth-mode",
+        choices=[mode.value for mode in AuthMode],
+        help="kubernetes: callers send a bearer token (TokenReview) and RBAC decides "
+        "(SubjectAccessReview); none: no authentication, loopback only "
+        "(env AUTH_MODE, default kubernetes; with --embedded-cluster: none)",
+    )
+    serve.add_argument(
+        "--insecure-allow-unauthenticated",
+        action="store_true",
+        default=None,
+        help="allow --auth-mode none on a non-loopback address (logged as a warning)",
+    )
+    serve.add_argument("--tls-cert", metavar="FILE", help="server certificate (env TLS_CERT_FILE)")
+    serve.add_argument("--tls-key", metavar="FILE", help="server key (env TLS_KEY_FILE)")
+    serve.add_argument(
+        "--tls-client-ca",
+        metavar="FILE",
+        help="require client certificates signed by this CA (env TLS_CLIENT_CA_FILE)",
     )
     serve.add_argument(
         "--embedded-cluster",
@@ -91,9 +119,20 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "log_level": args.log_level,
         "log_format": args.log_format,
         "shutdown_grace_seconds": args.shutdown_grace,
+        "auth_mode": args.auth_mode,
+        "insecure_allow_unauthenticated": args.insecure_allow_unauthenticated,
+        "tls_cert_file": args.tls_cert,
+        "tls_key_file": args.tls_key,
+        "tls_client_ca_file": args.tls_client_ca,
     }
     if args.kubeconfig or args.embedded_cluster:
         overrides["in_cluster"] = False
+    if args.embedded_cluster:
+        # A developer's sandbox: loopback and no authentication, unless told otherwise.
+        if args.host is None and "GRPC_HOST" not in os.environ:
+            overrides["grpc_host"] = "127.0.0.1"
+        if args.auth_mode is None and "AUTH_MODE" not in os.environ:
+            overrides["auth_mode"] = AuthMode.NONE.value
     return load_settings(**overrides)
 
 
@@ -130,10 +169,13 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def _serve(settings: Settings, clock: Clock, stop_requested: threading.Event) -> int:
     # Imported here: the service pulls in the Kubernetes client, which `version` never needs.
+    from jobscheduler.kube import KubeGateway  # noqa: PLC0415
     from jobscheduler.service import build_service  # noqa: PLC0415
 
     try:
         service = build_service(settings, clock=clock)
+        # Its own client: reviews never queue behind the service's long-lived watches.
+        reviewer = KubeGateway.from_settings(settings)
     except Exception as error:
         print(
             f"jobscheduler: cannot configure the Kubernetes client: {error}\n"
@@ -142,7 +184,11 @@ def _serve(settings: Settings, clock: Clock, stop_requested: threading.Event) ->
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    server = Server.from_settings(settings, service)
+    try:
+        server = Server.from_settings(settings, service, reviewer)
+    except ConfigError as error:
+        print(f"jobscheduler: {error}", file=sys.stderr)
+        return EXIT_CONFIG
     try:
         server.start()
     except OSError as error:
@@ -150,6 +196,7 @@ def _serve(settings: Settings, clock: Clock, stop_requested: threading.Event) ->
         return EXIT_CONFIG
     print(
         f"jobscheduler serving gRPC on {settings.grpc_host}:{server.port}"
+        + f" (auth {settings.auth_mode.value}{', TLS' if settings.tls_cert_file else ''})"
         + (f", metrics on :{server.metrics_port}" if server.metrics_port else ""),
         file=sys.stderr,
         flush=True,

@@ -31,8 +31,10 @@ class _IPv4Server(ThreadingHTTPServer):
 
 
 class OpsHttpServer:
-    def __init__(self, host: str, port: int, ready: Callable[[], bool]) -> None:
-        handler = _handler_class(ready)
+    def __init__(
+        self, host: str, port: int, ready: Callable[[], bool], *, warning: str = ""
+    ) -> None:
+        handler = _handler_class(ready, warning)
         bind_host = host.strip("[]")
         self._httpd: ThreadingHTTPServer
         if ":" in bind_host:
@@ -61,7 +63,10 @@ class OpsHttpServer:
         self._thread.join()
 
 
-def _handler_class(ready: Callable[[], bool]) -> type[BaseHTTPRequestHandler]:
+def _handler_class(ready: Callable[[], bool], warning: str) -> type[BaseHTTPRequestHandler]:
+    # A configuration operators must not miss (AUTH_MODE=none exposed) is repeated on /readyz.
+    note = f"warning: {warning}\n".encode() if warning else b""
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
@@ -71,9 +76,9 @@ def _handler_class(ready: Callable[[], bool]) -> type[BaseHTTPRequestHandler]:
                 self._reply(200, b"ok\n")
             elif path == "/readyz":
                 if ready():
-                    self._reply(200, b"ready\n")
+                    self._reply(200, b"ready\n" + note)
                 else:
-                    self._reply(503, b"not ready\n")
+                    self._reply(503, b"not ready\n" + note)
             else:
                 self._reply(404, b"not found\n")
 

@@ -17,6 +17,8 @@ from grpc_reflection.v1alpha import reflection
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
+from jobscheduler.edge.auth.reviews import Reviewer
+from jobscheduler.edge.auth.setup import Access, build_access
 from jobscheduler.edge.contract import JobServiceContract
 from jobscheduler.edge.health import HealthReporter
 from jobscheduler.edge.interceptors import SERVICE_NAME, RpcInterceptor
@@ -49,6 +51,7 @@ class Server:
         shutdown_grace_seconds: float = 20.0,
         health_poll_seconds: float = DEFAULT_HEALTH_POLL_SECONDS,
         max_workers: int = DEFAULT_MAX_WORKERS,
+        access: Access | None = None,
     ) -> None:
         self._service = service
         self._host = host
@@ -57,6 +60,7 @@ class Server:
         self._requested_metrics_port = metrics_port
         self.shutdown_grace_seconds = shutdown_grace_seconds
         self._max_workers = max_workers
+        self._access = access  # None: no access control (tests of the edge alone)
         self._draining = threading.Event()
         self._stopped = threading.Event()
         self._accepting = threading.Event()
@@ -68,7 +72,10 @@ class Server:
         self.metrics_port = 0
 
     @classmethod
-    def from_settings(cls, settings: Settings, service: JobServiceContract) -> Server:
+    def from_settings(
+        cls, settings: Settings, service: JobServiceContract, reviewer: Reviewer | None = None
+    ) -> Server:
+        """``reviewer`` (a KubeGateway) answers TokenReviews and SubjectAccessReviews."""
         return cls(
             service,
             host=settings.grpc_host,
@@ -76,6 +83,7 @@ class Server:
             # METRICS_PORT=0 disables the endpoint.
             metrics_port=settings.metrics_port or None,
             shutdown_grace_seconds=settings.shutdown_grace_seconds,
+            access=build_access(settings, reviewer),
         )
 
     @property
@@ -92,7 +100,10 @@ class Server:
         self._service.start()
         server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="rpc"),
-            interceptors=[RpcInterceptor()],
+            interceptors=[
+                *(self._access.interceptors if self._access else ()),
+                RpcInterceptor(guard=self._access.guard if self._access else None),
+            ],
             # Beyond the pool, refuse at once (RESOURCE_EXHAUSTED) rather than queue: a queued
             # unary call would wait behind long-lived streams with no sign of why.
             maximum_concurrent_rpcs=self._max_workers,
@@ -111,13 +122,20 @@ class Server:
         )
         address = f"{self._host}:{self._requested_port}"
         try:
-            self.port = server.add_insecure_port(address)
+            if self._access is not None and self._access.credentials is not None:
+                credentials = self._access.credentials.server_credentials()
+                self.port = server.add_secure_port(address, credentials)
+            else:
+                self.port = server.add_insecure_port(address)
         except RuntimeError as exc:
             self._service.stop()
             raise OSError(f"cannot listen for gRPC on {address}: {exc}") from exc
         if self._requested_metrics_port is not None:
             self._ops = OpsHttpServer(
-                self._metrics_host, self._requested_metrics_port, lambda: self.ready
+                self._metrics_host,
+                self._requested_metrics_port,
+                lambda: self.ready,
+                warning=self._access.warning if self._access else "",
             )
             self.metrics_port = self._ops.port
         server.start()
