@@ -173,7 +173,7 @@ class GetJobStatusResponse(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., job_info: _Optional[_Union[JobInfo, _Mapping]] = ..., status: _Optional[_Union[JobStatus, str]] = ..., message: _Optional[str] = ...) -> None: ...
 
 class ListJobsRequest(_message.Message):
-    __slots__ = ("label_selector", "namespace", "status_filter", "page_size", "page_token", "job_types", "created_after", "created_before", "schedule_id")
+    __slots__ = ("label_selector", "namespace", "status_filter", "page_size", "page_token", "job_types", "created_after", "created_before", "schedule_id", "created_by")
     class LabelSelectorEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -190,6 +190,7 @@ class ListJobsRequest(_message.Message):
     CREATED_AFTER_FIELD_NUMBER: _ClassVar[int]
     CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
     label_selector: _containers.ScalarMap[str, str]
     namespace: str
     status_filter: _containers.RepeatedScalarFieldContainer[JobStatus]
@@ -199,7 +200,8 @@ class ListJobsRequest(_message.Message):
     created_after: _timestamp_pb2.Timestamp
     created_before: _timestamp_pb2.Timestamp
     schedule_id: str
-    def __init__(self, label_selector: _Optional[_Mapping[str, str]] = ..., namespace: _Optional[str] = ..., status_filter: _Optional[_Iterable[_Union[JobStatus, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., job_types: _Optional[_Iterable[str]] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., schedule_id: _Optional[str] = ...) -> None: ...
+    created_by: str
+    def __init__(self, label_selector: _Optional[_Mapping[str, str]] = ..., namespace: _Optional[str] = ..., status_filter: _Optional[_Iterable[_Union[JobStatus, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., job_types: _Optional[_Iterable[str]] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., schedule_id: _Optional[str] = ..., created_by: _Optional[str] = ...) -> None: ...
 
 class ListJobsResponse(_message.Message):
     __slots__ = ("jobs", "next_page_token", "total_count")
