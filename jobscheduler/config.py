@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     # API server's own (a plain `kubectl create token` token).
     auth_token_audiences: Annotated[list[str], NoDecode] = []
     # How long a TokenReview or SubjectAccessReview answer is reused, and how many are kept.
-    auth_cache_ttl_seconds: Annotated[float, Field(ge=0)] = 10.0
+    auth_cache_ttl_seconds: Annotated[float, Field(ge=0)] = 30.0
     auth_cache_size: Annotated[int, Field(ge=1)] = 10000
     # Health and reflection answer without credentials (probes, grpcurl describe).
     auth_exempt_health: bool = True
