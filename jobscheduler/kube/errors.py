@@ -22,7 +22,12 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 # 403s that are not about the service's RBAC rights: a quota, an admission policy or a
 # terminating namespace refused the request. Their messages name what to fix (quota numbers,
 # the policy's own words), so the user sees them.
-_REFUSAL_MARKERS = ("exceeded quota", "admission webhook", "is being terminated")
+_REFUSAL_MARKERS = (
+    "exceeded quota",
+    "admission webhook",
+    "ValidatingAdmissionPolicy",
+    "is being terminated",
+)
 MAX_REFUSAL_MESSAGE = 1024
 
 

@@ -37,7 +37,11 @@ class FakeReviewer:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_user(
-        self, token: str, user: str, groups: tuple[str, ...] = (), audiences: list[str] | None = None
+        self,
+        token: str,
+        user: str,
+        groups: tuple[str, ...] = (),
+        audiences: list[str] | None = None,
     ) -> None:
         self.tokens[token] = {"username": user, "uid": f"uid-{user}", "groups": list(groups)}
         self.audiences[token] = audiences or ["https://kubernetes.default.svc"]

@@ -144,7 +144,9 @@ def _matrix_calls(
         "ScheduleJob": lambda: client.schedule_job(_timer(namespace=namespace)),
         "GetJobStatus": lambda: client.get_job_status(probe, namespace),
         "ListJobs": lambda: client.list_jobs(pb.ListJobsRequest(namespace=namespace)),
-        "ListSchedules": lambda: client.list_schedules(pb.ListSchedulesRequest(namespace=namespace)),
+        "ListSchedules": lambda: client.list_schedules(
+            pb.ListSchedulesRequest(namespace=namespace)
+        ),
         "WatchJob": lambda: client.watch_job(probe, namespace),
         "WatchJobs": lambda: client.watch_jobs(pb.WatchJobsRequest(namespace=namespace)),
         "GetJobLogs": lambda: client.get_job_logs(probe, namespace),
@@ -373,9 +375,7 @@ def test_open_streams_per_caller_are_capped(cluster: Any, reviewer: FakeReviewer
         first.close()
         # The slot comes back once the first stream has ended on the server.
         for _ in range(200):
-            if _code(lambda: bob.watch_jobs(request)) is (
-                grpc.StatusCode.OK
-            ):
+            if _code(lambda: bob.watch_jobs(request)) is (grpc.StatusCode.OK):
                 break
         else:
             pytest.fail("the stream slot was never released")

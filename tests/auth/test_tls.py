@@ -87,8 +87,9 @@ def test_a_rotated_server_certificate_is_served_without_a_restart(
             early.list_job_types()  # still the first certificate
         issued = rotated_ca.issue("jobscheduler", server=True)
         # As cert-manager does: new files moved into place (mtime changes).
-        cert_path, key_path = Path(pki["settings"]["tls_cert_file"]), Path(
-            pki["settings"]["tls_key_file"]
+        cert_path, key_path = (
+            Path(pki["settings"]["tls_cert_file"]),
+            Path(pki["settings"]["tls_key_file"]),
         )
         for path, data in ((key_path, issued.key_pem), (cert_path, issued.cert_pem)):
             staging = path.with_suffix(".new")
