@@ -34,7 +34,14 @@ GRPC_PORT = 50054
 METRICS_PORT = 8080
 # Settings that are not environment for the in-cluster Deployment: the pod uses its
 # service-account token, not a kubeconfig file.
-NOT_IN_CONFIGMAP = {"KUBECONFIG"}
+# PAGE_TOKEN_KEY comes from a Secret; TLS files are set where certificates are mounted.
+NOT_IN_CONFIGMAP = {
+    "KUBECONFIG",
+    "PAGE_TOKEN_KEY",
+    "TLS_CERT_FILE",
+    "TLS_KEY_FILE",
+    "TLS_CLIENT_CA_FILE",
+}
 # Volume types the restricted profile allows.
 RESTRICTED_VOLUME_TYPES = {
     "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
