@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from kubesim.cluster import EmbeddedCluster
 from kubesim.clusterapi import ApiError
 
@@ -21,9 +23,13 @@ from .wire_helpers import (
 
 JOBS = "/apis/batch/v1/namespaces/default/jobs"
 
+# The API server only marks deletions; these controllers act on them, as in Kubernetes.
+pytestmark = pytest.mark.controllers("garbage-collector", "namespace")
 
-def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Waits for the garbage collector (it works asynchronously, as upstream's does)."""
+
+def eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Waits for the garbage collector (it works asynchronously, as upstream's does): a
+    generous bound, since a loaded machine may run it late."""
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:

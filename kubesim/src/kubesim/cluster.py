@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import tempfile
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
@@ -21,7 +22,7 @@ from kubesim.apiserver.schema import SchemaChecker
 from kubesim.apiserver.server import ApiServer
 from kubesim.clock import Clock, ScaledClock
 from kubesim.clusterapi import ClusterAPI, PodLogSource
-from kubesim.controllers import ControllerManager
+from kubesim.controllers import CONTROLLERS, ControllerManager
 from kubesim.http.faults import FaultInjector
 from kubesim.http.server import EmbeddedHTTPServer
 from kubesim.kubeconfig import write_kubeconfig
@@ -39,9 +40,12 @@ class EmbeddedCluster:
         kubeconfig_path: str | Path | None = None,
         clock: Clock | None = None,
         clock_speed: float = 1.0,
-        controllers: bool = True,
+        controllers: bool | Iterable[str] = True,
         schema_validation: str = "all",
     ) -> None:
+        """``controllers``: True runs them all, False none (the API server alone: nothing
+        changes unless a client changes it), or the names to run, from ``CONTROLLERS``
+        (e.g. ``("garbage-collector",)`` to have owners' deletions reach their dependents)."""
         self.clock: Clock = clock or ScaledClock(clock_speed)
         self._host, self._port = host, port
         self._given_kubeconfig = Path(kubeconfig_path) if kubeconfig_path else None
@@ -50,7 +54,7 @@ class EmbeddedCluster:
         self.server = ApiServer(self.store, self.clock, SchemaChecker(schema_validation))
         self.api: ClusterAPI = InProcessAPI(self.server)
         self.faults = FaultInjector(expire=self.store.compact)
-        self._want_controllers = controllers
+        self._want_controllers = _selected(controllers)
         self.controllers: Any = None
         self._http: EmbeddedHTTPServer | None = None
         self._serve_thread: threading.Thread | None = None
@@ -65,10 +69,19 @@ class EmbeddedCluster:
     def start(self) -> None:
         if self._http is not None:
             return
-        self.server.start_garbage_collector()
         logs: PodLogSource | None = None
         if self._want_controllers:
-            self.controllers = ControllerManager(self.api, self.clock)
+            wanted = self._want_controllers
+            self.controllers = ControllerManager(
+                self.api,
+                self.clock,
+                job="job" in wanted,
+                cronjob="cronjob" in wanted,
+                ttl="ttl" in wanted,
+                garbage_collector="garbage-collector" in wanted,
+                namespace="namespace" in wanted,
+                kubelet="kubelet" in wanted,
+            )
             logs = self.controllers.pod_logs
         self._http = EmbeddedHTTPServer((self._host, self._port), self.server, self.faults, logs)
         self.url = f"http://{self._host}:{self._http.server_address[1]}"
@@ -99,7 +112,6 @@ class EmbeddedCluster:
         if self._serve_thread is not None:
             self._serve_thread.join(timeout=10)
         self._http = None
-        self.server.stop_garbage_collector()
         if self._temporary_dir is not None:
             self._temporary_dir.cleanup()
             self._temporary_dir = None
@@ -124,6 +136,20 @@ class EmbeddedCluster:
         configuration.api_key = {"authorization": "embedded"}
         configuration.api_key_prefix = {"authorization": "Bearer"}
         return kubernetes.client.ApiClient(configuration)
+
+
+def _selected(controllers: bool | Iterable[str]) -> frozenset[str]:
+    if controllers is True:
+        return frozenset(CONTROLLERS)
+    if controllers is False:
+        return frozenset()
+    names = frozenset(controllers)
+    unknown = names - set(CONTROLLERS)
+    if unknown:
+        raise ValueError(
+            f"unknown controllers {sorted(unknown)}; choose from {', '.join(CONTROLLERS)}"
+        )
+    return names
 
 
 def run_standalone(*, port: int, kubeconfig_path: Path | None, clock_speed: float = 1.0) -> None:
