@@ -14,23 +14,19 @@ only after a live GET says so, never because a watch has not caught up).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 
 from kubesim.clock import Clock
 from kubesim.clusterapi import JSON, ApiError, ClusterAPI
 from kubesim.controllers.informer import Handler, Informer
 from kubesim.controllers.ownergraph import FOREGROUND, ORPHAN, Node, OwnerGraph, OwnerRef, node_of
+from kubesim.controllers.rewrite import get_live, rewrite
 from kubesim.controllers.runner import QueueWorker
 from kubesim.controllers.workqueue import WorkQueue
-
-log = logging.getLogger(__name__)
 
 # What a kind must allow for the collector to watch it (upstream's GetDeletableResources).
 GC_VERBS = frozenset({"delete", "list", "watch"})
 _DELETE, _ORPHAN = "delete", "orphan"
-# Read-modify-write attempts before a conflicting update is left to the queue's retry.
-_UPDATE_ATTEMPTS = 5
 
 
 def collectable(resources: list[JSON]) -> list[JSON]:
@@ -197,33 +193,15 @@ class GarbageCollector:
 
     # -- writes ----------------------------------------------------------------------------
     def _live(self, node: Node) -> JSON | None:
-        try:
-            latest = self._api.get(node.resource, node.namespace, node.name)
-        except ApiError as error:
-            if error.code == 404:
-                return None
-            raise
-        return latest if latest["metadata"].get("uid") == node.uid else None
+        latest = get_live(self._api, node.resource, node.namespace, node.name)
+        return latest if latest and latest["metadata"].get("uid") == node.uid else None
 
-    def _rewrite(self, node: Node, change: str, edit: Callable[[JSON], bool]) -> None:
-        """Read-modify-write ``node`` with optimistic concurrency; ``edit`` changes the
-        metadata in place and returns False when there is nothing to change."""
-        for _ in range(_UPDATE_ATTEMPTS):
-            latest = self._live(node)
-            if latest is None or not edit(latest["metadata"]):
-                return
-            try:
-                self._api.update(node.resource, node.namespace, node.name, latest)
-                return
-            except ApiError as error:
-                if error.code == 404:
-                    return
-                if error.code != 409:
-                    raise
-        raise RuntimeError(f"{change} of {node.resource} {node.name}: kept conflicting")
+    def _rewrite(self, node: Node, edit: Callable[[JSON], bool]) -> None:
+        rewrite(self._api, node.resource, node.namespace, node.name, edit, uid=node.uid)
 
     def _drop_owner_references(self, node: Node, owner_uids: set[str]) -> None:
-        def edit(meta: JSON) -> bool:
+        def edit(obj: JSON) -> bool:
+            meta = obj["metadata"]
             references = meta.get("ownerReferences") or []
             kept = [ref for ref in references if ref.get("uid") not in owner_uids]
             if len(kept) == len(references):
@@ -234,17 +212,18 @@ class GarbageCollector:
                 meta.pop("ownerReferences", None)
             return True
 
-        self._rewrite(node, "removing owner references", edit)
+        self._rewrite(node, edit)
 
     def _remove_finalizer(self, node: Node, finalizer: str) -> None:
-        def edit(meta: JSON) -> bool:
+        def edit(obj: JSON) -> bool:
+            meta = obj["metadata"]
             finalizers = meta.get("finalizers") or []
             if finalizer not in finalizers:
                 return False
             meta["finalizers"] = [item for item in finalizers if item != finalizer]
             return True
 
-        self._rewrite(node, f"removing finalizer {finalizer}", edit)
+        self._rewrite(node, edit)
 
     def _delete(self, node: Node, policy: str) -> None:
         try:

@@ -8,19 +8,16 @@ finalizer holds the namespace until it goes, as upstream.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 from kubesim.clock import Clock
 from kubesim.clusterapi import JSON, ApiError, ClusterAPI
 from kubesim.controllers.informer import Handler, Informer
+from kubesim.controllers.rewrite import get_live, rewrite
 from kubesim.controllers.runner import QueueWorker
 from kubesim.controllers.workqueue import WorkQueue
 
-log = logging.getLogger(__name__)
-
 NAMESPACE_FINALIZER = "kubernetes"
-_UPDATE_ATTEMPTS = 5
 
 
 class NamespaceController:
@@ -85,13 +82,8 @@ class NamespaceController:
             self._finalize(name)
 
     def _terminating(self, name: str) -> JSON | None:
-        try:
-            namespace = self._api.get("namespaces", None, name)
-        except ApiError as error:
-            if error.code == 404:
-                return None
-            raise
-        return namespace if namespace["metadata"].get("deletionTimestamp") else None
+        namespace = get_live(self._api, "namespaces", None, name)
+        return namespace if namespace and namespace["metadata"].get("deletionTimestamp") else None
 
     def _delete(self, resource: str, namespace: str, item: JSON) -> None:
         meta = item["metadata"]
@@ -109,19 +101,13 @@ class NamespaceController:
 
     def _finalize(self, name: str) -> None:
         """Drop the ``kubernetes`` finalizer: the API server then removes the namespace."""
-        for _ in range(_UPDATE_ATTEMPTS):
-            namespace = self._terminating(name)
-            if namespace is None:
-                return
+
+        def edit(namespace: JSON) -> bool:
             spec = namespace.setdefault("spec", {})
             finalizers = spec.get("finalizers") or []
+            if not namespace["metadata"].get("deletionTimestamp"):
+                return False
             spec["finalizers"] = [item for item in finalizers if item != NAMESPACE_FINALIZER]
-            try:
-                self._api.update("namespaces", None, name, namespace)
-                return
-            except ApiError as error:
-                if error.code == 404:
-                    return
-                if error.code != 409:
-                    raise
-        raise RuntimeError(f"finalizing namespace {name}: kept conflicting")
+            return True
+
+        rewrite(self._api, "namespaces", None, name, edit)
