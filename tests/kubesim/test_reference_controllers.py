@@ -70,7 +70,7 @@ def controlled() -> Iterator[EmbeddedCluster]:
 
 @pytest.fixture
 def client(controlled: EmbeddedCluster) -> Iterator[HttpClient]:
-    http = HttpClient(controlled.url)
+    http = HttpClient(controlled.url, token=controlled.admin_token)
     try:
         yield http
     finally:
@@ -502,7 +502,7 @@ def cron_client(cron_clock: SteppedClock) -> Iterator[HttpClient]:
         manager = ControllerManager(cluster.api, cluster.clock, kubelet=False)
         manager.start()
         assert manager.wait_synced()
-        http = HttpClient(cluster.url)
+        http = HttpClient(cluster.url, token=cluster.admin_token)
         try:
             yield http
         finally:

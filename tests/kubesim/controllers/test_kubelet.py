@@ -7,6 +7,7 @@ from typing import Any
 import kubernetes.client as k8s
 import pytest
 
+from .kubelet_reach import require_pod_logs
 from .lifecycle import condition, finished, job_manifest, job_pods, sleeping, wait_for
 
 
@@ -66,6 +67,7 @@ def test_pod_logs_follow_streams_every_line_until_the_container_ends(
     command = ["sh", "-c", "echo starting; sleep 1; echo halfway; sleep 1; echo done"]
     batch.create_namespaced_job(ns, job_manifest("talk", command=command, annotations=annotations))
     pod = only_pod(core, ns, "talk", lambda p: p.status.phase in ("Running", "Succeeded"))
+    require_pod_logs(core, pod)
 
     response = core.read_namespaced_pod_log(
         pod.metadata.name, ns, follow=True, _preload_content=False
@@ -114,6 +116,7 @@ def test_image_pull_error_keeps_the_pod_pending(
     )
 
     assert pod.status.phase == "Pending"
+    require_pod_logs(core, pod)
     with pytest.raises(k8s.ApiException) as raised:
         core.read_namespaced_pod_log(pod.metadata.name, ns)
     assert raised.value.status == 400

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubesim.apiserver.leases import default_lease
 from kubesim.apiserver.objects import generate_name
 from kubesim.clusterapi import JSON
 
@@ -243,4 +244,6 @@ DEFAULTERS = {
     "pods": default_pod,
     "namespaces": default_namespace,
     "events": default_event,
+    "configmaps": lambda configmap: None,
+    "leases": default_lease,
 }

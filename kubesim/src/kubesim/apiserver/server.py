@@ -14,8 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 from kubesim.apiserver.apply import FieldOwners
+from kubesim.apiserver.configmaps import validate_configmap
 from kubesim.apiserver.defaults import DEFAULTERS, label_unlabelled_job
 from kubesim.apiserver.deletion import DeletionMixin
+from kubesim.apiserver.leases import validate_lease
 from kubesim.apiserver.objects import generate_name, rfc3339
 from kubesim.apiserver.patching import APPLY_PATCH, apply_patch
 from kubesim.apiserver.reads import ReadMixin
@@ -35,6 +37,7 @@ from kubesim.apiserver.workloads import (
     validate_namespace,
     validate_pod,
 )
+from kubesim.auth import objects as auth_objects
 from kubesim.clock import Clock
 from kubesim.clusterapi import JSON, ApiError
 from kubesim.store import Store, clone
@@ -50,10 +53,15 @@ _VALIDATORS: dict[str, Callable[[JSON], list[FieldError]]] = {
     "pods": validate_pod,
     "namespaces": validate_namespace,
     "events": validate_event,
+    "configmaps": validate_configmap,
+    "leases": validate_lease,
 }
 # Resources whose create resets the status a client sent (PrepareForCreate upstream).
 _STATUS_RESET_ON_CREATE = {"jobs", "cronjobs"}
 _HAS_GENERATION = {"jobs", "cronjobs"}
+# ServiceAccounts and the RBAC kinds: defaulted and validated beside the authorizer.
+_VALIDATORS.update(auth_objects.VALIDATORS)
+DEFAULTERS.update(auth_objects.DEFAULTERS)
 
 
 def _template_spec(resource: str, obj: JSON) -> JSON | None:

@@ -267,13 +267,111 @@ def _namespace_row(namespace: JSON, now: datetime) -> list[Any]:
 
 _NAMESPACE_COLUMNS = [_NAME, _column("Status", "The status of the namespace."), _AGE]
 
+
+def _configmap_row(configmap: JSON, now: datetime) -> list[Any]:
+    entries = len(configmap.get("data") or {}) + len(configmap.get("binaryData") or {})
+    return [
+        configmap["metadata"]["name"],
+        entries,
+        _since(configmap["metadata"].get("creationTimestamp"), now),
+    ]
+
+
+def _lease_row(lease: JSON, now: datetime) -> list[Any]:
+    holder = (lease.get("spec") or {}).get("holderIdentity") or ""
+    return [
+        lease["metadata"]["name"],
+        holder,
+        _since(lease["metadata"].get("creationTimestamp"), now),
+    ]
+
+
+_CONFIGMAP_COLUMNS = [
+    _NAME,
+    _column(
+        "Data",
+        "Data contains the configuration data. Each key must consist of alphanumeric characters, "
+        "'-', '_' or '.'. Values with non-UTF-8 byte sequences must use the BinaryData field. The "
+        "keys stored in Data must not overlap with the keys in the BinaryData field, this is "
+        "enforced during validation process.",
+    ),
+    _AGE,
+]
+_LEASE_COLUMNS = [
+    _NAME,
+    _column("Holder", "holderIdentity contains the identity of the holder of a current lease."),
+    _AGE,
+]
+
 _PRINTERS: dict[str, tuple[list[JSON], Callable[[JSON, datetime], list[Any]]]] = {
     "jobs": (_JOB_COLUMNS, _job_row),
     "cronjobs": (_CRONJOB_COLUMNS, _cronjob_row),
     "pods": (_POD_COLUMNS, _pod_row),
     "events": (_EVENT_COLUMNS, _event_row),
     "namespaces": (_NAMESPACE_COLUMNS, _namespace_row),
+    "configmaps": (_CONFIGMAP_COLUMNS, _configmap_row),
+    "leases": (_LEASE_COLUMNS, _lease_row),
 }
+
+
+# ServiceAccounts and RBAC: the columns kube-apiserver's printers give them.
+def _account_row(account: JSON, now: datetime) -> list[Any]:
+    meta = account["metadata"]
+    return [
+        meta["name"],
+        len(account.get("secrets") or []),
+        _since(meta.get("creationTimestamp"), now),
+    ]
+
+
+def _role_row(role: JSON, now: datetime) -> list[Any]:
+    return [role["metadata"]["name"], role["metadata"].get("creationTimestamp", "")]
+
+
+def _binding_row(binding: JSON, now: datetime) -> list[Any]:
+    ref = binding.get("roleRef") or {}
+    subjects = binding.get("subjects") or []
+
+    def names(kind: str) -> str:
+        shown = [
+            (f"{s.get('namespace', '')}/{s['name']}" if kind == "ServiceAccount" else s["name"])
+            for s in subjects
+            if s.get("kind") == kind
+        ]
+        return ", ".join(shown)
+
+    meta = binding["metadata"]
+    return [
+        meta["name"],
+        f"{ref.get('kind')}/{ref.get('name')}",
+        _since(meta.get("creationTimestamp"), now),
+        names("User"),
+        names("Group"),
+        names("ServiceAccount"),
+    ]
+
+
+_CREATED_AT = _column("Created At", "Creation timestamp", kind="date")
+_BINDING_COLUMNS = [
+    _NAME,
+    _column("Role", "Role"),
+    _AGE,
+    _column("Users", "Users in the binding", priority=1),
+    _column("Groups", "Groups in the binding", priority=1),
+    _column("ServiceAccounts", "ServiceAccounts in the binding", priority=1),
+]
+_PRINTERS.update(
+    {
+        "serviceaccounts": (
+            [_NAME, _column("Secrets", "Secrets", kind="integer"), _AGE],
+            _account_row,
+        ),
+        "roles": ([_NAME, _CREATED_AT], _role_row),
+        "clusterroles": ([_NAME, _CREATED_AT], _role_row),
+        "rolebindings": (_BINDING_COLUMNS, _binding_row),
+        "clusterrolebindings": (_BINDING_COLUMNS, _binding_row),
+    }
+)
 
 
 def _row_object(obj: JSON, include: str) -> JSON | None:

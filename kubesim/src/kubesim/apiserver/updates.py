@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubesim.apiserver.configmaps import configmap_update_errors
 from kubesim.apiserver.validation import FieldError
+from kubesim.auth.objects import role_ref_update_errors
 from kubesim.clusterapi import JSON
 from kubesim.store import clone
 
@@ -141,4 +143,8 @@ def check_update(resource: str, current: JSON, new: JSON) -> list[FieldError]:
         return _job_update_errors(current, new)
     if resource == "pods":
         return _pod_update_errors(current, new)
+    if resource == "configmaps":
+        return configmap_update_errors(current, new)
+    if resource in ("rolebindings", "clusterrolebindings"):
+        return role_ref_update_errors(current, new)
     return []

@@ -28,6 +28,8 @@ _PREFIXES = {
     "bindings": _CORE,
     "jobs": _BATCH,
     "cronjobs": _BATCH,
+    "configmaps": _CORE,
+    "leases": "/apis/coordination.k8s.io/v1",
 }
 _CLUSTER_SCOPED = {"namespaces", "nodes"}
 Query = list[tuple[str, Any]]

@@ -16,11 +16,13 @@ from kubesim.controllers.informer import Informer
 from kubesim.controllers.job import JobController
 from kubesim.controllers.job_logic import BackoffPolicy
 from kubesim.controllers.kubelet import SimulatedKubelet
+from kubesim.controllers.kubelet_server import KubeletServer, KubeletServing
 from kubesim.controllers.logs import PodLogStore
 from kubesim.controllers.namespace import NamespaceController
+from kubesim.controllers.node import NodeEndpoint
 from kubesim.controllers.ttl import TtlController
 
-__all__ = ["CONTROLLERS", "BackoffPolicy", "ControllerManager"]
+__all__ = ["CONTROLLERS", "BackoffPolicy", "ControllerManager", "KubeletServing"]
 
 # What ``EmbeddedCluster(controllers=...)`` and ``python -m kubesim.controllers`` select from.
 CONTROLLERS = ("job", "cronjob", "ttl", "garbage-collector", "namespace", "kubelet")
@@ -55,7 +57,10 @@ class ControllerManager:
         garbage_collector: bool = True,
         namespace: bool = True,
         backoff: BackoffPolicy | None = None,
+        kubelet_serving: KubeletServing | None = None,
     ) -> None:
+        """``kubelet_serving``: also serve the kubelet's HTTPS API (pod logs for a real
+        control plane to proxy to) and advertise it on the node."""
         self._api = api
         self._clock = clock
         self._log_store = PodLogStore(clock, pod_lookup=self._get_pod)
@@ -70,8 +75,15 @@ class ControllerManager:
             self._components.append(TtlController(api, clock, jobs))
         if cronjob and jobs is not None:
             self._components.append(CronJobController(api, clock, self._informer("cronjobs"), jobs))
+        self.kubelet_endpoint: NodeEndpoint | None = None
         if kubelet and pods is not None:
-            self._components.append(SimulatedKubelet(api, clock, pods, self._log_store))
+            if kubelet_serving is not None:
+                server = KubeletServer(self._log_store, kubelet_serving)
+                self.kubelet_endpoint = server.endpoint
+                self._components.append(server)
+            self._components.append(
+                SimulatedKubelet(api, clock, pods, self._log_store, self.kubelet_endpoint)
+            )
         if garbage_collector or namespace:
             self._add_collectors(garbage_collector, namespace)
         self._started = False

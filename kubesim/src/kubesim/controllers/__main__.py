@@ -3,7 +3,10 @@
     python -m kubesim.controllers --kubeconfig ~/.kube/config
 
 A control plane with no nodes (kube-apiserver + kube-controller-manager, as in the reference
-captures) then sees its pods scheduled, run and finished, like with KWOK.
+captures) then sees its pods scheduled, run and finished, like with KWOK. The simulated node
+serves the kubelet's log endpoint over HTTPS on ``--node-ip`` (an address the API server can
+reach; loopback by default, right for a control plane on this machine), so ``kubectl logs``
+works through the API server as with a real node.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from kubernetes import config as kube_config
 from kubesim.clock import ScaledClock
 from kubesim.clusterapi.rest import RestClusterAPI
 from kubesim.controllers import CONTROLLERS as ALL_CONTROLLERS
-from kubesim.controllers import ControllerManager
+from kubesim.controllers import ControllerManager, KubeletServing
 
 CONTROLLERS = tuple(name for name in ALL_CONTROLLERS if name != "kubelet")
 
@@ -34,6 +37,26 @@ def main(argv: list[str] | None = None) -> int:
         "(leave empty when the cluster runs kube-controller-manager)",
     )
     parser.add_argument("--no-kubelet", action="store_true", help="do not simulate pods")
+    parser.add_argument(
+        "--node-ip",
+        default="127.0.0.1",
+        help="address the node advertises and the API server connects to for pod logs",
+    )
+    parser.add_argument(
+        "--kubelet-port",
+        type=int,
+        default=0,
+        help="port of the kubelet's HTTPS API (default 0: a free port; the node advertises "
+        "the port it got, so the API server finds it either way)",
+    )
+    parser.add_argument(
+        "--kubelet-bind-address",
+        default="",
+        help="address the kubelet's HTTPS API listens on (default: --node-ip; 0.0.0.0 for all)",
+    )
+    parser.add_argument(
+        "--no-kubelet-server", action="store_true", help="do not serve the kubelet's HTTPS API"
+    )
     args = parser.parse_args(argv)
     wanted = {name for name in args.controllers.split(",") if name}
     unknown = wanted - set(CONTROLLERS)
@@ -50,6 +73,13 @@ def main(argv: list[str] | None = None) -> int:
         garbage_collector="garbage-collector" in wanted,
         namespace="namespace" in wanted,
         kubelet=not args.no_kubelet,
+        kubelet_serving=None
+        if args.no_kubelet_server
+        else KubeletServing(
+            bind_address=args.kubelet_bind_address or args.node_ip,
+            port=args.kubelet_port,
+            advertise_address=args.node_ip,
+        ),
     )
     done = threading.Event()
 
@@ -60,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, _stop)
     manager.start()
     print(f"simulating pods on {client.configuration.host} (Ctrl-C stops)", flush=True)
+    if manager.kubelet_endpoint is not None:
+        endpoint = manager.kubelet_endpoint
+        print(f"kubelet API (pod logs) on https://{endpoint.address}:{endpoint.port}", flush=True)
     done.wait()
     manager.stop()
     client.close()

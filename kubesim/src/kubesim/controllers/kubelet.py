@@ -20,7 +20,7 @@ from kubesim.controllers import podstatus, simpod
 from kubesim.controllers.events import EventRecorder
 from kubesim.controllers.informer import Informer, controller_owner, object_key
 from kubesim.controllers.logs import PodLogStore
-from kubesim.controllers.node import NODE_NAME, NodeHeartbeat
+from kubesim.controllers.node import NODE_NAME, NodeEndpoint, NodeHeartbeat
 from kubesim.controllers.podstatus import (
     PodRun,
     condition,
@@ -44,7 +44,14 @@ _REMEMBERED_JOBS = 10_000
 
 
 class SimulatedKubelet:
-    def __init__(self, api: ClusterAPI, clock: Clock, pods: Informer, logs: PodLogStore) -> None:
+    def __init__(
+        self,
+        api: ClusterAPI,
+        clock: Clock,
+        pods: Informer,
+        logs: PodLogStore,
+        node_endpoint: NodeEndpoint | None = None,
+    ) -> None:
         self._api = api
         self._clock = clock
         self._pods = pods
@@ -59,7 +66,7 @@ class SimulatedKubelet:
         self._attempts: OrderedDict[str, int] = OrderedDict()
         self._ip_numbers = itertools.count(2)
         self._binding_supported: bool | None = None
-        self._node = NodeHeartbeat(api, clock)
+        self._node = NodeHeartbeat(api, clock, node_endpoint)
         pods.add_handler(self._on_pod)
 
     def start(self) -> None:

@@ -2,7 +2,8 @@
 
 The kubelet registers each pod's containers and, when a container starts, the lines it will
 print with the clock time of each line. Reading returns the lines whose time has come; ``follow``
-waits for the next line until the container terminates.
+waits for the next line until the container terminates. The run before a restart is kept for
+``previous``, as the kubelet keeps the last terminated container.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class ContainerLog:
 @dataclass
 class _PodLogs:
     containers: dict[str, ContainerLog]
+    previous: dict[str, ContainerLog] = field(default_factory=dict)
 
 
 class PodLogStore:
@@ -79,6 +81,8 @@ class PodLogStore:
             previous = logs.containers.get(container)
             if previous is not None:
                 previous.ended.set()
+                if previous.started:
+                    logs.previous[container] = previous
             logs.containers[container] = ContainerLog(lines=list(lines), started=True)
 
     def finish(self, namespace: str, pod: str, container: str, at: datetime) -> None:
@@ -104,6 +108,12 @@ class PodLogStore:
                 for entry in logs.containers.values():
                     entry.ended.set()
 
+    def containers_of(self, namespace: str, pod: str) -> list[str] | None:
+        """The containers of a pod this kubelet runs, or None for a pod it does not run."""
+        with self._lock:
+            logs = self._pods.get((namespace, pod))
+            return None if logs is None else list(logs.containers)
+
     # --- PodLogSource -------------------------------------------------------------------
     def serves_node(self, node: str) -> bool:
         return node == NODE_NAME
@@ -119,12 +129,16 @@ class PodLogStore:
         since_seconds: int | None = None,
         limit_bytes: int | None = None,
         timestamps: bool = False,
+        since_time: datetime | None = None,
+        previous: bool = False,
     ) -> Iterator[str]:
-        entry = self._resolve(namespace, pod, container)
+        """``since_time`` (aware) is the kubelet's ``sinceTime``; ``previous`` reads the run
+        before the last restart (a 400 when there is none, like the kubelet)."""
+        entry = self._resolve(namespace, pod, container, previous=previous)
         if entry is None:
             return iter(())
         now = self._clock.now()
-        since = now - timedelta(seconds=since_seconds) if since_seconds is not None else None
+        since = now - timedelta(seconds=since_seconds) if since_seconds is not None else since_time
         printed = entry.printed(now)
         initial = [line for line in printed if since is None or line[0] >= since]
         if tail_lines is not None:
@@ -181,7 +195,9 @@ class PodLogStore:
         printed = entry.printed(self._clock.now())
         return printed[sent:], len(printed)
 
-    def _resolve(self, namespace: str, pod: str, container: str | None) -> ContainerLog | None:
+    def _resolve(
+        self, namespace: str, pod: str, container: str | None, *, previous: bool = False
+    ) -> ContainerLog | None:
         with self._lock:
             logs = self._pods.get((namespace, pod))
         if logs is None:
@@ -199,6 +215,15 @@ class PodLogStore:
         entry = logs.containers.get(container)
         if entry is None:
             raise ApiError(400, "BadRequest", f"container {container} is not valid for pod {pod}")
+        if previous:
+            earlier = logs.previous.get(container)
+            if earlier is None:
+                raise ApiError(
+                    400,
+                    "BadRequest",
+                    f'previous terminated container "{container}" in pod "{pod}" not found',
+                )
+            return earlier
         if not entry.started:
             detail = entry.waiting_message or entry.waiting_reason
             raise ApiError(

@@ -4,12 +4,17 @@ On a real control plane the pod garbage collector deletes pods bound to a node t
 exist, and the node lifecycle controller evicts pods from a node that stops reporting, so the
 simulated kubelet registers ``jobscheduler-sim-node`` and renews its Ready condition, as KWOK
 does. The embedded API server has no nodes resource; there the heartbeat simply stops.
+
+With a ``NodeEndpoint`` (the simulated kubelet serving its HTTPS API, ``kubelet_server``), the
+node advertises that address and ``status.daemonEndpoints.kubeletEndpoint.Port``, which is
+where kube-apiserver sends ``pods/log`` requests.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass
 
 from kubesim.clock import Clock
 from kubesim.clusterapi import JSON, ApiError, ClusterAPI
@@ -23,6 +28,29 @@ MERGE_PATCH = "application/merge-patch+json"
 # Clock seconds between status heartbeats (the kubelet's default nodeStatusUpdateFrequency).
 HEARTBEAT_SECONDS = 10.0
 _CAPACITY = {"cpu": "32", "memory": "256Gi", "pods": "110", "ephemeral-storage": "1Ti"}
+
+
+@dataclass(frozen=True)
+class NodeEndpoint:
+    """Where the API server reaches this node's kubelet API."""
+
+    address: str
+    port: int
+
+
+def _addresses(endpoint: NodeEndpoint | None) -> list[JSON]:
+    if endpoint is None:
+        return [
+            {"type": "InternalIP", "address": HOST_IP},
+            {"type": "Hostname", "address": NODE_NAME},
+        ]
+    # kube-apiserver dials the first address of its --kubelet-preferred-address-types that
+    # the node lists (Hostname first by default), and nothing resolves the node's name: every
+    # type it may prefer carries the reachable address.
+    return [
+        {"type": "InternalIP", "address": endpoint.address},
+        {"type": "Hostname", "address": endpoint.address},
+    ]
 
 
 def node_manifest() -> JSON:
@@ -43,7 +71,7 @@ def node_manifest() -> JSON:
     }
 
 
-def node_status(clock: Clock) -> JSON:
+def node_status(clock: Clock, endpoint: NodeEndpoint | None = None) -> JSON:
     now = format_time(clock.now())
     conditions = [
         ("MemoryPressure", "False", "KubeletHasSufficientMemory"),
@@ -51,13 +79,10 @@ def node_status(clock: Clock) -> JSON:
         ("PIDPressure", "False", "KubeletHasSufficientPID"),
         ("Ready", "True", "KubeletReady"),
     ]
-    return {
+    status: JSON = {
         "capacity": dict(_CAPACITY),
         "allocatable": dict(_CAPACITY),
-        "addresses": [
-            {"type": "InternalIP", "address": HOST_IP},
-            {"type": "Hostname", "address": NODE_NAME},
-        ],
+        "addresses": _addresses(endpoint),
         "conditions": [
             {
                 "type": kind,
@@ -82,12 +107,16 @@ def node_status(clock: Clock) -> JSON:
             "bootID": "",
         },
     }
+    if endpoint is not None:
+        status["daemonEndpoints"] = {"kubeletEndpoint": {"Port": endpoint.port}}
+    return status
 
 
 class NodeHeartbeat:
-    def __init__(self, api: ClusterAPI, clock: Clock) -> None:
+    def __init__(self, api: ClusterAPI, clock: Clock, endpoint: NodeEndpoint | None = None) -> None:
         self._api = api
         self._clock = clock
+        self._endpoint = endpoint
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -119,7 +148,7 @@ class NodeHeartbeat:
                 "nodes",
                 None,
                 NODE_NAME,
-                {"status": node_status(self._clock)},
+                {"status": node_status(self._clock, self._endpoint)},
                 MERGE_PATCH,
                 subresource="status",
             )
