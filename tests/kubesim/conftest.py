@@ -14,7 +14,7 @@ from .wire_helpers import HttpClient
 
 @pytest.fixture
 def http(bare_cluster: EmbeddedCluster) -> Iterator[HttpClient]:
-    client = HttpClient(bare_cluster.url)
+    client = HttpClient(bare_cluster.url, token=bare_cluster.admin_token)
     try:
         yield client
     finally:

@@ -25,7 +25,7 @@ from jobscheduler.edge.auth.images import ImagePolicy
 from jobscheduler.edge.auth.limits import RateLimiter, StreamLimiter
 from jobscheduler.edge.auth.pagetokens import PageTokenBinder
 from jobscheduler.edge.auth.reviews import AccessReviewer, Reviewer, TokenAuthenticator
-from jobscheduler.edge.auth.rules import RULES, Denial, Rule
+from jobscheduler.edge.auth.rules import RULES, BatchScheduleRule, Denial, Rule
 from jobscheduler.edge.auth.tls import certificate_identity
 from jobscheduler.errors import FieldViolation, InvalidArgument
 
@@ -168,6 +168,12 @@ class AccessGuard:
 
     def _authorize(self, rule: Rule, identity: Identity, namespace: str, request: Message) -> None:
         if not identity.authenticated or not rule.permissions:
+            return
+        if isinstance(rule, BatchScheduleRule):
+            # Each item in its own namespace, as its ScheduleJob would be; one refusal refuses
+            # the batch (nothing is created).
+            for item in request.requests:  # type: ignore[attr-defined]
+                self._authorize(RULES["ScheduleJob"], identity, self._namespace_of(item), item)
             return
         assert self.access is not None
         wanted = rule.for_request(request)

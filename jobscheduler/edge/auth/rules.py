@@ -51,9 +51,21 @@ class ScheduleRule(Rule):
         return tuple(p for p in self.permissions if p.resource == wanted)
 
 
+@dataclass(frozen=True)
+class BatchScheduleRule(Rule):
+    """ScheduleJobs: every item as its ScheduleJob would be (``guard`` checks each namespace)."""
+
+    def for_request(self, request: Message) -> tuple[Permission, ...]:
+        kinds = {"cronjobs" if item.HasField("schedule") else "jobs" for item in request.requests}  # type: ignore[attr-defined]
+        return tuple(p for p in self.permissions if p.resource in kinds)
+
+
 _ONE = {"addresses_one_job": True}
 RULES: dict[str, Rule] = {
     "ScheduleJob": ScheduleRule(
+        _on("create", "jobs", "cronjobs"), Denial.PERMISSION_DENIED, mutating=True
+    ),
+    "ScheduleJobs": BatchScheduleRule(
         _on("create", "jobs", "cronjobs"), Denial.PERMISSION_DENIED, mutating=True
     ),
     "GetJobStatus": Rule(_on("get", "jobs", "cronjobs"), Denial.NOT_FOUND, **_ONE),

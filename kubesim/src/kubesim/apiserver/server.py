@@ -37,6 +37,7 @@ from kubesim.apiserver.workloads import (
     validate_namespace,
     validate_pod,
 )
+from kubesim.auth import objects as auth_objects
 from kubesim.clock import Clock
 from kubesim.clusterapi import JSON, ApiError
 from kubesim.store import Store, clone
@@ -58,6 +59,9 @@ _VALIDATORS: dict[str, Callable[[JSON], list[FieldError]]] = {
 # Resources whose create resets the status a client sent (PrepareForCreate upstream).
 _STATUS_RESET_ON_CREATE = {"jobs", "cronjobs"}
 _HAS_GENERATION = {"jobs", "cronjobs"}
+# ServiceAccounts and the RBAC kinds: defaulted and validated beside the authorizer.
+_VALIDATORS.update(auth_objects.VALIDATORS)
+DEFAULTERS.update(auth_objects.DEFAULTERS)
 
 
 def _template_spec(resource: str, obj: JSON) -> JSON | None:
@@ -211,9 +215,7 @@ class ApiServer(ReadMixin, DeletionMixin):
                 )
             if dry_run:
                 return obj
-            stored = self.store.put(rt.plural, obj)
-            self._track(stored, None)
-            return stored
+            return self.store.put(rt.plural, obj)
 
     # -- read ----------------------------------------------------------------------------
     def update(
@@ -292,15 +294,11 @@ class ApiServer(ReadMixin, DeletionMixin):
             return current  # a no-op write does not bump the resourceVersion
         if dry_run:
             return new
-        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+        if self._deletion_complete(rt, new):
             # Like etcd's delete, the DELETED event carries the last stored state, which still
             # lists the finalizer whose removal ended the deletion (reference 73).
             return self._remove(rt, clone(current))
-        stored = self.store.put(rt.plural, new)
-        self._track(stored, current)
-        if new["metadata"].get("deletionTimestamp"):
-            self._finalizers_changed(rt, stored)
-        return stored
+        return self.store.put(rt.plural, new)
 
     def patch(
         self,
