@@ -12,8 +12,8 @@ import pytest
 import structlog
 
 from jobscheduler.config import Settings
-from jobscheduler.edge.auth.setup import build_access
 from jobscheduler.edge.auth.reviews import Reviewer
+from jobscheduler.edge.auth.setup import build_access
 from jobscheduler.edge.server import Server
 from jobscheduler.logs import configure_logging
 from jobscheduler.service import build_service

@@ -142,6 +142,7 @@ def _matrix_calls(
 
     return {
         "ScheduleJob": lambda: client.schedule_job(_timer(namespace=namespace)),
+        "ScheduleJobs": lambda: client.schedule_jobs([_timer(namespace=namespace)] * 2),
         "GetJobStatus": lambda: client.get_job_status(probe, namespace),
         "ListJobs": lambda: client.list_jobs(pb.ListJobsRequest(namespace=namespace)),
         "ListSchedules": lambda: client.list_schedules(

@@ -101,7 +101,7 @@ def test_base_role_grants_exactly_what_the_gateway_uses() -> None:
 def test_the_cluster_wide_grant_is_creating_reviews_only() -> None:
     docs = render("base")
     reviews = rules_by_resource(one(docs, "ClusterRole", "jobscheduler-reviews"))
-    assert reviews == dict.fromkeys(REVIEWS, {"create"})
+    assert reviews == {key: {"create"} for key in REVIEWS}
     binding = one(docs, "ClusterRoleBinding", "jobscheduler-reviews")
     assert binding["roleRef"]["name"] == "jobscheduler-reviews"
 
