@@ -1,4 +1,4 @@
-"""Kubernetes' own syntax rules (names, labels, env vars, quantities), as pure checks.
+"""Kubernetes' own syntax rules (names, labels, env vars, images), as pure checks.
 
 We check these ourselves so a bad request gets every problem at once with the request's field
 path, instead of one 422 from the API server naming a manifest path the user never wrote.
@@ -8,9 +8,6 @@ Each function returns a description of the problem, or None when the value is va
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
-
-from jobscheduler.quantities import SUFFIX_MULTIPLIERS
 
 # Every pattern is applied with fullmatch: "$" alone also matches before a final newline.
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -20,9 +17,6 @@ _LABEL_VALUE = _QUALIFIED_NAME_PART
 # Kubernetes accepts any printable ASCII except '=' since 1.30; the classic C-identifier-like
 # rule below is what every version accepts, and what shells can export.
 _ENV_VAR_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
-_QUANTITY = re.compile(
-    r"^(?P<number>[0-9]+(\.[0-9]*)?|\.[0-9]+)(?P<suffix>[KMGTPE]i|[numkMGTPE]|e[-+]?[0-9]+)?$"
-)
 _IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$")
 
 
@@ -87,18 +81,3 @@ def image_reference(image: str) -> str | None:
     if len(image) > 1024 or not _IMAGE.fullmatch(image):
         return "must be a container image reference such as registry.example/team/app:1.2"
     return None
-
-
-def parse_quantity(value: str) -> Decimal | None:
-    """A Kubernetes resource quantity as a number (e.g. "100m" -> 0.1), or None if invalid."""
-    match = _QUANTITY.fullmatch(value)
-    if not match:
-        return None
-    try:
-        number = Decimal(match["number"])
-    except InvalidOperation:
-        return None
-    suffix = match["suffix"] or ""
-    if suffix.startswith("e"):
-        return number * (Decimal(10) ** int(suffix[1:]))
-    return number * SUFFIX_MULTIPLIERS[suffix]

@@ -18,6 +18,7 @@ from typing import Any
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from jobscheduler import quantities, timeparse
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.jobtypes.base import (
@@ -27,7 +28,6 @@ from jobscheduler.jobtypes.base import (
     JobTypeHandler,
     config_to_annotation,
 )
-from jobscheduler.jobtypes.k8snames import parse_quantity
 from jobscheduler.jobtypes.metadata import (
     CREATED_BY_ANNOTATION,
     EXECUTION_ANNOTATION,
@@ -173,7 +173,10 @@ def _request_and_limit(
 
 
 def _quantity(value: str) -> Decimal:
-    return parse_quantity(value) or Decimal(0)
+    try:
+        return quantities.parse_quantity(value)
+    except quantities.QuantityError:
+        return Decimal(0)  # only for comparisons; validation refused bad request values
 
 
 def priority_class(d: _Draft) -> None:
@@ -293,8 +296,8 @@ def read_back_annotations(d: _Draft) -> None:
 def delayed_start(d: _Draft) -> None:
     """The release loop finds waiting jobs by label and reads the exact time from the annotation."""
     if d.req.HasField("start_at"):
-        # Whole seconds, rounded up: a job never starts before the time it was given.
-        seconds = d.req.start_at.seconds + (1 if d.req.start_at.nanos > 0 else 0)
+        seconds = timeparse.start_second(d.req.start_at.seconds, d.req.start_at.nanos)
+        assert seconds is not None  # validated
         d.labels[START_AT_LABEL] = str(seconds)
         d.annotations[START_AT_ANNOTATION] = format_time(datetime.fromtimestamp(seconds, UTC))
 

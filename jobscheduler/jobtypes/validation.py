@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
+from jobscheduler import quantities, timeparse
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.errors import FieldViolation
 from jobscheduler.jobtypes import k8snames
@@ -30,8 +30,6 @@ MAX_TIMEOUT_SECONDS = 366 * 86400
 MAX_RETRIES = 1000
 MAX_PARALLELISM = 10000
 SYSTEM_PRIORITY_CLASS_PREFIX = "system-"
-# 9999-12-31T23:59:59Z is the last second a start time can be written (and compared) as.
-MAX_START_AT_SECONDS = 253402300800
 
 # Proto3 enums are open: anything outside these is a value this server cannot act on.
 _EXIT_CODE_ACTIONS = frozenset(
@@ -119,15 +117,12 @@ def validate_resources(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[F
             value = getattr(resource_list, resource)
             if not value:
                 continue
-            quantity = k8snames.parse_quantity(value)
-            if quantity is None:
-                violations.append(
-                    FieldViolation(
-                        f"resources.{group}.{resource}",
-                        "must be a Kubernetes quantity such as 500m, 2, 128Mi or 1Gi",
-                    )
-                )
-            elif quantity <= 0:
+            try:
+                quantity = quantities.parse_quantity(value)
+            except quantities.QuantityError as problem:
+                violations.append(FieldViolation(f"resources.{group}.{resource}", str(problem)))
+                continue
+            if quantity <= 0:
                 violations.append(FieldViolation(f"resources.{group}.{resource}", "must be > 0"))
             else:
                 parsed[(group, resource)] = quantity
@@ -229,15 +224,10 @@ def validate_schedule(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[Fi
         violations.append(
             FieldViolation("schedule.concurrency_policy", "must be ALLOW, FORBID or REPLACE")
         )
-    if schedule.time_zone:
-        try:
-            ZoneInfo(schedule.time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            violations.append(
-                FieldViolation(
-                    "schedule.time_zone", "must be an IANA time zone such as Europe/Paris"
-                )
-            )
+    if schedule.time_zone and timeparse.load_time_zone(schedule.time_zone) is None:
+        violations.append(
+            FieldViolation("schedule.time_zone", "must be an IANA time zone such as Europe/Paris")
+        )
     if schedule.HasField("starting_deadline_seconds") and schedule.starting_deadline_seconds < 0:
         violations.append(FieldViolation("schedule.starting_deadline_seconds", "must be >= 0"))
     for field in ("successful_runs_history_limit", "failed_runs_history_limit"):
@@ -254,7 +244,7 @@ def validate_start_at(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[Fi
     """A delayed job starts by itself; one that starts suspended waits for ResumeJob."""
     if not req.HasField("start_at"):
         return []
-    if not 0 < req.start_at.seconds < MAX_START_AT_SECONDS or not 0 <= req.start_at.nanos < 10**9:
+    if timeparse.start_second(req.start_at.seconds, req.start_at.nanos) is None:
         return [FieldViolation("start_at", "must be a time between 1970 and 9999")]
     if req.execution.start_suspended:
         return [FieldViolation("start_at", "cannot be combined with execution.start_suspended")]
