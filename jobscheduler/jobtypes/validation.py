@@ -6,16 +6,13 @@ own handler validates its config under its request field (e.g. ``timer_job.durat
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from decimal import Decimal
-
-from croniter import croniter
 
 from jobscheduler import quantities, timeparse
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.errors import FieldViolation
-from jobscheduler.jobtypes import k8snames
+from jobscheduler.jobtypes import cronspec, k8snames
 from jobscheduler.jobtypes.metadata import is_reserved_key
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF, HandlerRegistry
 
@@ -213,13 +210,8 @@ def validate_schedule(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[Fi
     violations = []
     if not schedule.cron:
         violations.append(FieldViolation("schedule.cron", "is required for a schedule"))
-    elif not _valid_cron(schedule.cron):
-        violations.append(
-            FieldViolation(
-                "schedule.cron",
-                "must be a five-field cron expression (e.g. '*/5 * * * *') or a macro like @hourly",
-            )
-        )
+    elif problem := cronspec.cron_problem(schedule.cron):
+        violations.append(FieldViolation("schedule.cron", problem))
     if schedule.concurrency_policy not in pb.ConcurrencyPolicy.values():
         violations.append(
             FieldViolation("schedule.concurrency_policy", "must be ALLOW, FORBID or REPLACE")
@@ -249,42 +241,6 @@ def validate_start_at(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[Fi
     if req.execution.start_suspended:
         return [FieldViolation("start_at", "cannot be combined with execution.start_suspended")]
     return []
-
-
-_MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
-
-
-def _valid_cron(expression: str) -> bool:
-    """What the Kubernetes CronJob controller accepts: five fields or a standard macro."""
-    if expression.startswith("@"):
-        return expression in _MACROS
-    fields = expression.split()
-    if len(fields) != 5 or "TZ=" in expression:
-        return False
-    return bool(croniter.is_valid(expression)) and _robfig_standard(fields)
-
-
-_NUMERIC_FIELD = re.compile(r"[0-9*?,/-]+")
-_NAMED_FIELD = re.compile(r"[0-9A-Za-z*?,/-]+")
-_MONTH_NAMES = frozenset(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-)
-_DAY_NAMES = frozenset(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))
-
-
-def _robfig_standard(fields: list[str]) -> bool:
-    """The CronJob controller parses with robfig/cron (standard): no L, W or # extensions,
-    names only for months and days of week, days of week 0-6 (croniter also takes 7)."""
-    minute, hour, day, month, weekday = fields
-    if not all(_NUMERIC_FIELD.fullmatch(field) for field in (minute, hour, day)):
-        return False
-    for field, names in ((month, _MONTH_NAMES), (weekday, _DAY_NAMES)):
-        if not _NAMED_FIELD.fullmatch(field):
-            return False
-        if any(word.lower() not in names for word in re.findall(r"[A-Za-z]+", field)):
-            return False
-    # Day-of-week values (not step sizes, which follow a '/') must be 0-6.
-    return all(int(value) <= 6 for value in re.findall(r"(?<![/0-9])[0-9]+", weekday))
 
 
 VALIDATORS: tuple[Validator, ...] = (

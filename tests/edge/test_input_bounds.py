@@ -62,6 +62,7 @@ def _timer(**fields: Any) -> pb.ScheduleJobRequest:
     ("request_fields", "field"),
     [
         ({"schedule": pb.Schedule(cron="0 2 * * *", time_zone="A" * 300)}, "schedule.time_zone"),
+        ({"schedule": pb.Schedule(cron="5-1 * * * *")}, "schedule.cron"),
         ({"start_at": Timestamp(seconds=253402300799, nanos=1)}, "start_at"),
         (
             {"resources": pb.ResourceRequirements(requests=pb.ResourceList(cpu="1e9999999"))},
