@@ -1,4 +1,4 @@
-"""Kubernetes' own syntax rules (names, labels, env vars, images), as pure checks.
+"""Kubernetes' own syntax rules (names, labels, images), as pure checks.
 
 We check these ourselves so a bad request gets every problem at once with the request's field
 path, instead of one 422 from the API server naming a manifest path the user never wrote.
@@ -14,9 +14,6 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _QUALIFIED_NAME_PART = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 _LABEL_VALUE = _QUALIFIED_NAME_PART
-# Kubernetes accepts any printable ASCII except '=' since 1.30; the classic C-identifier-like
-# rule below is what every version accepts, and what shells can export.
-_ENV_VAR_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 _IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$")
 
 
@@ -68,12 +65,6 @@ def label_value(value: str) -> str | None:
             "must consist of letters, digits, '-', '_' or '.', "
             "starting and ending with a letter or digit"
         )
-    return None
-
-
-def env_var_name(name: str) -> str | None:
-    if not _ENV_VAR_NAME.fullmatch(name):
-        return "must consist of letters, digits, '_', '-' or '.', and not start with a digit"
     return None
 
 

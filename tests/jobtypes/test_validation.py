@@ -60,11 +60,12 @@ def test_all_violations_are_reported_at_once_with_field_paths() -> None:
         FieldViolation("timer_job.log_level", "must be one of trace, debug, info, warn, error"),
         FieldViolation(
             'timer_job.env["1bad"]',
-            "variable name must consist of letters, digits, '_', '-' or '.', "
-            "and not start with a digit",
+            "variable name must be a C identifier: letters, digits and '_', "
+            "not starting with a digit",
         ),
         FieldViolation(
-            'timer_job.env["TIMER_ID"]', "is set by the job type and cannot be overridden"
+            'timer_job.env["TIMER_ID"]',
+            "is part of this job type's contract and cannot be set here",
         ),
         FieldViolation(
             'labels["bad key"]',
