@@ -23,12 +23,14 @@ CANCELLED_AT_ANNOTATION = "jobscheduler.io/cancelled-at"
 # Label set by the Kubernetes job controller on a Job's pods (since 1.27; "job-name" before).
 POD_JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
 
-# Users may not set keys under our own prefix (read-back depends on them) nor in the domains
-# Kubernetes reserves for its components (kubernetes.io, k8s.io and their subdomains)...
+# Users may not set keys under our own prefix (read-back depends on them, and the server's pods
+# are selected by jobscheduler.io/component) nor in the domains Kubernetes reserves
+# (kubernetes.io, k8s.io and their subdomains). That includes app.kubernetes.io/: the
+# deployment manifests label the service's own workloads with its name, instance, component,
+# part-of and managed-by keys, so a job's pods carrying them would be taken for the server by
+# Services, NetworkPolicies and PodDisruptionBudgets. No exception keeps the rule one line.
 _OWN_PREFIX = "jobscheduler.io"
 _KUBERNETES_DOMAINS = ("kubernetes.io", "k8s.io")
-# ...except the recommended application labels, which are meant for users.
-_USER_ALLOWED_PREFIXES = ("app.kubernetes.io/",)
 _RESERVED_KEYS = frozenset({MANAGED_BY_LABEL, "controller-uid", "job-name"})
 # Annotations container runtimes read from the pod (CRI-O: devices, user namespaces, cgroups;
 # Kata: hypervisor settings): a request must not grant its pods such privileges.
@@ -40,8 +42,6 @@ def is_reserved_key(key: str) -> bool:
     jobscheduler.io stay open (the embedded cluster's ``sim.jobscheduler.io/`` controls)."""
     if key in _RESERVED_KEYS or key.startswith(_RUNTIME_KEY_PREFIXES):
         return True
-    if key.startswith(_USER_ALLOWED_PREFIXES):
-        return False
     prefix, slash, _ = key.rpartition("/")
     if not slash:
         return False

@@ -38,7 +38,7 @@ REQUESTS = {
             "log_level": "debug",
             "env": {"EXTRA": "1"},
         },
-        labels={"team": "platform", "app.kubernetes.io/part-of": "ci"},
+        labels={"team": "platform", "example.com/part-of": "ci"},
         annotations={"example.com/ticket": "OPS-1"},
         resources=pb.ResourceRequirements(
             requests=pb.ResourceList(cpu="250m", memory="128Mi", storage="1Gi"),
@@ -229,7 +229,7 @@ def test_labels_identify_the_job_and_keep_user_labels() -> None:
     manifest = manifest_for(REQUESTS["timer everything"], job_id="job-x")
     expected = {
         "team": "platform",
-        "app.kubernetes.io/part-of": "ci",
+        "example.com/part-of": "ci",
         MANAGED_BY_LABEL: "jobscheduler",
         JOB_TYPE_LABEL: "timer",
         JOB_ID_LABEL: "job-x",

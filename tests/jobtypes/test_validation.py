@@ -176,13 +176,6 @@ def test_job_id_limits_differ_for_jobs_and_schedules() -> None:
     assert fields(timer_request(job_id="a" * 53, schedule=pb.Schedule(cron="@daily"))) == ["job_id"]
 
 
-def test_user_may_set_recommended_app_labels_but_not_managed_by() -> None:
-    assert fields(timer_request(labels={"app.kubernetes.io/part-of": "ci"})) == []
-    assert fields(timer_request(labels={"app.kubernetes.io/managed-by": "me"})) == [
-        'labels["app.kubernetes.io/managed-by"]'
-    ]
-
-
 @pytest.mark.parametrize(
     ("key", "reserved"),
     [
