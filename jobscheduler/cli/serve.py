@@ -114,9 +114,17 @@ def run_serve(args: argparse.Namespace) -> int:
     clock: Clock = SystemClock()
     if args.embedded_cluster:
         cluster, clock = _start_embedded_cluster(args)
-        settings = settings.model_copy(
-            update={"kubeconfig": str(cluster.kubeconfig_path), "in_cluster": False}
-        )
+        update: dict[str, object] = {
+            "kubeconfig": str(cluster.kubeconfig_path),
+            "in_cluster": False,
+        }
+        if "pod_annotation_allowed_prefixes" not in settings.model_fields_set:
+            # The simulated pods are steered by these annotations: let them reach the pods,
+            # unless the operator chose the prefixes.
+            from jobscheduler.embedded.controllers.simpod import PREFIX  # noqa: PLC0415
+
+            update["pod_annotation_allowed_prefixes"] = (PREFIX,)
+        settings = settings.model_copy(update=update)
     try:
         return _serve(settings, clock, stop_requested)
     finally:

@@ -42,6 +42,9 @@ from jobscheduler.jobtypes.metadata import (
     START_AT_ANNOTATION,
     START_AT_LABEL,
 )
+from jobscheduler.jobtypes.metadata import (
+    pod_annotations as user_pod_annotations,
+)
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF
 
 # Numeric, so the kubelet can check runAsNonRoot without inspecting the image (65532 is the
@@ -186,9 +189,11 @@ def priority_class(d: _Draft) -> None:
 
 
 def pod_annotations(d: _Draft) -> None:
-    """User annotations reach the pods too: that is where sidecar injectors, scrapers and
-    the embedded cluster's simulation controls (``sim.jobscheduler.io/``) read them."""
-    d.pod_annotations.update(d.req.annotations)
+    """Only the annotations the operator allows reach the pods: that is where sidecar and
+    secret injectors, scrapers and the embedded cluster's simulation controls read them."""
+    d.pod_annotations.update(
+        user_pod_annotations(d.req.annotations, d.settings.pod_annotation_allowed_prefixes)
+    )
 
 
 def pod_labels(d: _Draft) -> None:

@@ -6,14 +6,14 @@ own handler validates its config under its request field (e.g. ``timer_job.durat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 
 from jobscheduler import quantities, timeparse
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.errors import FieldViolation
 from jobscheduler.jobtypes import cronspec, k8snames
-from jobscheduler.jobtypes.metadata import is_reserved_key
+from jobscheduler.jobtypes.metadata import is_reserved_key, pod_annotation_problem
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF, HandlerRegistry
 
 # A CronJob's name is at most 52 characters: the controller appends "-<11 digits>" to name runs.
@@ -103,6 +103,18 @@ def validate_annotations(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list
             FieldViolation("annotations", f"at most {MAX_USER_ANNOTATION_BYTES} bytes in total")
         )
     return violations
+
+
+def pod_annotation_violations(
+    annotations: Mapping[str, str], allowed_prefixes: tuple[str, ...]
+) -> list[FieldViolation]:
+    """Pod controls the operator has not allowed for pods (``POD_ANNOTATION_ALLOWED_PREFIXES``).
+    Apart from the other validators: it depends on the server's settings, not the request only."""
+    return [
+        FieldViolation(f'annotations["{key}"]', problem)
+        for key in sorted(annotations)
+        if not is_reserved_key(key) and (problem := pod_annotation_problem(key, allowed_prefixes))
+    ]
 
 
 def validate_resources(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[FieldViolation]:

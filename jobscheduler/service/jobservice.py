@@ -29,7 +29,7 @@ from jobscheduler.jobtypes.metadata import (
     REQUEST_HASH_ANNOTATION,
 )
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF
-from jobscheduler.jobtypes.validation import validate_request
+from jobscheduler.jobtypes.validation import pod_annotation_violations, validate_request
 from jobscheduler.kube import JobReader, KubeGateway
 from jobscheduler.service import lifecycle, listing
 from jobscheduler.service.ids import JobIdGenerator
@@ -103,6 +103,9 @@ class JobService:
 
     def schedule_job(self, req: pb.ScheduleJobRequest) -> pb.ScheduleJobResponse:
         violations = validate_request(req, self._registry)
+        violations += pod_annotation_violations(
+            req.annotations, self._settings.pod_annotation_allowed_prefixes
+        )
         if violations:
             raise InvalidArgument(violations)
         handler = self._registry.by_request_field(req.WhichOneof(REQUEST_ONEOF) or "")

@@ -307,8 +307,9 @@ def test_read_back_survives_a_hand_edited_annotation() -> None:
     assert details.image == "timer-service:latest"
 
 
-def test_user_annotations_reach_the_pods_but_service_annotations_do_not() -> None:
-    manifest = manifest_for(REQUESTS["timer everything"])
+def test_allowed_user_annotations_reach_the_pods_but_service_annotations_do_not() -> None:
+    allowed = Settings(pod_annotation_allowed_prefixes=("example.com/",))
+    manifest = manifest_for(REQUESTS["timer everything"], settings=allowed)
     template_annotations = manifest["spec"]["template"]["metadata"]["annotations"]
     assert template_annotations == {"example.com/ticket": "OPS-1"}
     assert "annotations" not in manifest_for(timer_request())["spec"]["template"]["metadata"]
