@@ -1,6 +1,7 @@
-"""Validation of a whole ScheduleJobRequest: every problem at once, each with its field path.
+"""The validators of a ScheduleJobRequest: every problem at once, each with its field path.
 
-A list of small validators (Armada style); each returns the violations it finds. The job type's
+Small validators (Armada style); each returns the violations it finds. ``fieldtable`` says
+which request fields each one checks and runs them (``fieldtable.validate_request``). The job type's
 own handler validates its config under its request field (e.g. ``timer_job.duration_seconds``).
 """
 
@@ -9,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
+from jobscheduler import kubesyntax as k8snames
 from jobscheduler import quantities, timeparse
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.errors import FieldViolation
-from jobscheduler.jobtypes import cronspec, k8snames
 from jobscheduler.jobtypes.metadata import is_reserved_key, pod_annotation_problem
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF, HandlerRegistry
 
@@ -73,7 +74,7 @@ def validate_job_config(
     handler = registry.by_request_field(case)
     if handler is None:
         return [FieldViolation(case, "this server has no handler for this job type")]
-    return handler.validate(getattr(req, case), case)
+    return handler.validate(handler.config_of(req), case)
 
 
 def validate_labels(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[FieldViolation]:
@@ -222,7 +223,7 @@ def validate_schedule(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[Fi
     violations = []
     if not schedule.cron:
         violations.append(FieldViolation("schedule.cron", "is required for a schedule"))
-    elif problem := cronspec.cron_problem(schedule.cron):
+    elif problem := k8snames.cron_problem(schedule.cron):
         violations.append(FieldViolation("schedule.cron", problem))
     if schedule.concurrency_policy not in pb.ConcurrencyPolicy.values():
         violations.append(
@@ -253,26 +254,3 @@ def validate_start_at(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[Fi
     if req.execution.start_suspended:
         return [FieldViolation("start_at", "cannot be combined with execution.start_suspended")]
     return []
-
-
-VALIDATORS: tuple[Validator, ...] = (
-    validate_job_id,
-    validate_name,
-    validate_created_by,
-    validate_namespace,
-    validate_job_config,
-    validate_labels,
-    validate_annotations,
-    validate_resources,
-    validate_execution,
-    validate_schedule,
-    validate_start_at,
-)
-
-
-def validate_request(req: pb.ScheduleJobRequest, registry: HandlerRegistry) -> list[FieldViolation]:
-    """Every violation of every validator, in a stable order."""
-    violations: list[FieldViolation] = []
-    for validator in VALIDATORS:
-        violations += validator(req, registry)
-    return violations

@@ -8,14 +8,14 @@ from typing import Any
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2, status_pb2
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.api import jobscheduler_pb2_grpc
 from jobscheduler.edge.interceptors import (
     MAX_VIOLATION_FIELD_CHARS,
     MAX_VIOLATIONS,
-    STATUS_DETAILS_HEADER,
 )
 from jobscheduler.edge.server import Server
 
@@ -42,8 +42,8 @@ def refused(stub: Any, request: pb.ScheduleJobRequest) -> tuple[grpc.RpcError, l
         stub.ScheduleJob(request, timeout=30)
     error = caught.value
     assert error.code() is grpc.StatusCode.INVALID_ARGUMENT, error.details()
-    trailing = dict(error.trailing_metadata())
-    status = status_pb2.Status.FromString(trailing[STATUS_DETAILS_HEADER])
+    status = rpc_status.from_call(error)
+    assert status is not None
     bad_request = error_details_pb2.BadRequest()
     assert status.details[0].Unpack(bad_request)
     size = sum(len(k) + len(v) for k, v in error.trailing_metadata())

@@ -12,20 +12,13 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.client import JobSchedulerClient, JobSchedulerRpcError
-from jobscheduler.edge.server import Server
 
-from .live import live_server
-
-
-@pytest.fixture
-def server(cluster: Any) -> Iterator[Server]:
-    with live_server(cluster) as srv:
-        yield srv
+from .live import live_client
 
 
 @pytest.fixture
-def client(server: Server) -> Iterator[JobSchedulerClient]:
-    with JobSchedulerClient(f"127.0.0.1:{server.port}", timeout=20) as c:
+def client(cluster: Any) -> Iterator[JobSchedulerClient]:
+    with live_client(cluster) as c:
         yield c
 
 

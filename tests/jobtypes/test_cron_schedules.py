@@ -4,9 +4,12 @@ message naming the cron field for what it refuses, instead of a 422 reaching the
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from jobscheduler import kubesyntax
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.jobtypes.validation import validate_request
+from jobscheduler.jobtypes.fieldtable import validate_request
 
 from .builders import REGISTRY, timer_request
 
@@ -106,3 +109,36 @@ def test_schedules_kubernetes_accepts_are_accepted(cron: str) -> None:
 )
 def test_schedules_kubernetes_refuses_name_the_cron_field(cron: str, message: str) -> None:
     assert cron_violation(cron) == message
+
+
+# Items each field takes, and some that it, or only the request check, refuses.
+_ANY_FIELD = ["*", "*/5", "1", "1-5", "1-5/2", "1/2", "?", "*-5", "", "x", "1/0", "5-1", "1-2-3"]
+_PER_FIELD = (
+    ["0", "59", "60", "0-59"],
+    ["0", "23", "24"],
+    ["31", "32", "0", "1-31"],
+    ["12", "13", "jan", "JAN-mar", "foo"],
+    ["0", "6", "7", "mon", "fri-mon", "SUN-sat"],
+)
+_FIELDS = [
+    st.lists(st.sampled_from(_ANY_FIELD + own), min_size=1, max_size=2).map(",".join)
+    for own in _PER_FIELD
+]
+CRONS = st.one_of(
+    st.tuples(*_FIELDS).map(" ".join),
+    st.sampled_from(["@hourly", "@every 5m", "@Daily", "TZ=UTC 0 0 * * *", "* * * *"]),
+)
+
+
+@given(CRONS)
+@settings(max_examples=500, derandomize=True, database=None, deadline=None)
+def test_what_requests_may_use_kubernetes_accepts(cron: str) -> None:
+    # One robfig parse, two callers: the request check is robfig's, only stricter.
+    if kubesyntax.cron_problem(cron) is None:
+        assert kubesyntax.cron_schedule_error(cron) is None
+
+
+@pytest.mark.parametrize("cron", ["1,,2 * * * *", "*-5 * * * *", "? * * * *", "+5 * * * *"])
+def test_what_robfig_lets_through_is_refused_for_requests(cron: str) -> None:
+    assert kubesyntax.cron_schedule_error(cron) is None  # kubesim answers as upstream does
+    assert kubesyntax.cron_problem(cron) is not None

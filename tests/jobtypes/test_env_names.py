@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.jobtypes.validation import validate_request
+from jobscheduler.jobtypes.fieldtable import validate_request
 
 from .builders import REGISTRY, container_request, timer_request
 

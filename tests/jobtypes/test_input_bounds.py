@@ -9,7 +9,7 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.jobtypes.validation import validate_request
+from jobscheduler.jobtypes.fieldtable import validate_request
 
 from .builders import REGISTRY, manifest_for, timer_request
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from jobscheduler.config import Settings
+from jobscheduler.jobtypes.metadata import SIMULATION_PREFIX
 from jobscheduler.jobtypes.validation import pod_annotation_violations
 
 from .builders import container_request, manifest_for
@@ -76,3 +77,10 @@ def test_an_operator_naming_an_injector_prefix_lets_it_through(explicit: str) ->
 def test_the_setting_is_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POD_ANNOTATION_ALLOWED_PREFIXES", " sim.jobscheduler.io/, example.com/,")
     assert Settings().pod_annotation_allowed_prefixes == (SIM, "example.com/")
+
+
+def test_the_simulation_prefix_is_the_one_the_simulated_kubelet_reads() -> None:
+    # serve --embedded-cluster lets it through by default without importing the simulator.
+    from kubesim.controllers.simpod import PREFIX  # noqa: PLC0415
+
+    assert SIMULATION_PREFIX == SIM == PREFIX

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from jobscheduler.jobtypes.validation import validate_request
+from jobscheduler.jobtypes.fieldtable import validate_request
 
 from .builders import REGISTRY, timer_request
 

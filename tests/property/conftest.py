@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from edge.live import live_server
 from hypothesis import HealthCheck, settings
 
 from jobscheduler.edge.server import Server
-from jobscheduler.embedded.cluster import EmbeddedCluster
+from kubesim import EmbeddedCluster
+from tests.edge.live import live_server
 
 PROFILE_ENV = "JOBSCHEDULER_HYPOTHESIS_PROFILE"
 _SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]

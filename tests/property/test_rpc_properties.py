@@ -16,13 +16,13 @@ import grpc
 import kubernetes_validate
 import pytest
 from google.protobuf import message_factory
-from google.rpc import error_details_pb2, status_pb2
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.edge.interceptors import STATUS_DETAILS_HEADER
-from jobscheduler.embedded.cluster import EmbeddedCluster
+from kubesim import EmbeddedCluster
 
 from .podsecurity import restricted_problems
 from .requests import SERVICE, messages, names_a_set_field, set_paths, violation_path
@@ -55,13 +55,11 @@ def _call(channel: grpc.Channel, method: Any, request: Any) -> tuple[grpc.Status
 
 
 def _violations(error: Any) -> list[Any]:
-    for key, value in error.trailing_metadata() or ():
-        if key == STATUS_DETAILS_HEADER:
-            status = status_pb2.Status.FromString(value)
-            for detail in status.details:
-                bad_request = error_details_pb2.BadRequest()
-                if detail.Unpack(bad_request):
-                    return list(bad_request.field_violations)
+    status = rpc_status.from_call(error)
+    for detail in status.details if status is not None else ():
+        bad_request = error_details_pb2.BadRequest()
+        if detail.Unpack(bad_request):
+            return list(bad_request.field_violations)
     return []
 
 
