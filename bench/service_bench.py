@@ -61,7 +61,7 @@ def renamed(template: dict[str, Any], job_id: str) -> dict[str, Any]:
 # ---- the server process ----------------------------------------------------------------------
 
 
-def serve(cluster_url: str, ready: Any, stop: Any) -> None:
+def serve(cluster_url: str, ready: Any, stop: Any, batch_concurrency: int | None = None) -> None:
     import kubernetes.client  # noqa: PLC0415 - each process builds its own client
 
     from jobscheduler.edge.server import Server  # noqa: PLC0415
@@ -72,7 +72,12 @@ def serve(cluster_url: str, ready: Any, stop: Any) -> None:
     configuration = kubernetes.client.Configuration()
     configuration.host = cluster_url
     configuration.api_key = {"authorization": "Bearer " + os.environ[TOKEN_VARIABLE]}
-    settings = Settings(in_cluster=False, metrics_port=0)
+    overrides: dict[str, Any] = {}
+    if batch_concurrency is not None:
+        overrides["schedule_jobs_concurrency"] = batch_concurrency
+        # One connection per ScheduleJobs worker, so its creates do not queue for a socket.
+        configuration.connection_pool_maxsize = max(batch_concurrency, 10)
+    settings = Settings(in_cluster=False, metrics_port=0, **overrides)
     service = build_service(settings, api_client=kubernetes.client.ApiClient(configuration))
     server = Server(service, host="127.0.0.1", port=0, metrics_port=None)
     server.start()

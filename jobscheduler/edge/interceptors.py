@@ -32,9 +32,11 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from jobscheduler import requestctx
+from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.errors import FieldViolation, InvalidArgument, JobSchedulerError
 from jobscheduler.logs import get_logger
 from jobscheduler.metrics import (
+    BATCH_ITEMS_HANDLED,
     GRPC_SERVER_HANDLED,
     GRPC_SERVER_HANDLING_SECONDS,
     GRPC_SERVER_MSG_SENT,
@@ -60,6 +62,7 @@ MAX_MESSAGE_BYTES = 300  # UTF-8 of the status message
 _ELLIPSIS = "…"
 
 log = get_logger("jobscheduler.edge")
+_CODES_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
 
 # Codes that say "the request was wrong", not "the server failed": logged at info.
 _CLIENT_CODES = frozenset(
@@ -87,6 +90,12 @@ def _status(rich: status_pb2.Status, request_id: str) -> grpc.Status:
 
 def status_for_error(error: JobSchedulerError, request_id: str) -> grpc.Status:
     """The gRPC status a domain error is answered with, with rich details for violations."""
+    return _status(rich_status(error), request_id)
+
+
+def rich_status(error: JobSchedulerError) -> status_pb2.Status:
+    """``error`` as a google.rpc.Status: its code, its message (fixed for INTERNAL) and, for
+    INVALID_ARGUMENT, its field violations as google.rpc.BadRequest."""
     code = _status_code(error.code)
     message = INTERNAL_MESSAGE if code is grpc.StatusCode.INTERNAL else error.message
     rich = status_pb2.Status(code=code.value[0], message=message)
@@ -104,7 +113,7 @@ def status_for_error(error: JobSchedulerError, request_id: str) -> grpc.Status:
         detail = any_pb2.Any()
         detail.Pack(bad_request)
         rich.details.append(detail)
-    return _status(rich, request_id)
+    return rich
 
 
 def bounded_violations(
@@ -185,6 +194,10 @@ class _Call:
         self.context = context
         self.code = grpc.StatusCode.OK
         self.job_id = job_id_of(request)
+        # Extra fields of the log line: the item counts of a ScheduleJobs batch.
+        self.log_fields: dict[str, int] = {}
+        if isinstance(request, pb.ScheduleJobsRequest):
+            self.log_fields["items"] = len(request.requests)
         self.started = time.perf_counter()
         self.request_id = _incoming_request_id(context) or f"req-{uuid.uuid4().hex[:16]}"
 
@@ -212,6 +225,18 @@ class _Call:
         self.count_sent()
         if not self.job_id:
             self.job_id = job_id_of(message)
+        if isinstance(message, pb.ScheduleJobsResponse):
+            self._note_items(message)
+
+    def _note_items(self, response: pb.ScheduleJobsResponse) -> None:
+        failed = 0
+        for result in response.results:
+            code = grpc.StatusCode.OK
+            if result.HasField("error"):
+                failed += 1
+                code = _CODES_BY_NUMBER.get(result.error.code, grpc.StatusCode.INTERNAL)
+            BATCH_ITEMS_HANDLED.labels(self.method_name, code.name).inc()
+        self.log_fields["items_failed"] = failed
 
     def count_sent(self) -> None:
         GRPC_SERVER_MSG_SENT.labels(self.grpc_type, self.service, self.method_name).inc()
@@ -275,6 +300,7 @@ class _Call:
             # Explicit, not only from contextvars: a cancelled stream ends on a gRPC thread.
             request_id=self.request_id,
             method=self.method,
+            **self.log_fields,
         )
         structlog.contextvars.clear_contextvars()
         requestctx.request_id.set("")

@@ -32,7 +32,8 @@ UNARY_TIMEOUT_SECONDS = 30.0
 # Streams that are valid run until their deadline: keep it short, it is the expected end.
 STREAM_TIMEOUT_SECONDS = 0.5
 NEVER = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.RESOURCE_EXHAUSTED}
-REQUIRED_WORDS = ("required", "set one")
+REQUIRED_WORDS = ("required", "set one", "at least one")
+NEVER_NUMBERS = {code.value[0] for code in NEVER}
 
 METHODS = sorted(SERVICE.methods_by_name)
 
@@ -98,6 +99,22 @@ def _check_stored(cluster: EmbeddedCluster, request: pb.ScheduleJobRequest, repl
     assert problems == [], problems
 
 
+def _check_batch(cluster: EmbeddedCluster, request: Any, reply: Any) -> None:
+    """Each item is answered as ScheduleJob would answer it alone, its violations under
+    ``requests[i]``."""
+    assert len(reply.results) == len(request.requests)
+    for index, (item, result) in enumerate(zip(request.requests, reply.results, strict=True)):
+        if result.HasField("job"):
+            _check_stored(cluster, item, result.job)
+            continue
+        assert result.error.code not in NEVER_NUMBERS, result.error
+        for detail in result.error.details:
+            bad_request = error_details_pb2.BadRequest()
+            if detail.Unpack(bad_request):
+                for violation in bad_request.field_violations:
+                    assert violation.field.startswith(f"requests[{index}]"), violation
+
+
 @pytest.mark.parametrize("method_name", METHODS)
 def test_every_rpc_answers_bad_input_with_a_clear_error(
     embedded: EmbeddedCluster, address: str, method_name: str
@@ -111,6 +128,8 @@ def test_every_rpc_answers_bad_input_with_a_clear_error(
         _check_answer(method, request, code, error)
         if method_name == "ScheduleJob" and code is grpc.StatusCode.OK:
             _check_stored(embedded, request, reply)
+        if method_name == "ScheduleJobs" and code is grpc.StatusCode.OK:
+            _check_batch(embedded, request, reply)
 
     try:
         check()
