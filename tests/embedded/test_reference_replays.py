@@ -30,6 +30,8 @@ NEWER_JOB = (
     "*.matchLabels.controller-uid missing",
     "*.spec.podReplacementPolicy extra",
     "*.spec.manualSelector extra",
+    # An unset creationTimestamp is omitted, not null, in template metadata (v1.36 B1).
+    "*emplate.metadata.creationTimestamp missing",
 )
 # The list captures were taken while the job controller ran; without controllers the Jobs of
 # these tests have no status yet.

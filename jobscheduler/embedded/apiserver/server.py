@@ -53,7 +53,8 @@ _VALIDATORS: dict[str, Callable[[JSON], list[FieldError]]] = {
 }
 # Resources whose create resets the status a client sent (PrepareForCreate upstream).
 _STATUS_RESET_ON_CREATE = {"jobs", "cronjobs"}
-_HAS_GENERATION = {"jobs", "cronjobs"}
+# Pods too since 1.33 (metadata.generation 1 on create, v1.36 A1-A4).
+_HAS_GENERATION = {"jobs", "cronjobs", "pods"}
 
 
 def _template_spec(resource: str, obj: JSON) -> JSON | None:
@@ -66,6 +67,16 @@ def _template_spec(resource: str, obj: JSON) -> JSON | None:
     elif resource != "pods":
         return None
     return spec
+
+
+def _spec_changed(resource: str, current: JSON, new: JSON) -> bool:
+    """Whether an update moves the generation; binding a pod to a node does not (upstream
+    binds through the bindings subresource, which leaves it alone)."""
+    old_spec, new_spec = current.get("spec") or {}, new.get("spec") or {}
+    if resource == "pods":
+        old_spec = {key: value for key, value in old_spec.items() if key != "nodeName"}
+        new_spec = {key: value for key, value in new_spec.items() if key != "nodeName"}
+    return bool(old_spec != new_spec)
 
 
 class ApiServer(ReadMixin, DeletionMixin):
@@ -275,7 +286,7 @@ class ApiServer(ReadMixin, DeletionMixin):
     ) -> JSON:
         """The update pipeline; the caller holds the store lock."""
         new = merge_for_update(rt.plural, current, body, subresource)
-        if rt.plural in _HAS_GENERATION and new.get("spec") != current.get("spec"):
+        if rt.plural in _HAS_GENERATION and _spec_changed(rt.plural, current, new):
             new["metadata"]["generation"] = int(current["metadata"].get("generation", 1)) + 1
         if subresource != "status":
             DEFAULTERS[rt.plural](new)
