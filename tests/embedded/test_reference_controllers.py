@@ -371,8 +371,8 @@ def test_indexed_job(client: HttpClient) -> None:
         env = pod["spec"]["containers"][0]["env"]
         # 1.24 read the index from the annotation; current controllers read the label
         # (v1.36 B4), which tests/embedded/test_reference_v136_jobs.py checks.
-        field_ref = env[0]["valueFrom"]["fieldRef"]
-        assert field_ref["fieldPath"] == "metadata.labels['batch.kubernetes.io/job-completion-index']"
+        field_path = env[0]["valueFrom"]["fieldRef"]["fieldPath"]
+        assert field_path == "metadata.labels['batch.kubernetes.io/job-completion-index']"
         assert [item["name"] for item in env] == ["JOB_COMPLETION_INDEX"]
         _replay_pod_status(
             client, "43-lifecycle-pod1-patch-status-running", pod["metadata"]["name"]

@@ -6,7 +6,6 @@ cluster has the shape a client would see from a real one (reference captures 10,
 
 from __future__ import annotations
 
-
 from jobscheduler.embedded.api import JSON
 from jobscheduler.embedded.apiserver.objects import generate_name
 from jobscheduler.embedded.apiserver.qos import default_requests_from_limits, qos_class

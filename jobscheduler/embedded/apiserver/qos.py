@@ -38,9 +38,12 @@ def qos_class(spec: JSON) -> str:
             guaranteed = False
     if not requests and not limits:
         return "BestEffort"
-    if guaranteed and requests.keys() == limits.keys():
-        if all(limits[name] == amount for name, amount in requests.items()):
-            return "Guaranteed"
+    if (
+        guaranteed
+        and requests.keys() == limits.keys()
+        and all(limits[name] == amount for name, amount in requests.items())
+    ):
+        return "Guaranteed"
     return "Burstable"
 
 

@@ -194,9 +194,9 @@ class JobController:
             return
         owner = controller_owner(pod)
         namespace = str(pod["metadata"].get("namespace"))
-        if owner is not None and owner.get("kind") == "Job":
-            if self._live_job(f"{namespace}/{owner.get('name')}", str(owner.get("uid"))):
-                return  # its Job counts it and releases it
+        owner = owner if owner is not None and owner.get("kind") == "Job" else {}
+        if owner and self._live_job(f"{namespace}/{owner.get('name')}", str(owner.get("uid"))):
+            return  # its Job counts it and releases it
         self._release(namespace, [pod])
 
     def _release(self, namespace: str, pods: list[JSON]) -> None:
@@ -210,7 +210,7 @@ class JobController:
                 )
             except ApiError as error:
                 if error.code != 404:
-                    log.warning("job-controller: releasing pod %s: %s", pod_name(pod), error.message)
+                    log.warning("job-controller: releasing %s: %s", pod_name(pod), error.message)
 
     def _delete_pods(self, job: JSON, namespace: str, names: list[str]) -> None:
         uid = str(job["metadata"].get("uid"))
