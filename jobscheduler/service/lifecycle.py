@@ -26,7 +26,13 @@ from jobscheduler.jobtypes.metadata import (
     START_AT_LABEL,
 )
 from jobscheduler.kube import JobReader, KubeGateway
-from jobscheduler.service.status import State, cronjob_state, is_final, job_state
+from jobscheduler.service.status import (
+    State,
+    cronjob_state,
+    first_start_annotations,
+    is_final,
+    job_state,
+)
 
 JSON = dict[str, Any]
 _CONFLICT_RETRIES = 3
@@ -109,7 +115,10 @@ def cancel(
         return {
             "metadata": {
                 "labels": {CANCELLED_LABEL: "true", START_AT_LABEL: None},
-                "annotations": {CANCELLED_AT_ANNOTATION: format_time(now)},
+                "annotations": {
+                    CANCELLED_AT_ANNOTATION: format_time(now),
+                    **first_start_annotations(obj),
+                },
             },
             "spec": {"suspend": True},
         }
@@ -144,7 +153,10 @@ def suspend(gateway: KubeGateway, reader: JobReader, namespace: str, name: str) 
                 f"job {name!r} is {_status_name(state)}; it cannot be suspended"
             )
         # A delayed job loses its start time: it now waits for ResumeJob instead.
-        return {"metadata": {"labels": {START_AT_LABEL: None}}, "spec": {"suspend": True}}
+        metadata: JSON = {"labels": {START_AT_LABEL: None}}
+        if kind == "Job" and (started := first_start_annotations(obj)):
+            metadata["annotations"] = started
+        return {"metadata": metadata, "spec": {"suspend": True}}
 
     return _change(gateway, reader, namespace, name, decide)
 
