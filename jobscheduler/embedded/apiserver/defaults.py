@@ -148,6 +148,23 @@ def default_pod(pod: JSON) -> None:
     status.setdefault("qosClass", qos_class(spec))
 
 
+def default_pod_status(pod: JSON) -> None:
+    """A pods/status write reads back with Go's zero values for the fields that are never
+    omitted: a condition's ``lastProbeTime``, a container status's ``lastState`` (v1.36 A6)."""
+    status = pod.get("status") or {}
+    for condition in status.get("conditions") or []:
+        condition.setdefault("lastProbeTime", None)
+        condition.setdefault("lastTransitionTime", None)
+    for section in ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses"):
+        for container in status.get(section) or []:
+            container.setdefault("state", {})
+            container.setdefault("lastState", {})
+            container.setdefault("ready", False)
+            container.setdefault("restartCount", 0)
+            container.setdefault("image", "")
+            container.setdefault("imageID", "")
+
+
 _TOKEN_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
 
 

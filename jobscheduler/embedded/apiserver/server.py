@@ -16,7 +16,11 @@ from typing import Any
 from jobscheduler.clock import Clock
 from jobscheduler.embedded.api import JSON, ApiError
 from jobscheduler.embedded.apiserver.apply import FieldOwners
-from jobscheduler.embedded.apiserver.defaults import DEFAULTERS, label_unlabelled_job
+from jobscheduler.embedded.apiserver.defaults import (
+    DEFAULTERS,
+    default_pod_status,
+    label_unlabelled_job,
+)
 from jobscheduler.embedded.apiserver.deletion import DeletionMixin
 from jobscheduler.embedded.apiserver.objects import generate_name, rfc3339
 from jobscheduler.embedded.apiserver.patching import APPLY_PATCH, apply_patch
@@ -286,10 +290,14 @@ class ApiServer(ReadMixin, DeletionMixin):
     ) -> JSON:
         """The update pipeline; the caller holds the store lock."""
         new = merge_for_update(rt.plural, current, body, subresource)
+        if new["metadata"].get("finalizers") == []:
+            del new["metadata"]["finalizers"]  # omitempty: removing the last one drops the list
         if rt.plural in _HAS_GENERATION and _spec_changed(rt.plural, current, new):
             new["metadata"]["generation"] = int(current["metadata"].get("generation", 1)) + 1
         if subresource != "status":
             DEFAULTERS[rt.plural](new)
+        elif rt.plural == "pods":
+            default_pod_status(new)
         raise_invalid(
             rt.kind, rt.group, current["metadata"]["name"], check_update(rt.plural, current, new)
         )
