@@ -21,12 +21,6 @@ _CALLS = {"reference_v136", "replay_v136"}
 # Captures no test replays yet, each with why. A gap that gets closed must leave this list
 # (test_known_v136_gaps_are_still_gaps fails otherwise), so it cannot go stale.
 KNOWN_GAPS: dict[str, str] = {
-    # A-D, H, I: pod QoS, Job defaults, suspend/resume, completion, watches, /version
-    "H1-watch-jobs-bookmarks-70s": "not replayed yet",
-    "H2-watchlist-sendinitialevents": "not replayed yet",
-    "H3-watchlist-no-rv-param": "not replayed yet",
-    "H4-watchlist-rv0": "not replayed yet",
-    "I0-version": "not replayed yet",
     # E: authentication, authorization reviews, RBAC, discovery
     "E01-auth-no-header": "not replayed yet",
     "E02-auth-invalid-token-401": "not replayed yet",
