@@ -24,10 +24,10 @@ from typing import Any
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
-from jobscheduler.embedded.cluster import EmbeddedCluster
 from jobscheduler.jobtypes import BuildContext, build_registry
 from jobscheduler.jobtypes.manifest import build_manifest
 from jobscheduler.service.ids import JobIdGenerator
+from kubesim.cluster import EmbeddedCluster
 
 
 def timer_request() -> pb.ScheduleJobRequest:

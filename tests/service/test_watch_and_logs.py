@@ -65,7 +65,7 @@ def test_watch_job_survives_watch_expiry_without_missing_the_final_state(
     rest = list(stream)
     assert [(e.type, e.job.status) for e in rest] == [(CHANGED, pb.JOB_STATUS_SUCCEEDED)]
     assert rest[-1].job.succeeded == 1
-    assert "expired; reading it again" in caplog.text  # the watch really did expire
+    assert "expired; listing them again" in caplog.text  # the watch really did expire
 
 
 def test_watch_job_stops_when_the_caller_goes_away(service: JobService) -> None:

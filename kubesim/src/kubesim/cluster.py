@@ -1,0 +1,151 @@
+"""``EmbeddedCluster``: the API server on loopback plus the controllers, as one object.
+
+with EmbeddedCluster() as cluster:
+    client = cluster.api_client()          # kubernetes.client.ApiClient
+    subprocess.run(["kubectl", "--kubeconfig", cluster.kubeconfig_path, "get", "jobs"])
+"""
+
+from __future__ import annotations
+
+import signal
+import tempfile
+import threading
+from pathlib import Path
+from types import FrameType, TracebackType
+from typing import Any
+
+import kubernetes.client
+
+from kubesim.apiserver.inprocess import InProcessAPI
+from kubesim.apiserver.schema import SchemaChecker
+from kubesim.apiserver.server import ApiServer
+from kubesim.clock import Clock, ScaledClock
+from kubesim.clusterapi import ClusterAPI, PodLogSource
+from kubesim.controllers import ControllerManager
+from kubesim.http.faults import FaultInjector
+from kubesim.http.server import EmbeddedHTTPServer
+from kubesim.kubeconfig import write_kubeconfig
+from kubesim.store import Store
+
+INITIAL_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+class EmbeddedCluster:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        kubeconfig_path: str | Path | None = None,
+        clock: Clock | None = None,
+        clock_speed: float = 1.0,
+        controllers: bool = True,
+        schema_validation: str = "all",
+    ) -> None:
+        self.clock: Clock = clock or ScaledClock(clock_speed)
+        self._host, self._port = host, port
+        self._given_kubeconfig = Path(kubeconfig_path) if kubeconfig_path else None
+        self._temporary_dir: tempfile.TemporaryDirectory[str] | None = None
+        self.store = Store()
+        self.server = ApiServer(self.store, self.clock, SchemaChecker(schema_validation))
+        self.api: ClusterAPI = InProcessAPI(self.server)
+        self.faults = FaultInjector(expire=self.store.compact)
+        self._want_controllers = controllers
+        self.controllers: Any = None
+        self._http: EmbeddedHTTPServer | None = None
+        self._serve_thread: threading.Thread | None = None
+        self.url = ""
+        # Where tests put their objects (a real cluster gives each test a fresh namespace).
+        self.namespace = "default"
+        self.kubeconfig_path = self._given_kubeconfig or Path()
+        for name in INITIAL_NAMESPACES:
+            self.server.create("namespaces", None, {"metadata": {"name": name}})
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._http is not None:
+            return
+        self.server.start_garbage_collector()
+        logs: PodLogSource | None = None
+        if self._want_controllers:
+            self.controllers = ControllerManager(self.api, self.clock)
+            logs = self.controllers.pod_logs
+        self._http = EmbeddedHTTPServer((self._host, self._port), self.server, self.faults, logs)
+        self.url = f"http://{self._host}:{self._http.server_address[1]}"
+        self._serve_thread = threading.Thread(
+            target=self._http.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name="embedded-apiserver",
+            daemon=True,
+        )
+        self._serve_thread.start()
+        if self._given_kubeconfig is None:
+            self._temporary_dir = tempfile.TemporaryDirectory(prefix="jobscheduler-embedded-")
+            self.kubeconfig_path = Path(self._temporary_dir.name) / "kubeconfig"
+        write_kubeconfig(self.kubeconfig_path, self.url)
+        if self.controllers is not None:
+            self.controllers.start()
+
+    def stop(self) -> None:
+        if self._http is None:
+            return
+        if self.controllers is not None:
+            self.controllers.stop()
+            self.controllers = None
+        self.faults.released.set()
+        self._http.shutdown()
+        self._http.close_connections()
+        self._http.server_close()
+        if self._serve_thread is not None:
+            self._serve_thread.join(timeout=10)
+        self._http = None
+        self.server.stop_garbage_collector()
+        if self._temporary_dir is not None:
+            self._temporary_dir.cleanup()
+            self._temporary_dir = None
+
+    def __enter__(self) -> EmbeddedCluster:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- clients ---------------------------------------------------------------------------
+    def api_client(self) -> kubernetes.client.ApiClient:
+        """A ``kubernetes`` client configured for this cluster (the caller closes it)."""
+        configuration = kubernetes.client.Configuration()
+        configuration.host = self.url
+        configuration.api_key = {"authorization": "embedded"}
+        configuration.api_key_prefix = {"authorization": "Bearer"}
+        return kubernetes.client.ApiClient(configuration)
+
+
+def run_standalone(*, port: int, kubeconfig_path: Path | None, clock_speed: float = 1.0) -> None:
+    """Serve until SIGINT/SIGTERM, printing where to connect."""
+    done = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with EmbeddedCluster(
+            port=port, kubeconfig_path=kubeconfig_path, clock_speed=clock_speed
+        ) as cluster:
+            print(f"Embedded Kubernetes API at {cluster.url}", flush=True)
+            print(f"kubeconfig: {cluster.kubeconfig_path}", flush=True)
+            print(
+                f"try: kubectl --kubeconfig {cluster.kubeconfig_path} get jobs  (Ctrl-C stops)",
+                flush=True,
+            )
+            while not done.wait(0.5):
+                pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
