@@ -9,7 +9,6 @@ the captured status patches are replayed against the pods our job controller cre
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -21,12 +20,11 @@ from kubesim.clock import ScaledClock
 from kubesim.cluster import EmbeddedCluster
 from kubesim.controllers import ControllerManager
 
-from .wire_helpers import HttpClient, assert_same_shape, reference, replay
+from .wire_helpers import HttpClient, assert_same_shape, reference, replay, until
 
 JOBS = "/apis/batch/v1/namespaces/default/jobs"
 PODS = "/api/v1/namespaces/default/pods"
 EVENTS = "/api/v1/namespaces/default/events"
-WAIT_SECONDS = 20.0
 MERGE_PATCH = "application/merge-patch+json"
 
 # The embedded server does not record managedFields (deliberate, see test_reference_coverage).
@@ -58,36 +56,7 @@ NEWER_POD = (
 )
 
 
-@pytest.fixture
-def controlled() -> Iterator[EmbeddedCluster]:
-    """A cluster whose controllers run but whose pods move only when the test moves them."""
-    with EmbeddedCluster(controllers=False, clock_speed=20) as cluster:
-        manager = ControllerManager(cluster.api, cluster.clock, kubelet=False)
-        manager.start()
-        assert manager.wait_synced()
-        try:
-            yield cluster
-        finally:
-            manager.stop()
-
-
-@pytest.fixture
-def client(controlled: EmbeddedCluster) -> Iterator[HttpClient]:
-    http = HttpClient(controlled.url)
-    try:
-        yield http
-    finally:
-        http.close()
-
-
-def _until(fetch: Callable[[], Any], done: Callable[[Any], bool], what: str) -> Any:
-    deadline = time.monotonic() + WAIT_SECONDS
-    value = fetch()
-    while not done(value):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}: {value!r}"
-        time.sleep(0.02)
-        value = fetch()
-    return value
+_until = until
 
 
 def _get(http: HttpClient, path: str, query: str = "") -> Any:

@@ -5,15 +5,13 @@ kubelet-like status patches, as on the capture's control plane, which had no kub
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from kubesim.cluster import EmbeddedCluster
-from kubesim.controllers import ControllerManager
 from kubesim.controllers.timeutil import parse_time
 
 from .wire_helpers import (
@@ -22,12 +20,12 @@ from .wire_helpers import (
     assert_same_shape,
     reference_v136,
     replay_v136,
+    until,
 )
 
 JOBS = "/apis/batch/v1/namespaces/default/jobs"
 PODS = "/api/v1/namespaces/default/pods"
 EVENTS = "/api/v1/namespaces/default/events"
-WAIT_SECONDS = 20.0
 TRACKING = "batch.kubernetes.io/job-tracking"
 INDEX = "batch.kubernetes.io/job-completion-index"
 # The embedded server records no managedFields (deliberate, see test_reference_coverage).
@@ -39,36 +37,7 @@ STARTED_V136 = (
 )
 
 
-@pytest.fixture
-def controlled() -> Iterator[EmbeddedCluster]:
-    """The Job controller runs; no kubelet, like the capture's control plane."""
-    with EmbeddedCluster(controllers=False, clock_speed=20) as cluster:
-        manager = ControllerManager(cluster.api, cluster.clock, kubelet=False)
-        manager.start()
-        assert manager.wait_synced()
-        try:
-            yield cluster
-        finally:
-            manager.stop()
-
-
-@pytest.fixture
-def client(controlled: EmbeddedCluster) -> Iterator[HttpClient]:
-    http = HttpClient(controlled.url)
-    try:
-        yield http
-    finally:
-        http.close()
-
-
-def _until(fetch: Callable[[], Any], done: Callable[[Any], Any], what: str) -> Any:
-    deadline = time.monotonic() + WAIT_SECONDS
-    value = fetch()
-    while not done(value):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}: {value!r}"
-        time.sleep(0.02)
-        value = fetch()
-    return value
+_until = until
 
 
 def _job(http: HttpClient, name: str) -> Callable[[], Any]:
