@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     k8s_max_retries: Annotated[int, Field(ge=0)] = 3
     # Default timeout of one Kubernetes API call when the client gave no deadline.
     k8s_request_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    # Creates a ScheduleJobs batch runs at once (one pool for all batches, beside the RPC workers).
+    schedule_jobs_concurrency: Annotated[int, Field(ge=1, le=64)] = 8
     # Bounds of GetJobLogs.
     log_stream_max_bytes: Annotated[int, Field(gt=0)] = 10 * 1024 * 1024
     log_stream_max_seconds: Annotated[float, Field(gt=0)] = 3600.0

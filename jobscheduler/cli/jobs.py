@@ -17,6 +17,7 @@ from google.protobuf import json_format
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.cli import output
+from jobscheduler.cli.batchfile import schedule_from_file
 from jobscheduler.cli.typeflags import TypeFlags, UsageError, parse_pairs
 from jobscheduler.client import DEFAULT_TARGET, JobSchedulerClient, JobSchedulerRpcError
 from jobscheduler.jobtypes import HandlerRegistry, build_registry
@@ -24,7 +25,8 @@ from jobscheduler.jobtypes import HandlerRegistry, build_registry
 EXIT_RPC_ERROR = 1
 EXIT_USAGE = 2
 
-Command = Callable[[JobSchedulerClient, argparse.Namespace, TextIO], None]
+# A command prints its answer; an exit code it returns says some of it failed (None: 0).
+Command = Callable[[JobSchedulerClient, argparse.Namespace, TextIO], int | None]
 
 __all__ = ["UsageError", "add_jobs_parser", "build_schedule_request"]
 
@@ -130,6 +132,12 @@ def _add_schedule_flags(parser: argparse.ArgumentParser, type_flags: TypeFlags) 
         metavar="FILE",
         help="a whole ScheduleJobRequest as JSON ('-' for stdin); flags given override it",
     )
+    parser.add_argument(
+        "--from-file",
+        metavar="FILE",
+        help="many jobs: one ScheduleJobRequest per line as JSON ('-' for stdin), sent with "
+        "ScheduleJobs; prints one line per request, exits 1 if any failed",
+    )
     options = parser.add_argument_group("execution")
     options.add_argument("--cpu", default="", help="cpu request, e.g. 250m")
     options.add_argument("--memory", default="", help="memory request, e.g. 128Mi")
@@ -147,7 +155,7 @@ def _runner(handler: Command) -> Callable[[argparse.Namespace], int]:
         out = sys.stdout
         try:
             with JobSchedulerClient(args.server, timeout=args.timeout) as client:
-                handler(client, args, out)
+                code = handler(client, args, out)
         except UsageError as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_USAGE
@@ -158,7 +166,7 @@ def _runner(handler: Command) -> Callable[[argparse.Namespace], int]:
             return EXIT_RPC_ERROR
         except KeyboardInterrupt:
             return 130
-        return 0
+        return code or 0
 
     return run
 
@@ -221,14 +229,17 @@ def _read_file(path: str) -> str:
         raise UsageError(f"--request: {error}") from None
 
 
-def _schedule(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
+def _schedule(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> int | None:
+    if args.from_file:
+        return schedule_from_file(client, args, out)
     reply = client.schedule_job(build_schedule_request(args))
     if args.output == "json":
         out.write(output.to_json(reply) + "\n")
-        return
+        return None
     out.write(f"{reply.job_id} {output.status_name(reply.status)} ({reply.k8s_job_name})\n")
     if reply.message:
         out.write(f"{reply.message}\n")
+    return None
 
 
 def _status(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:

@@ -32,9 +32,11 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from jobscheduler import requestctx
+from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.errors import InvalidArgument, JobSchedulerError
 from jobscheduler.logs import get_logger
 from jobscheduler.metrics import (
+    BATCH_ITEMS_HANDLED,
     GRPC_SERVER_HANDLED,
     GRPC_SERVER_HANDLING_SECONDS,
     GRPC_SERVER_MSG_SENT,
@@ -49,6 +51,7 @@ NO_DEADLINE_SECONDS = 365 * 24 * 3600.0
 DEADLINE_MESSAGE = "the deadline set by the client passed before the request completed"
 
 log = get_logger("jobscheduler.edge")
+_CODES_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
 
 # Codes that say "the request was wrong", not "the server failed": logged at info.
 _CLIENT_CODES = frozenset(
@@ -76,6 +79,12 @@ def _status(rich: status_pb2.Status, request_id: str) -> grpc.Status:
 
 def status_for_error(error: JobSchedulerError, request_id: str) -> grpc.Status:
     """The gRPC status a domain error is answered with, with rich details for violations."""
+    return _status(rich_status(error), request_id)
+
+
+def rich_status(error: JobSchedulerError) -> status_pb2.Status:
+    """``error`` as a google.rpc.Status: its code, its message (fixed for INTERNAL) and, for
+    INVALID_ARGUMENT, its field violations as google.rpc.BadRequest."""
     code = _status_code(error.code)
     message = INTERNAL_MESSAGE if code is grpc.StatusCode.INTERNAL else error.message
     rich = status_pb2.Status(code=code.value[0], message=message)
@@ -91,7 +100,7 @@ def status_for_error(error: JobSchedulerError, request_id: str) -> grpc.Status:
         detail = any_pb2.Any()
         detail.Pack(bad_request)
         rich.details.append(detail)
-    return _status(rich, request_id)
+    return rich
 
 
 def _status_code(name: str) -> grpc.StatusCode:
@@ -135,6 +144,10 @@ class _Call:
         self.context = context
         self.code = grpc.StatusCode.OK
         self.job_id = job_id_of(request)
+        # Extra fields of the log line: the item counts of a ScheduleJobs batch.
+        self.log_fields: dict[str, int] = {}
+        if isinstance(request, pb.ScheduleJobsRequest):
+            self.log_fields["items"] = len(request.requests)
         self.started = time.perf_counter()
         self.request_id = _incoming_request_id(context) or f"req-{uuid.uuid4().hex[:16]}"
 
@@ -162,6 +175,18 @@ class _Call:
         self.count_sent()
         if not self.job_id:
             self.job_id = job_id_of(message)
+        if isinstance(message, pb.ScheduleJobsResponse):
+            self._note_items(message)
+
+    def _note_items(self, response: pb.ScheduleJobsResponse) -> None:
+        failed = 0
+        for result in response.results:
+            code = grpc.StatusCode.OK
+            if result.HasField("error"):
+                failed += 1
+                code = _CODES_BY_NUMBER.get(result.error.code, grpc.StatusCode.INTERNAL)
+            BATCH_ITEMS_HANDLED.labels(self.method_name, code.name).inc()
+        self.log_fields["items_failed"] = failed
 
     def count_sent(self) -> None:
         GRPC_SERVER_MSG_SENT.labels(self.grpc_type, self.service, self.method_name).inc()
@@ -225,6 +250,7 @@ class _Call:
             # Explicit, not only from contextvars: a cancelled stream ends on a gRPC thread.
             request_id=self.request_id,
             method=self.method,
+            **self.log_fields,
         )
         structlog.contextvars.clear_contextvars()
         requestctx.request_id.set("")

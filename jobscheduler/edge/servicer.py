@@ -15,6 +15,7 @@ import grpc
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.api import jobscheduler_pb2_grpc as pb_grpc
+from jobscheduler.edge.batchresults import batch_response
 from jobscheduler.edge.contract import IsActive, JobServiceContract
 
 
@@ -34,6 +35,11 @@ class JobSchedulerServicer(pb_grpc.JobSchedulerServicer):
         self, request: pb.ScheduleJobRequest, context: grpc.ServicerContext
     ) -> pb.ScheduleJobResponse:
         return self._service.schedule_job(request)
+
+    def ScheduleJobs(  # noqa: N802
+        self, request: pb.ScheduleJobsRequest, context: grpc.ServicerContext
+    ) -> pb.ScheduleJobsResponse:
+        return batch_response(self._service.schedule_jobs(request))
 
     def GetJobStatus(  # noqa: N802
         self, request: pb.GetJobStatusRequest, context: grpc.ServicerContext

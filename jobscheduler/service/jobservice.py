@@ -31,6 +31,7 @@ from jobscheduler.jobtypes.metadata import POD_JOB_NAME_LABEL, REQUEST_HASH_ANNO
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF
 from jobscheduler.kube import PODS, JobReader, KubeGateway
 from jobscheduler.service import lifecycle, listing
+from jobscheduler.service.batch import BatchScheduler, ItemOutcome
 from jobscheduler.service.ids import JobIdGenerator
 from jobscheduler.service.kinds import KINDS, Kind, kind_of_manifest, read_job_or_schedule
 from jobscheduler.service.logs import LogStreamer
@@ -90,6 +91,7 @@ class JobService:
         )
         self._reachable_lock = threading.Lock()
         self._reachable: tuple[float, bool] | None = None
+        self._batch = BatchScheduler(self.schedule_job, settings.schedule_jobs_concurrency)
 
     @property
     def registry(self) -> HandlerRegistry:
@@ -135,6 +137,10 @@ class JobService:
             k8s_job_name=job_id,
             job_info=info,
         )
+
+    def schedule_jobs(self, req: pb.ScheduleJobsRequest) -> list[ItemOutcome]:
+        """Each request scheduled as ``schedule_job`` would (see ``service.batch``)."""
+        return self._batch.schedule_jobs(req)
 
     def _existing_same_request(
         self, namespace: str, job_id: str, kind: Kind, request_hash: str
@@ -284,6 +290,7 @@ class JobService:
 
     def stop(self) -> None:
         self._sweeper.stop()
+        self._batch.stop()
 
 
 def _request_hash(req: pb.ScheduleJobRequest, namespace: str) -> str:

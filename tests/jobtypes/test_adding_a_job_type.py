@@ -52,8 +52,9 @@ def test_a_new_job_type_in_three_places_is_served_end_to_end(tmp_path: Path) -> 
     stubs = tmp_path / "stubs"
     stubs.mkdir()
     subprocess.run(
+        # The shipped proto/ second: the files the proto imports (google/rpc/status.proto).
         [sys.executable, "-m", "grpc_tools.protoc", f"-I{tmp_path / 'proto'}",
-         f"--python_out={stubs}", str(proto_dir / "jobscheduler.proto")],
+         f"-I{REPO / 'proto'}", f"--python_out={stubs}", str(proto_dir / "jobscheduler.proto")],
         check=True,
     )  # fmt: skip
     # Places 2 and 3, the handler module and the registry line, are in newtype/.

@@ -15,7 +15,7 @@ from .wire_helpers import HttpClient
 
 @pytest.fixture
 def http(bare_cluster: EmbeddedCluster) -> Iterator[HttpClient]:
-    client = HttpClient(bare_cluster.url)
+    client = HttpClient(bare_cluster.url, token=bare_cluster.admin_token)
     try:
         yield client
     finally:
@@ -38,7 +38,7 @@ def controlled() -> Iterator[EmbeddedCluster]:
 
 @pytest.fixture
 def client(controlled: EmbeddedCluster) -> Iterator[HttpClient]:
-    http = HttpClient(controlled.url)
+    http = HttpClient(controlled.url, token=controlled.admin_token)
     try:
         yield http
     finally:

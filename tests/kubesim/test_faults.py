@@ -56,13 +56,13 @@ def test_internal_errors(embedded_cluster: EmbeddedCluster, kube_client: k8s.Api
 
 def test_dropped_connection(embedded_cluster: EmbeddedCluster) -> None:
     embedded_cluster.faults.drop_next(verb="list", resource="jobs")
-    client = HttpClient(embedded_cluster.url)
+    client = HttpClient(embedded_cluster.url, token=embedded_cluster.admin_token)
     try:
         with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError)):
             client.request("GET", "/apis/batch/v1/namespaces/default/jobs")
     finally:
         client.close()
-    again = HttpClient(embedded_cluster.url)
+    again = HttpClient(embedded_cluster.url, token=embedded_cluster.admin_token)
     try:
         assert again.request("GET", "/apis/batch/v1/namespaces/default/jobs").status == 200
     finally:
@@ -71,7 +71,7 @@ def test_dropped_connection(embedded_cluster: EmbeddedCluster) -> None:
 
 def test_hanging_request_times_out_on_the_client(embedded_cluster: EmbeddedCluster) -> None:
     embedded_cluster.faults.hang_next(verb="get", resource="jobs", seconds=5)
-    client = HttpClient(embedded_cluster.url, timeout=0.3)
+    client = HttpClient(embedded_cluster.url, timeout=0.3, token=embedded_cluster.admin_token)
     try:
         with pytest.raises(TimeoutError):
             client.request("GET", "/apis/batch/v1/namespaces/default/jobs/slow")

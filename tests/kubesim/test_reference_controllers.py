@@ -449,7 +449,7 @@ def cron_client() -> Iterator[HttpClient]:
         manager = ControllerManager(cluster.api, cluster.clock, kubelet=False)
         manager.start()
         assert manager.wait_synced()
-        http = HttpClient(cluster.url)
+        http = HttpClient(cluster.url, token=cluster.admin_token)
         try:
             yield http
         finally:
@@ -475,6 +475,12 @@ def test_cronjob_runs_a_job_and_records_it(cron_client: HttpClient) -> None:
     job_name = cron["status"]["active"][0]["name"]
     scheduled = parse_time(cron["status"]["lastScheduleTime"])
     assert job_name == f"ref-cron-{int(scheduled.timestamp()) // 60}"
+    # The capture shows the Job after the job controller's first status write: wait for it.
+    _until(
+        lambda: _get(client, f"{JOBS}/{job_name}"),
+        lambda j: j["status"].get("ready") is not None,
+        "",
+    )
     job, captured = replay(client, "A4-cronjob-created-job", path=f"{JOBS}/{job_name}")
     want_job = captured["response"]["body"]
     # batch.kubernetes.io/cronjob-scheduled-timestamp arrived in 1.28.

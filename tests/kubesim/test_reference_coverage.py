@@ -32,7 +32,7 @@ Captures -> tests
   C0-CM misc ....................... M paths_outside_the_resources, kubectl_get_tables,
                                      W create_errors_*, unknown_fields_*, generate_name_*,
                                      server_side_apply_*, status_subresource_*,
-                                     R put_updates, cronjob_table, no_authentication (dev. c)
+                                     R put_updates, cronjob_table, anonymous_403_and_bad_token_401
   D0-D7b indexed, retry ............ C indexed_job, failed_pod_is_replaced_*
   E0 events ........................ C events_of_the_namespace
 
@@ -45,7 +45,7 @@ Notable facts -> tests
    6 unknown fields, namespaces, kinds ... W create_errors_before_validation, unknown_fields_*
                                            (current default fieldValidation=Warn adds a
                                            Warning header that 1.24 did not send)
-   7 anonymous 403 / bad token 401 ....... R no_authentication_on_loopback (deviation c)
+   7 anonymous 403 / bad token 401 ....... R anonymous_403_and_bad_token_401 (was deviation c)
    8 resourceVersion, generation ......... W put_updates_and_bumps_generation_*, patch_variants
    9 Job defaulting ...................... W create_defaults_*, job_without_labels_*
   10 CronJob defaulting .................. W cronjob_create_defaults
@@ -82,7 +82,8 @@ Deliberate deviations (current Kubernetes, or the embedded server's purpose)
   a batch/v1beta1 is not served: removed in Kubernetes 1.25.
   b activeDeadlineSeconds is enforced on time: the controller requeues the Job for its deadline
     as current releases do, instead of waiting for an unrelated pod update (56a/56c).
-  c no authentication: a loopback development server; every request acts as system:masters.
+  c (withdrawn) no authentication: requests now authenticate (admin token in the kubeconfig,
+    ServiceAccount tokens, anonymous) and RBAC authorizes them, as in the v1.36 captures.
   d managedFields are not recorded (server-side apply keeps ownership internally).
   Also current behaviour rather than 1.24: batch.kubernetes.io/* labels and selector,
   podReplacementPolicy, condition reasons, cronjob-scheduled-timestamp annotation, the

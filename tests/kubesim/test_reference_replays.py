@@ -369,11 +369,18 @@ def test_cronjob_table(bare_cluster: EmbeddedCluster, http: HttpClient) -> None:
     assert row["cells"][0] == "ref-cron"
 
 
-def test_no_authentication_on_loopback(http: HttpClient) -> None:
-    """Deliberate deviation: the embedded server is a loopback development tool without users,
-    so the anonymous 403 (C2) and bad-token 401 (C3) of a real apiserver do not happen here:
-    every request is served as if from a system:masters user."""
-    for name in ("C2-anonymous-403", "C3-bad-token-401"):
-        response, captured = replay(http, name)
-        assert captured["response"]["statusCode"] in (401, 403)
-        assert response.status == 200 and response.json["kind"] == "JobList"
+def test_anonymous_403_and_bad_token_401(bare_cluster: EmbeddedCluster) -> None:
+    """Formerly a deliberate deviation (every request acted as system:masters); the embedded
+    server now authenticates and authorizes as kube-apiserver does (v1.36 E01/E02 agree with
+    C2/C3): no credentials is system:anonymous, whom RBAC forbids; a bad token is a 401."""
+    anonymous = HttpClient(bare_cluster.url)
+    try:
+        response, captured = replay(anonymous, "C2-anonymous-403")
+        assert_same_status(response, captured)
+        assert response.headers["x-content-type-options"] == "nosniff"
+        response, captured = replay(
+            anonymous, "C3-bad-token-401", headers={"Authorization": "Bearer not-a-valid-token"}
+        )
+        assert_same_status(response, captured)
+    finally:
+        anonymous.close()

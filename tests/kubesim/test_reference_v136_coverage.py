@@ -23,32 +23,7 @@ _CALLS = {"reference_v136", "replay_v136"}
 # (test_known_v136_gaps_are_still_gaps fails otherwise), so it cannot go stale.
 KNOWN_GAPS: dict[str, str] = {
     # E: authentication, authorization reviews, RBAC, discovery
-    "E01-auth-no-header": "not replayed yet",
-    "E02-auth-invalid-token-401": "not replayed yet",
-    "E03-namespace-team-a-create-201": "not replayed yet",
-    "E04-serviceaccount-alice-create-201": "not replayed yet",
-    "E05-tokenrequest-alice-201": "not replayed yet",
-    "E06-tokenreview-alice-201": "not replayed yet",
-    "E07-tokenreview-garbage-201": "not replayed yet",
-    "E08-sar-alice-create-jobs-denied": "not replayed yet",
-    "E09-role-create-201": "not replayed yet",
-    "E10-rolebinding-create-201": "not replayed yet",
-    "E11-sar-alice-create-jobs-allowed": "not replayed yet",
-    "E12-sar-alice-pods-log-get-allowed": "not replayed yet",
-    "E13-sar-alice-pods-get-denied": "not replayed yet",
-    "E14-sar-alice-list-jobs-cluster-wide-denied": "not replayed yet",
-    "E15-sar-alice-create-jobs-team-b-denied": "not replayed yet",
-    "E16-selfsar-alice-create-jobs": "not replayed yet",
-    "E17-selfsar-alice-delete-pods-denied": "not replayed yet",
-    "E17b-selfsubjectreview-alice": "not replayed yet",
-    "E18-alice-create-job-team-a-201": "not replayed yet",
-    "E19-alice-create-job-team-b-403": "not replayed yet",
-    "E20-alice-list-jobs-all-namespaces-403": "not replayed yet",
-    "E21-alice-get-pods-team-a-403": "not replayed yet",
-    "E22-discovery-authentication-v1": "not replayed yet",
-    "E23-discovery-authorization-v1": "not replayed yet",
-    "E24-discovery-rbac-v1": "not replayed yet",
-    "E25-serviceaccount-alice-get-after": "not replayed yet",
+    # F, G: ConfigMaps (ownership, GC, size limit) and Leases
 }
 
 

@@ -38,7 +38,7 @@ def cluster() -> Iterator[EmbeddedCluster]:
 
 @pytest.fixture
 def client(cluster: EmbeddedCluster) -> Iterator[HttpClient]:
-    http = HttpClient(cluster.url)
+    http = HttpClient(cluster.url, token=cluster.admin_token)
     try:
         yield http
     finally:

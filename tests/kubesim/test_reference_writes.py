@@ -292,7 +292,7 @@ def test_dry_run_create_stores_nothing(http: HttpClient) -> None:
 
 
 def test_bad_resource_quantities(bare_cluster: EmbeddedCluster) -> None:
-    http = HttpClient(bare_cluster.url)
+    http = HttpClient(bare_cluster.url, token=bare_cluster.admin_token)
     try:
         body = reference("10-job-create-minimal")["request"]["body"]
         container = body["spec"]["template"]["spec"]["containers"][0]

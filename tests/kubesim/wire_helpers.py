@@ -49,9 +49,13 @@ class Response:
 
 
 class HttpClient:
-    """A keep-alive HTTP/1.1 client speaking to the embedded API server like curl did."""
+    """A keep-alive HTTP/1.1 client speaking to the embedded API server like curl did.
 
-    def __init__(self, url: str, timeout: float = 30.0) -> None:
+    ``token``: the bearer token sent with every request (a cluster's ``admin_token``, or a
+    ServiceAccount's); without one, requests are anonymous."""
+
+    def __init__(self, url: str, timeout: float = 30.0, *, token: str | None = None) -> None:
+        self._auth = {"Authorization": f"Bearer {token}"} if token else {}
         parts = urlsplit(url)
         self._connection = http.client.HTTPConnection(
             parts.hostname or "", parts.port, timeout=timeout
@@ -75,7 +79,7 @@ class HttpClient:
             if raw_body is not None
             else (None if body is None else json.dumps(body).encode())
         )
-        sent = {"Accept": accept, **(headers or {})}
+        sent = {"Accept": accept, **self._auth, **(headers or {})}
         if payload is not None:
             sent["Content-Type"] = content_type
         self._connection.request(method, target, body=payload, headers=sent)

@@ -1,7 +1,7 @@
 """``EmbeddedCluster``: the API server on loopback plus the controllers, as one object.
 
 with EmbeddedCluster() as cluster:
-    client = cluster.api_client()          # kubernetes.client.ApiClient
+    client = cluster.api_client()          # kubernetes.client.ApiClient, as the admin
     subprocess.run(["kubectl", "--kubeconfig", cluster.kubeconfig_path, "get", "jobs"])
 """
 
@@ -19,6 +19,9 @@ import kubernetes.client
 from kubesim.apiserver.inprocess import InProcessAPI
 from kubesim.apiserver.schema import SchemaChecker
 from kubesim.apiserver.server import ApiServer
+from kubesim.auth.gate import Gate
+from kubesim.auth.identity import parse_token_file
+from kubesim.auth.tls import ServingCertificate
 from kubesim.clock import Clock, ScaledClock
 from kubesim.clusterapi import ClusterAPI, PodLogSource
 from kubesim.controllers import ControllerManager
@@ -41,7 +44,11 @@ class EmbeddedCluster:
         clock_speed: float = 1.0,
         controllers: bool = True,
         schema_validation: str = "all",
+        token_file: str | Path | None = None,
     ) -> None:
+        """``token_file``: more users, in kube-apiserver's ``--token-auth-file`` format
+        (``token,user,uid,"group1,group2"``), beside the admin whose token the kubeconfig and
+        ``api_client()`` carry."""
         self.clock: Clock = clock or ScaledClock(clock_speed)
         self._host, self._port = host, port
         self._given_kubeconfig = Path(kubeconfig_path) if kubeconfig_path else None
@@ -60,6 +67,11 @@ class EmbeddedCluster:
         self.kubeconfig_path = self._given_kubeconfig or Path()
         for name in INITIAL_NAMESPACES:
             self.server.create("namespaces", None, {"metadata": {"name": name}})
+        static_users = parse_token_file(Path(token_file).read_text()) if token_file else {}
+        self.gate = Gate(self.server, static_users)
+        # Bearer token of a system:masters user (as a kube-apiserver token file's admin entry).
+        self.admin_token = self.gate.admin_token
+        self._tls = ServingCertificate(host)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> None:
@@ -70,7 +82,14 @@ class EmbeddedCluster:
         if self._want_controllers:
             self.controllers = ControllerManager(self.api, self.clock)
             logs = self.controllers.pod_logs
-        self._http = EmbeddedHTTPServer((self._host, self._port), self.server, self.faults, logs)
+        self._http = EmbeddedHTTPServer(
+            (self._host, self._port),
+            self.server,
+            self.faults,
+            gate=self.gate,
+            logs=logs,
+            tls=self._tls,
+        )
         self.url = f"http://{self._host}:{self._http.server_address[1]}"
         self._serve_thread = threading.Thread(
             target=self._http.serve_forever,
@@ -82,7 +101,12 @@ class EmbeddedCluster:
         if self._given_kubeconfig is None:
             self._temporary_dir = tempfile.TemporaryDirectory(prefix="jobscheduler-embedded-")
             self.kubeconfig_path = Path(self._temporary_dir.name) / "kubeconfig"
-        write_kubeconfig(self.kubeconfig_path, self.url)
+        write_kubeconfig(
+            self.kubeconfig_path,
+            self.url.replace("http://", "https://", 1),
+            self.admin_token,
+            self._tls.authority_data,
+        )
         if self.controllers is not None:
             self.controllers.start()
 
@@ -121,7 +145,7 @@ class EmbeddedCluster:
         """A ``kubernetes`` client configured for this cluster (the caller closes it)."""
         configuration = kubernetes.client.Configuration()
         configuration.host = self.url
-        configuration.api_key = {"authorization": "embedded"}
+        configuration.api_key = {"authorization": self.admin_token}
         configuration.api_key_prefix = {"authorization": "Bearer"}
         return kubernetes.client.ApiClient(configuration)
 

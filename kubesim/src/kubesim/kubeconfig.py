@@ -10,14 +10,21 @@ import yaml
 CONTEXT = "jobscheduler-embedded"
 
 
-def kubeconfig_document(server_url: str, namespace: str = "default") -> dict[str, object]:
+def kubeconfig_document(
+    server_url: str, token: str, authority_data: str, namespace: str = "default"
+) -> dict[str, object]:
+    """``token``: the bearer token kubectl and the clients send (the cluster's admin's);
+    ``authority_data``: the serving certificate (base64 PEM) of the ``https://`` server."""
     return {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": CONTEXT, "cluster": {"server": server_url}}],
-        # The embedded server does not authenticate; a token keeps clients that insist on
-        # credentials content.
-        "users": [{"name": CONTEXT, "user": {"token": "embedded"}}],
+        "clusters": [
+            {
+                "name": CONTEXT,
+                "cluster": {"server": server_url, "certificate-authority-data": authority_data},
+            }
+        ],
+        "users": [{"name": CONTEXT, "user": {"token": token}}],
         "contexts": [
             {
                 "name": CONTEXT,
@@ -29,9 +36,9 @@ def kubeconfig_document(server_url: str, namespace: str = "default") -> dict[str
     }
 
 
-def write_kubeconfig(path: Path, server_url: str) -> Path:
+def write_kubeconfig(path: Path, server_url: str, token: str, authority_data: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump(kubeconfig_document(server_url), sort_keys=False)
+    text = yaml.safe_dump(kubeconfig_document(server_url, token, authority_data), sort_keys=False)
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(text)
     os.chmod(temporary, 0o600)

@@ -49,7 +49,7 @@ def test_standalone_kubelet_and_job_controller_finish_a_job() -> None:
             output, _ = process.communicate(timeout=30)
             client.close()
     assert process.returncode == 0, output
-    assert "simulating pods on http://127.0.0.1:" in output
+    assert "simulating pods on https://127.0.0.1:" in output  # the kubeconfig names TLS
 
 
 def test_standalone_kubelet_serves_pod_logs_on_the_port_it_prints() -> None:

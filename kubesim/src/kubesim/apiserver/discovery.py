@@ -6,7 +6,10 @@ documents makes kubectl fall back to legacy discovery, which it supports.
 
 from __future__ import annotations
 
-from kubesim.apiserver.registry import ResourceType, resources_in, served
+import base64
+import hashlib
+
+from kubesim.apiserver.registry import RESOURCES, ResourceType, resources_in, served
 from kubesim.clusterapi import JSON
 
 # The behaviour simulated is v1.36's (its captures win where they differ from 1.24's); the
@@ -27,7 +30,18 @@ VERSION: JSON = {
     "platform": "linux/amd64",
 }
 
-_SUBRESOURCE_VERBS = {"status": ["get", "patch", "update"], "log": ["get"]}
+_SUBRESOURCE_VERBS = {"status": ["get", "patch", "update"], "log": ["get"], "token": ["create"]}
+# Subresources whose body is another group's kind (serviceaccounts/token takes a TokenRequest).
+_SUBRESOURCE_KINDS = {
+    "token": {"group": "authentication.k8s.io", "version": "v1", "kind": "TokenRequest"}
+}
+
+
+def _storage_version_hash(rt: ResourceType) -> str:
+    """What kube-apiserver publishes for stored kinds: the first 8 bytes of the SHA-256 of
+    ``group/version/Kind``, base64 (reference v1.36 E24)."""
+    digest = hashlib.sha256(f"{rt.group}/{rt.version}/{rt.kind}".encode()).digest()
+    return base64.b64encode(digest[:8]).decode()
 
 
 def api_versions(server_address: str) -> JSON:
@@ -72,6 +86,8 @@ def _entries(rt: ResourceType) -> list[JSON]:
         main["shortNames"] = list(rt.short_names)
     if rt.categories:
         main["categories"] = list(rt.categories)
+    if RESOURCES.get(rt.plural) == rt:
+        main["storageVersionHash"] = _storage_version_hash(rt)
     entries = [main]
     for subresource in rt.subresources:
         entries.append(
@@ -80,6 +96,7 @@ def _entries(rt: ResourceType) -> list[JSON]:
                 "singularName": "",
                 "namespaced": rt.namespaced,
                 "kind": rt.kind,
+                **_SUBRESOURCE_KINDS.get(subresource, {}),
                 "verbs": _SUBRESOURCE_VERBS[subresource],
             }
         )

@@ -95,6 +95,26 @@ RESOURCES: dict[str, ResourceType] = {
         ),
         ResourceType("configmaps", "configmap", "ConfigMap", "", "v1", True, short_names=("cm",)),
         ResourceType("leases", "lease", "Lease", "coordination.k8s.io", "v1", True),
+        # Identities and RBAC (served with the authenticator and authorizer of ``auth``).
+        ResourceType(
+            "serviceaccounts",
+            "serviceaccount",
+            "ServiceAccount",
+            "",
+            "v1",
+            True,
+            short_names=("sa",),
+            subresources=("token",),
+        ),
+        *(
+            ResourceType(plural, plural[:-1], kind, "rbac.authorization.k8s.io", "v1", namespaced)
+            for plural, kind, namespaced in (
+                ("roles", "Role", True),
+                ("rolebindings", "RoleBinding", True),
+                ("clusterroles", "ClusterRole", False),
+                ("clusterrolebindings", "ClusterRoleBinding", False),
+            )
+        ),
     )
 }
 
@@ -106,9 +126,24 @@ VIEWS: tuple[ResourceType, ...] = (
 )
 
 
+# Create-only resources that are answered, never stored: authentication and authorization
+# reviews (``auth.reviews``).
+REVIEWS: tuple[ResourceType, ...] = tuple(
+    ResourceType(plural, plural[:-1], kind, group, "v1", namespaced, verbs=("create",))
+    for plural, kind, group, namespaced in (
+        ("tokenreviews", "TokenReview", "authentication.k8s.io", False),
+        ("selfsubjectreviews", "SelfSubjectReview", "authentication.k8s.io", False),
+        ("subjectaccessreviews", "SubjectAccessReview", "authorization.k8s.io", False),
+        ("selfsubjectaccessreviews", "SelfSubjectAccessReview", "authorization.k8s.io", False),
+        ("selfsubjectrulesreviews", "SelfSubjectRulesReview", "authorization.k8s.io", False),
+        ("localsubjectaccessreviews", "LocalSubjectAccessReview", "authorization.k8s.io", True),
+    )
+)
+
+
 def served() -> list[ResourceType]:
-    """Everything discovery lists: the stored resources and the views."""
-    return [*RESOURCES.values(), *VIEWS]
+    """Everything discovery lists: the stored resources, the views and the reviews."""
+    return [*RESOURCES.values(), *VIEWS, *REVIEWS]
 
 
 def resource_type(plural: str) -> ResourceType:

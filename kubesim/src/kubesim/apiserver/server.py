@@ -37,6 +37,7 @@ from kubesim.apiserver.workloads import (
     validate_namespace,
     validate_pod,
 )
+from kubesim.auth import objects as auth_objects
 from kubesim.clock import Clock
 from kubesim.clusterapi import JSON, ApiError
 from kubesim.store import Store, clone
@@ -59,6 +60,9 @@ _VALIDATORS: dict[str, Callable[[JSON], list[FieldError]]] = {
 _STATUS_RESET_ON_CREATE = {"jobs", "cronjobs"}
 # Pods too since 1.33 (metadata.generation 1 on create, v1.36 A1-A4).
 _HAS_GENERATION = {"jobs", "cronjobs", "pods"}
+# ServiceAccounts and the RBAC kinds: defaulted and validated beside the authorizer.
+_VALIDATORS.update(auth_objects.VALIDATORS)
+DEFAULTERS.update(auth_objects.DEFAULTERS)
 
 
 def _template_spec(resource: str, obj: JSON) -> JSON | None:

@@ -314,6 +314,66 @@ _PRINTERS: dict[str, tuple[list[JSON], Callable[[JSON, datetime], list[Any]]]] =
 }
 
 
+# ServiceAccounts and RBAC: the columns kube-apiserver's printers give them.
+def _account_row(account: JSON, now: datetime) -> list[Any]:
+    meta = account["metadata"]
+    return [
+        meta["name"],
+        len(account.get("secrets") or []),
+        _since(meta.get("creationTimestamp"), now),
+    ]
+
+
+def _role_row(role: JSON, now: datetime) -> list[Any]:
+    return [role["metadata"]["name"], role["metadata"].get("creationTimestamp", "")]
+
+
+def _binding_row(binding: JSON, now: datetime) -> list[Any]:
+    ref = binding.get("roleRef") or {}
+    subjects = binding.get("subjects") or []
+
+    def names(kind: str) -> str:
+        shown = [
+            (f"{s.get('namespace', '')}/{s['name']}" if kind == "ServiceAccount" else s["name"])
+            for s in subjects
+            if s.get("kind") == kind
+        ]
+        return ", ".join(shown)
+
+    meta = binding["metadata"]
+    return [
+        meta["name"],
+        f"{ref.get('kind')}/{ref.get('name')}",
+        _since(meta.get("creationTimestamp"), now),
+        names("User"),
+        names("Group"),
+        names("ServiceAccount"),
+    ]
+
+
+_CREATED_AT = _column("Created At", "Creation timestamp", kind="date")
+_BINDING_COLUMNS = [
+    _NAME,
+    _column("Role", "Role"),
+    _AGE,
+    _column("Users", "Users in the binding", priority=1),
+    _column("Groups", "Groups in the binding", priority=1),
+    _column("ServiceAccounts", "ServiceAccounts in the binding", priority=1),
+]
+_PRINTERS.update(
+    {
+        "serviceaccounts": (
+            [_NAME, _column("Secrets", "Secrets", kind="integer"), _AGE],
+            _account_row,
+        ),
+        "roles": ([_NAME, _CREATED_AT], _role_row),
+        "clusterroles": ([_NAME, _CREATED_AT], _role_row),
+        "rolebindings": (_BINDING_COLUMNS, _binding_row),
+        "clusterrolebindings": (_BINDING_COLUMNS, _binding_row),
+    }
+)
+
+
 def _row_object(obj: JSON, include: str) -> JSON | None:
     if include == "None":
         return None

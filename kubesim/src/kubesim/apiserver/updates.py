@@ -7,6 +7,7 @@ from typing import Any
 
 from kubesim.apiserver.configmaps import configmap_update_errors
 from kubesim.apiserver.validation import FieldError
+from kubesim.auth.objects import role_ref_update_errors
 from kubesim.clusterapi import JSON
 from kubesim.store import clone
 
@@ -150,4 +151,6 @@ def check_update(resource: str, current: JSON, new: JSON) -> list[FieldError]:
         return _pod_update_errors(current, new)
     if resource == "configmaps":
         return configmap_update_errors(current, new)
+    if resource in ("rolebindings", "clusterrolebindings"):
+        return role_ref_update_errors(current, new)
     return []

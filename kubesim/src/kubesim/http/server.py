@@ -23,6 +23,9 @@ from kubesim.apiserver import patching, tables
 from kubesim.apiserver.eventsview import core_field_selector, to_events_v1
 from kubesim.apiserver.registry import ResourceType, resource_type
 from kubesim.apiserver.server import ApiServer, request_created, request_warnings
+from kubesim.auth.gate import Gate
+from kubesim.auth.identity import UserInfo
+from kubesim.auth.tls import ServingCertificate
 from kubesim.clusterapi import JSON, ApiError, PodLogSource
 from kubesim.http.faults import FaultInjector
 from kubesim.http.podlogs import serve_logs
@@ -54,9 +57,14 @@ class EmbeddedHTTPServer(ThreadingHTTPServer):
         address: tuple[str, int],
         api: ApiServer,
         faults: FaultInjector,
+        *,
+        gate: Gate,
         logs: PodLogSource | None = None,
+        tls: ServingCertificate | None = None,
     ) -> None:
         self.api = api
+        self.gate = gate  # authentication and authorization of every request
+        self.tls = tls
         self.faults = faults
         self.logs = logs
         self._connections: set[socket.socket] = set()
@@ -75,6 +83,22 @@ class EmbeddedHTTPServer(ThreadingHTTPServer):
             self._connections.add(request)
         super().process_request(request, client_address)
 
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """Serve TLS too on this port (kubectl sends credentials only over TLS)."""
+        served = self.tls.accept(request) if self.tls is not None else request
+        if served is None or served is request:
+            if served is not None:
+                super().finish_request(request, client_address)
+            return
+        with self._connections_lock:
+            self._connections.add(served)
+        try:
+            super().finish_request(served, client_address)
+        finally:
+            with self._connections_lock:
+                self._connections.discard(served)
+            served.close()
+
     def shutdown_request(self, request: Any) -> None:
         with self._connections_lock:
             self._connections.discard(request)
@@ -92,6 +116,7 @@ class EmbeddedHTTPServer(ThreadingHTTPServer):
 
 class _Handler(WireHandler):
     server: EmbeddedHTTPServer
+    user: UserInfo  # who sent the request being handled (set once it is admitted)
 
     def setup(self) -> None:
         super().setup()
@@ -125,6 +150,9 @@ class _Handler(WireHandler):
         url = urlsplit(self.path)
         query = parse_qs(url.query, keep_blank_values=True)
         body = self._read_body()
+        self.user = self.server.gate.admit(
+            method, url.path, query, self.headers.get("Authorization")
+        )
         target = route(url.path, self.server.address)
         verb = request_verb(method, target, query)
         self._apply_faults(verb, target.resource.plural if target.resource else None)
@@ -203,6 +231,11 @@ class _Handler(WireHandler):
         rt = target.resource
         assert rt is not None
         namespace, name, sub = target.namespace, target.name, target.subresource
+        if self.server.gate.answers(rt, sub):
+            body_json = self._decode(body, rt)
+            return 201, self.server.gate.serve(
+                self.user, verb, rt, namespace=namespace, name=name, body=body_json
+            )
         if rt.group == "events.k8s.io":
             return 200, self._events_view(verb, namespace, name, query)
         field_validation = first(query, "fieldValidation")

@@ -4,8 +4,10 @@ answer goes out (whole JSON bodies, chunked streams), on keep-alive connections.
 from __future__ import annotations
 
 import json
+import os
 import select
 import socket
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
@@ -163,6 +165,10 @@ class WireHandler(BaseHTTPRequestHandler):
             return False
         try:
             readable, _, _ = select.select([self.connection], [], [], 0)
+            if readable and isinstance(self.connection, ssl.SSLSocket):
+                # TLS sockets cannot peek: look at the TCP stream beneath (b"" once closed).
+                with socket.socket(fileno=os.dup(self.connection.fileno())) as raw:
+                    return bool(raw.recv(1, socket.MSG_PEEK))
             if readable:
                 return bool(self.connection.recv(1, socket.MSG_PEEK))
         except OSError:
