@@ -21,6 +21,9 @@ EXECUTION_ANNOTATION = "jobscheduler.io/execution"
 SCHEDULE_ANNOTATION = "jobscheduler.io/schedule"
 START_AT_ANNOTATION = "jobscheduler.io/start-at"
 CANCELLED_AT_ANNOTATION = "jobscheduler.io/cancelled-at"
+# When the Job first started, kept by the service when it suspends or cancels a started Job:
+# Kubernetes removes status.startTime from a suspended Job and sets a new one on resume.
+FIRST_STARTED_AT_ANNOTATION = "jobscheduler.io/first-started-at"
 
 # Label set by the Kubernetes job controller on a Job's pods (since 1.27; "job-name" before).
 POD_JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
