@@ -13,6 +13,7 @@ from kubesim.cluster import EmbeddedCluster
 from .wire_helpers import HttpClient, assert_same_status, job_body, pod_body, reference, replay
 
 JOBS = "/apis/batch/v1/namespaces/default/jobs"
+CRONJOBS = "/apis/batch/v1/namespaces/default/cronjobs"
 
 
 def _create_minimal(http: HttpClient) -> Any:
@@ -345,3 +346,20 @@ def test_server_side_apply_creates_and_detects_conflicts(http: HttpClient) -> No
     )
     assert forced.status == 200
     assert forced.json["metadata"]["labels"]["via"] == "other-tool"
+
+
+def test_oversized_inputs_are_refused_or_capped_never_a_server_error(http: HttpClient) -> None:
+    """A time zone name longer than a file name can be is an unknown time zone (422), and a
+    quantity beyond 2^63-1 is capped as upstream documents, not a 500 from the parser."""
+    cronjob = reference("A0-cronjob-create")["request"]["body"]
+    cronjob["metadata"]["name"] = "long-zone"
+    cronjob["spec"]["timeZone"] = "A" * 300
+    response = http.request("POST", CRONJOBS, body=cronjob)
+    assert response.status == 422, response.json
+    assert response.json["details"]["causes"][0]["field"] == "spec.timeZone"
+    body = reference("10-job-create-minimal")["request"]["body"]
+    body["metadata"]["name"] = "huge-quantity"
+    container = body["spec"]["template"]["spec"]["containers"][0]
+    container["resources"] = {"requests": {"cpu": "1e9999999"}}
+    response = http.request("POST", JOBS, body=body)
+    assert response.status == 201, response.json
