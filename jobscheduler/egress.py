@@ -241,7 +241,7 @@ class EgressPolicy:
     def check_address(self, address: IPAddress) -> None:
         if self._in_allowed_cidr(address):
             return
-        for candidate in (address, embedded_ipv4(address)):
+        for candidate in (embedded_ipv4(address), address):
             if candidate is not None and (problem := address_class(candidate)):
                 raise EgressDenied(f"{address} is {problem}, which jobs may not reach")
 
