@@ -76,6 +76,8 @@ class TypeFlags:
                 )
                 if option.kind != kind:
                     raise ValueError(f"{key} means a {option.kind} and a {kind}")
+                if option.flag.field != flag.field:
+                    raise ValueError(f"{key} sets {option.flag.field} and {flag.field}")
                 option.owners.append(handler)
 
     def add_to(self, parser: argparse.ArgumentParser) -> None:

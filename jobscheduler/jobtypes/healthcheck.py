@@ -68,7 +68,7 @@ class HealthCheckHandler(Handler[pb.HealthCheckJobConfig, pb.HealthCheckJobDetai
     read_only_root_filesystem = True
     cli_flags = (
         CliFlag("--target", "target", "what to probe", metavar="URL"),
-        CliFlag("--method", "http_method", "HTTP method (default GET)", metavar="METHOD"),
+        CliFlag("--http-method", "http_method", "HTTP method (default GET)", metavar="METHOD"),
         CliFlag("--expect-status", "expected_status_codes", "a status that counts as healthy"),
         CliFlag("--body-contains", "body_contains", "text the response must contain"),
         CliFlag("--header", "headers", "HTTP header", metavar="NAME=VALUE"),
