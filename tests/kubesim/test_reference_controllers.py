@@ -9,15 +9,15 @@ the captured status patches are replayed against the pods our job controller cre
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from kubesim.apiserver.objects import parse_rfc3339 as parse_time
-from kubesim.clock import ScaledClock
 from kubesim.cluster import EmbeddedCluster
 from kubesim.controllers import ControllerManager
 
@@ -460,13 +460,45 @@ def test_events_of_the_namespace(client: HttpClient) -> None:
     assert {e["source"]["component"] for e in got["items"]} <= sources
 
 
+class SteppedClock:
+    """A clock that moves only when the test moves it, so a CronJob runs exactly when the test
+    says (a clock running on its own lets a loaded machine see a second run, or the first run
+    before the test has looked at the CronJob)."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += timedelta(seconds=seconds)
+
+    def sleep(self, seconds: float) -> None:
+        self.wait(threading.Event(), seconds)
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        deadline = self.now() + timedelta(seconds=max(0.0, seconds))
+        while not event.is_set():
+            if self.now() >= deadline:
+                return False
+            event.wait(0.02)  # real seconds: notices an advance promptly
+        return True
+
+
 @pytest.fixture
-def cron_client() -> Iterator[HttpClient]:
-    """Controllers without a kubelet on a clock 60x real time that starts 5 s past a minute,
-    so the first run of an every-minute CronJob comes about a real second after its creation."""
-    now = datetime.now(UTC)
-    start = now.replace(second=5, microsecond=0)
-    with EmbeddedCluster(controllers=False, clock=ScaledClock(60, start=start)) as cluster:
+def cron_clock() -> SteppedClock:
+    """Stopped 55 s before a minute: an every-minute CronJob runs once the test advances it."""
+    return SteppedClock(datetime.now(UTC).replace(second=5, microsecond=0))
+
+
+@pytest.fixture
+def cron_client(cron_clock: SteppedClock) -> Iterator[HttpClient]:
+    """Controllers without a kubelet on the test's stepped clock."""
+    with EmbeddedCluster(controllers=False, clock=cron_clock) as cluster:
         manager = ControllerManager(cluster.api, cluster.clock, kubelet=False)
         manager.start()
         assert manager.wait_synced()
@@ -478,7 +510,9 @@ def cron_client() -> Iterator[HttpClient]:
             manager.stop()
 
 
-def test_cronjob_runs_a_job_and_records_it(cron_client: HttpClient) -> None:
+def test_cronjob_runs_a_job_and_records_it(
+    cron_client: HttpClient, cron_clock: SteppedClock
+) -> None:
     client = cron_client
     cron_path = "/apis/batch/v1/namespaces/default/cronjobs/ref-cron"
     created, _ = replay(client, "A0-cronjob-create")
@@ -486,14 +520,17 @@ def test_cronjob_runs_a_job_and_records_it(cron_client: HttpClient) -> None:
     before, captured = replay(client, "A3-cronjob-get-before-first-run")
     assert before.json["status"] == captured["response"]["body"]["status"] == {}
     assert_same_shape(before.json, captured["response"]["body"], newer=UNRECORDED)
+    cron_clock.advance(56)  # just past the minute; the clock then stays there: one run only
     cron = _until(lambda: _get(client, cron_path), lambda c: c["status"].get("active"), "a run")
-    # Stop further runs so the states below are the first run's (as in the capture).
+    # As the capture did, so the CronJob's state below matches (spec.suspend).
     client.request("PATCH", cron_path, body={"spec": {"suspend": True}}, content_type=MERGE_PATCH)
     want = reference("A5-cronjob-status-after-first-run")["response"]["body"]
     assert_same_shape(cron, want, newer=UNRECORDED)
     job_name = cron["status"]["active"][0]["name"]
     scheduled = parse_time(cron["status"]["lastScheduleTime"])
     assert job_name == f"ref-cron-{int(scheduled.timestamp()) // 60}"
+    # The capture saw the Job once its controller had started its pod.
+    _until(_status_of(client, job_name), lambda j: j["status"].get("active"), "the job's pod")
     job, captured = replay(client, "A4-cronjob-created-job", path=f"{JOBS}/{job_name}")
     want_job = captured["response"]["body"]
     # batch.kubernetes.io/cronjob-scheduled-timestamp arrived in 1.28.

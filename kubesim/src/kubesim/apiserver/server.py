@@ -215,9 +215,7 @@ class ApiServer(ReadMixin, DeletionMixin):
                 )
             if dry_run:
                 return obj
-            stored = self.store.put(rt.plural, obj)
-            self._track(stored, None)
-            return stored
+            return self.store.put(rt.plural, obj)
 
     # -- read ----------------------------------------------------------------------------
     def update(
@@ -296,15 +294,11 @@ class ApiServer(ReadMixin, DeletionMixin):
             return current  # a no-op write does not bump the resourceVersion
         if dry_run:
             return new
-        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+        if self._deletion_complete(rt, new):
             # Like etcd's delete, the DELETED event carries the last stored state, which still
             # lists the finalizer whose removal ended the deletion (reference 73).
             return self._remove(rt, clone(current))
-        stored = self.store.put(rt.plural, new)
-        self._track(stored, current)
-        if new["metadata"].get("deletionTimestamp"):
-            self._finalizers_changed(rt, stored)
-        return stored
+        return self.store.put(rt.plural, new)
 
     def patch(
         self,
