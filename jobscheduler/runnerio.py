@@ -11,7 +11,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
+
+from google.protobuf import json_format
+from google.protobuf.message import Message
+
+_M = TypeVar("_M", bound=Message)
 
 TERMINATION_MESSAGE_PATH_ENV = "TERMINATION_MESSAGE_PATH"
 # Kubernetes keeps at most 4096 bytes of a termination message.
@@ -42,6 +47,20 @@ def finish(
             file.write(one_line(termination_message)[:MAX_TERMINATION_MESSAGE])
     except OSError as error:
         print(f"cannot write the termination message to {path}: {error}", file=sys.stderr)
+
+
+def config_from_env(env: Mapping[str, str], name: str, message_class: type[_M]) -> _M:
+    """The job's config, shipped by its handler as protobuf JSON in ``name``; ValueError
+    naming the variable when it is missing or not that message."""
+    raw = env.get(name, "")
+    if not raw:
+        raise ValueError(f"{name} is required")
+    config = message_class()
+    try:
+        json_format.Parse(raw, config)
+    except json_format.ParseError as error:
+        raise ValueError(f"{name} is not a {message_class.__name__}: {error}") from None
+    return config
 
 
 def one_line(text: str) -> str:

@@ -9,8 +9,7 @@ GetJobStatus shows as the job's reason. With a ``schedule`` it is a CronJob of p
 from __future__ import annotations
 
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.config import EgressSettings, Settings, load_env_settings
-from jobscheduler.egress import EgressPolicy
+from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation
 from jobscheduler.jobtypes.base import (
     JSON,
@@ -22,6 +21,7 @@ from jobscheduler.jobtypes.base import (
     stored_config,
 )
 from jobscheduler.jobtypes.httpfields import (
+    EgressRunnerType,
     check_choice,
     check_headers,
     check_image,
@@ -30,7 +30,6 @@ from jobscheduler.jobtypes.httpfields import (
     check_url,
     runner_container,
 )
-from jobscheduler.jobtypes.timer import TimerSettings
 from jobscheduler.probe.runner import CONFIG_ENV, PROBE_SCHEMES, probe_kind
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "OPTIONS")
@@ -41,7 +40,9 @@ MAX_BODY_CONTAINS = 1024
 _HTTP_ONLY = ("http_method", "expected_status_codes", "body_contains", "headers")
 
 
-class HealthCheckHandler(Handler[pb.HealthCheckJobConfig, pb.HealthCheckJobDetails]):
+class HealthCheckHandler(
+    EgressRunnerType, Handler[pb.HealthCheckJobConfig, pb.HealthCheckJobDetails]
+):
     name = "health-check"
     request_field = "health_check_job"
     details_field = "health_check_details"
@@ -77,19 +78,6 @@ class HealthCheckHandler(Handler[pb.HealthCheckJobConfig, pb.HealthCheckJobDetai
         CliFlag("--attempts", "attempts", "attempts before failing"),
         CliFlag("--image", "image", "the runner's image (default: the server's)", metavar="IMAGE"),
     )
-
-    def __init__(
-        self, egress: EgressSettings | None = None, timer: TimerSettings | None = None
-    ) -> None:
-        self.egress = egress if egress is not None else load_env_settings(EgressSettings)
-        self.timer = timer if timer is not None else load_env_settings(TimerSettings)
-
-    @property
-    def policy(self) -> EgressPolicy:
-        return self.egress.policy()
-
-    def default_image(self, settings: Settings) -> str:
-        return self.timer.image
 
     def validate(self, config: pb.HealthCheckJobConfig, path: str) -> list[FieldViolation]:
         target, violations = check_url(config.target, f"{path}.target", self.policy, PROBE_SCHEMES)

@@ -8,9 +8,11 @@ import re
 from collections.abc import Iterable, Mapping
 
 from jobscheduler import kubesyntax as k8snames
+from jobscheduler.config import EgressSettings, Settings, load_env_settings
 from jobscheduler.egress import EgressDenied, EgressPolicy, Target
 from jobscheduler.errors import FieldViolation
 from jobscheduler.jobtypes.base import CONTAINER_NAME, JSON
+from jobscheduler.jobtypes.timer import TimerSettings
 from jobscheduler.runnerio import TERMINATION_MESSAGE_PATH_ENV
 
 TERMINATION_MESSAGE_PATH = "/dev/termination-log"
@@ -22,6 +24,24 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,256}")
 RESERVED_HEADERS = frozenset(
     {"host", "content-length", "transfer-encoding", "connection", "te", "trailer", "upgrade"}
 )
+
+
+class EgressRunnerType:
+    """What both runner job types read from the server's settings: the egress allowlist
+    (checked at ScheduleJob, passed to the runner) and the project image (TIMER_IMAGE)."""
+
+    def __init__(
+        self, egress: EgressSettings | None = None, timer: TimerSettings | None = None
+    ) -> None:
+        self.egress = egress if egress is not None else load_env_settings(EgressSettings)
+        self.timer = timer if timer is not None else load_env_settings(TimerSettings)
+
+    @property
+    def policy(self) -> EgressPolicy:
+        return self.egress.policy()
+
+    def default_image(self, settings: Settings) -> str:
+        return self.timer.image
 
 
 def check_url(

@@ -14,8 +14,7 @@ import re
 
 from jobscheduler import kubesyntax as k8snames
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.config import EgressSettings, Settings, load_env_settings
-from jobscheduler.egress import EgressPolicy
+from jobscheduler.config import Settings
 from jobscheduler.egress_http import HTTP_SCHEMES
 from jobscheduler.errors import FieldViolation
 from jobscheduler.jobtypes.base import (
@@ -28,6 +27,7 @@ from jobscheduler.jobtypes.base import (
     stored_config,
 )
 from jobscheduler.jobtypes.httpfields import (
+    EgressRunnerType,
     check_choice,
     check_header_name,
     check_headers,
@@ -37,7 +37,6 @@ from jobscheduler.jobtypes.httpfields import (
     check_url,
     runner_container,
 )
-from jobscheduler.jobtypes.timer import TimerSettings
 from jobscheduler.webhook.runner import CONFIG_ENV, DEFAULT_METHOD, secret_header_env
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -49,7 +48,7 @@ MAX_VALUE_PREFIX = 256
 _SECRET_KEY = re.compile(r"[-._a-zA-Z0-9]{1,253}")
 
 
-class WebhookHandler(Handler[pb.WebhookJobConfig, pb.WebhookJobDetails]):
+class WebhookHandler(EgressRunnerType, Handler[pb.WebhookJobConfig, pb.WebhookJobDetails]):
     name = "webhook"
     request_field = "webhook_job"
     details_field = "webhook_details"
@@ -83,19 +82,6 @@ class WebhookHandler(Handler[pb.WebhookJobConfig, pb.WebhookJobDetails]):
         CliFlag("--max-attempts", "max_attempts", "attempts in all"),
         CliFlag("--image", "image", "the runner's image (default: the server's)", metavar="IMAGE"),
     )
-
-    def __init__(
-        self, egress: EgressSettings | None = None, timer: TimerSettings | None = None
-    ) -> None:
-        self.egress = egress if egress is not None else load_env_settings(EgressSettings)
-        self.timer = timer if timer is not None else load_env_settings(TimerSettings)
-
-    @property
-    def policy(self) -> EgressPolicy:
-        return self.egress.policy()
-
-    def default_image(self, settings: Settings) -> str:
-        return self.timer.image
 
     def secrets_read(self, config: pb.WebhookJobConfig, namespace: str) -> list[tuple[str, str]]:
         return sorted({(namespace, item.secret_name) for item in config.secret_headers})

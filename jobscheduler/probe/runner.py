@@ -27,14 +27,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from google.protobuf import json_format
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from jobscheduler import egress_http
+from jobscheduler import egress_http, runnerio
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.egress import EgressDenied, EgressPolicy, Resolver, Target
 from jobscheduler.runnerio import (
-    EXIT_BAD_CONFIG,
     EXIT_EGRESS_DENIED,
     EXIT_FAILED,
     EXIT_OK,
@@ -58,20 +56,8 @@ def healthy_status(status: int, expected: list[int]) -> bool:
     return status in expected if expected else 200 <= status < 400
 
 
-class ProbeConfigError(ValueError):
-    pass
-
-
 def config_from_env(env: Mapping[str, str]) -> pb.HealthCheckJobConfig:
-    raw = env.get(CONFIG_ENV, "")
-    if not raw:
-        raise ProbeConfigError(f"{CONFIG_ENV} is required")
-    config = pb.HealthCheckJobConfig()
-    try:
-        json_format.Parse(raw, config)
-    except json_format.ParseError as error:
-        raise ProbeConfigError(f"{CONFIG_ENV} is not a HealthCheckJobConfig: {error}") from None
-    return config
+    return runnerio.config_from_env(env, CONFIG_ENV, pb.HealthCheckJobConfig)
 
 
 @dataclass(frozen=True)
@@ -256,6 +242,3 @@ def _done(
         result["reason"] = message.split(":", 1)[0]
     finish(result, message, env)
     return code
-
-
-__all__ = ["EXIT_BAD_CONFIG", "ProbeConfigError", "config_from_env", "run_probe"]

@@ -30,9 +30,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from google.protobuf import json_format
-
-from jobscheduler import egress_http
+from jobscheduler import egress_http, runnerio
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.backoff import BackoffPolicy
 from jobscheduler.egress import EgressDenied, EgressPolicy, Resolver
@@ -63,15 +61,7 @@ def secret_header_env(index: int) -> str:
 
 
 def config_from_env(env: Mapping[str, str]) -> pb.WebhookJobConfig:
-    raw = env.get(CONFIG_ENV, "")
-    if not raw:
-        raise WebhookConfigError(f"{CONFIG_ENV} is required")
-    config = pb.WebhookJobConfig()
-    try:
-        json_format.Parse(raw, config)
-    except json_format.ParseError as error:
-        raise WebhookConfigError(f"{CONFIG_ENV} is not a WebhookJobConfig: {error}") from None
-    return config
+    return runnerio.config_from_env(env, CONFIG_ENV, pb.WebhookJobConfig)
 
 
 def request_headers(
