@@ -11,6 +11,8 @@ from typing import Annotated, TypeVar
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from jobscheduler.egress import EgressPolicy
+
 
 class LogLevel(StrEnum):
     TRACE = "trace"
@@ -125,6 +127,35 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_format(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+
+class EgressSettings(BaseSettings):
+    """Where health-check and webhook jobs may connect (``jobscheduler.egress``), from
+    EGRESS_ALLOWED_HOSTS and EGRESS_ALLOWED_CIDRS (comma-separated). Checked at ScheduleJob
+    and passed to the job's runner, which checks the resolved addresses too. Empty hosts:
+    those job types can reach nothing."""
+
+    model_config = SettingsConfigDict(env_prefix="EGRESS_", case_sensitive=False, extra="ignore")
+
+    # Exact names, "*.example.com" (its subdomains) or "*" (any host with a public address).
+    allowed_hosts: str = ""
+    # Addresses otherwise refused (private, loopback, link-local, metadata) that jobs may reach.
+    allowed_cidrs: str = ""
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts_parse(cls, value: str) -> str:
+        EgressPolicy.parse(value, "")  # a bad entry is a ValueError naming it
+        return value
+
+    @field_validator("allowed_cidrs")
+    @classmethod
+    def _cidrs_parse(cls, value: str) -> str:
+        EgressPolicy.parse("", value)
+        return value
+
+    def policy(self) -> EgressPolicy:
+        return EgressPolicy.parse(self.allowed_hosts, self.allowed_cidrs)
 
 
 class ConfigError(Exception):

@@ -55,7 +55,8 @@ JSON = dict[str, Any]
 # How long a kubernetes_reachable() answer is reused: health probes come in bursts.
 REACHABILITY_CACHE_SECONDS = 5.0
 _REACHABILITY_TIMEOUT_SECONDS = 2.0
-_POD_STATES = (pb.JOB_STATUS_PENDING, pb.JOB_STATUS_RUNNING)
+# FAILED too: a failed pod's termination message can say why (service/status.py).
+_POD_STATES = (pb.JOB_STATUS_PENDING, pb.JOB_STATUS_RUNNING, pb.JOB_STATUS_FAILED)
 # Pods GetJobStatus reads to explain a wait: a wide batch job may have thousands, and a stuck
 # image pull or an unschedulable pod shows on any of them.
 STATUS_POD_SAMPLE = 20
