@@ -19,6 +19,7 @@ from typing import Any
 
 from jobscheduler.clock import Clock, SystemClock
 from jobscheduler.config import ConfigError, LogFormat, LogLevel, Settings, load_settings
+from jobscheduler.dashboard import DashboardServer
 from jobscheduler.edge.server import Server
 from jobscheduler.logs import configure_logging, get_logger
 
@@ -40,6 +41,9 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     serve.add_argument("--port", type=int, help="gRPC port (env GRPC_PORT, default 50054)")
     serve.add_argument(
         "--metrics-port", type=int, help="metrics/health HTTP port, 0 = off (env METRICS_PORT)"
+    )
+    serve.add_argument(
+        "--dashboard-port", type=int, help="web dashboard HTTP port, 0 = off (env DASHBOARD_PORT)"
     )
     serve.add_argument("--namespace", help="default namespace for jobs (env K8S_NAMESPACE)")
     serve.add_argument("--kubeconfig", help="kubeconfig file; implies IN_CLUSTER=false")
@@ -86,6 +90,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "grpc_host": args.host,
         "grpc_port": args.port,
         "metrics_port": args.metrics_port,
+        "dashboard_port": args.dashboard_port,
         "k8s_namespace": args.namespace,
         "kubeconfig": args.kubeconfig,
         "log_level": args.log_level,
@@ -143,14 +148,22 @@ def _serve(settings: Settings, clock: Clock, stop_requested: threading.Event) ->
         )
         return EXIT_CONFIG
     server = Server.from_settings(settings, service)
+    dashboard: DashboardServer | None = None
     try:
         server.start()
+        if settings.dashboard_port:
+            dashboard = DashboardServer(
+                service, settings.grpc_host, settings.dashboard_port, clock=clock.now
+            )
+            dashboard.start()
     except OSError as error:
         print(f"jobscheduler: {error}", file=sys.stderr)
+        server.stop(grace=0)
         return EXIT_CONFIG
     print(
         f"jobscheduler serving gRPC on {settings.grpc_host}:{server.port}"
-        + (f", metrics on :{server.metrics_port}" if server.metrics_port else ""),
+        + (f", metrics on :{server.metrics_port}" if server.metrics_port else "")
+        + (f", dashboard on :{dashboard.port}" if dashboard else ""),
         file=sys.stderr,
         flush=True,
     )
@@ -158,6 +171,8 @@ def _serve(settings: Settings, clock: Clock, stop_requested: threading.Event) ->
     while not stop_requested.wait(1.0):
         pass
     log.info("signal received: draining", grace_seconds=settings.shutdown_grace_seconds)
+    if dashboard is not None:
+        dashboard.stop()  # its streams end first: the service they read is about to stop
     server.stop()
     return EXIT_OK
 

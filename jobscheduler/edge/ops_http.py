@@ -30,19 +30,23 @@ class _IPv4Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
+def bind_http_server(
+    host: str, port: int, handler: type[BaseHTTPRequestHandler]
+) -> ThreadingHTTPServer:
+    """A threading HTTP server bound to ``host`` ("[::]" also takes IPv4) and ``port``."""
+    bind_host = host.strip("[]")
+    if ":" in bind_host:
+        try:
+            return _DualStackServer((bind_host, port), handler)
+        except OSError:
+            # No IPv6 on this host: all IPv4 interfaces instead.
+            return _IPv4Server(("0.0.0.0", port), handler)
+    return _IPv4Server((bind_host, port), handler)
+
+
 class OpsHttpServer:
     def __init__(self, host: str, port: int, ready: Callable[[], bool]) -> None:
-        handler = _handler_class(ready)
-        bind_host = host.strip("[]")
-        self._httpd: ThreadingHTTPServer
-        if ":" in bind_host:
-            try:
-                self._httpd = _DualStackServer((bind_host, port), handler)
-            except OSError:
-                # No IPv6 on this host: all IPv4 interfaces instead.
-                self._httpd = _IPv4Server(("0.0.0.0", port), handler)
-        else:
-            self._httpd = _IPv4Server((bind_host, port), handler)
+        self._httpd = bind_http_server(host, port, _handler_class(ready))
         # A short poll interval keeps shutdown() quick; the loop itself is cheap.
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, args=(0.05,), name="ops-http", daemon=True

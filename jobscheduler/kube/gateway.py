@@ -15,6 +15,7 @@ batch             jobs          create, get, list, watch, patch, delete
 batch             cronjobs      create, get, list, patch, delete
 "" (core)         pods          list
 "" (core)         pods/log      get
+"" (core)         events        list (the dashboard's job page)
 non-resource      /version      get (reachability probe; granted to everyone by default)
 ================  ============  ===========================================================
 

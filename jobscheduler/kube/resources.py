@@ -39,3 +39,5 @@ class Resource:
 JOBS = Resource("batch", "v1", "jobs", "Job")
 CRONJOBS = Resource("batch", "v1", "cronjobs", "CronJob")
 PODS = Resource("", "v1", "pods", "Pod")
+# Read by the dashboard's job page: what Kubernetes said about a job and its pods.
+EVENTS = Resource("", "v1", "events", "Event")
