@@ -186,7 +186,8 @@ class _Routes:
                 return {"events": backend.job_events(job_id, namespace)}
             case ["jobs", namespace, job_id, "watch"]:
                 one = pb.WatchJobRequest(job_id=job_id, namespace=namespace)
-                return _job_stream(backend.watch_job(one, is_active))
+                # WatchJob ends when the job reaches a final state: "end" tells the page so.
+                return _job_stream(backend.watch_job(one, is_active), end=True)
             case ["jobs", namespace, job_id, "logs"]:
                 req_logs = queries.logs_request(job_id, namespace, query)
                 return _log_stream(backend.get_job_logs(req_logs, is_active))
@@ -218,12 +219,14 @@ class _Routes:
         return {"schedules": answer, "next_page_token": page.next_page_token}
 
 
-def _job_stream(events: Iterator[pb.JobEvent]) -> Stream:
+def _job_stream(events: Iterator[pb.JobEvent], *, end: bool = False) -> Stream:
     try:
         for event in events:
             yield "job", queries.to_json(event)
     finally:
         _close(events)  # releases the service's watch as soon as the page goes
+    if end:
+        yield "end", {}
 
 
 def _log_stream(chunks: Iterator[pb.LogChunk]) -> Stream:

@@ -107,6 +107,10 @@ function watchJob() {
     renderJob(event.job);
     loadEvents();
   });
+  source.addEventListener("end", () => {
+    setLive(false, "finished");
+    source.close();
+  });
   source.addEventListener("failure", (message) => {
     showError(document.getElementById("message"), JSON.parse(message.data));
     source.close();
