@@ -14,6 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from jobscheduler import metrics
+from jobscheduler.version import get_version_info
+
 
 class _DualStackServer(ThreadingHTTPServer):
     address_family = socket.AF_INET6
@@ -46,6 +49,8 @@ def bind_http_server(
 
 class OpsHttpServer:
     def __init__(self, host: str, port: int, ready: Callable[[], bool]) -> None:
+        info = get_version_info()
+        metrics.record_build_info(info.version, info.commit_label, info.python_version)
         self._httpd = bind_http_server(host, port, _handler_class(ready))
         # A short poll interval keeps shutdown() quick; the loop itself is cheap.
         self._thread = threading.Thread(
