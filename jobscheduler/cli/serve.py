@@ -17,6 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from jobscheduler import tracing
 from jobscheduler.clock import Clock, SystemClock
 from jobscheduler.config import ConfigError, LogFormat, LogLevel, Settings, load_settings
 from jobscheduler.dashboard import DashboardServer
@@ -112,6 +113,11 @@ def run_serve(args: argparse.Namespace) -> int:
         print("jobscheduler: --clock-speed must be positive", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(settings.log_level.value, settings.log_format.value)
+    try:
+        tracing.configure_from_env()
+    except tracing.TracingUnavailable as error:
+        print(f"jobscheduler: {error}", file=sys.stderr)
+        return EXIT_CONFIG
 
     stop_requested = threading.Event()
     _install_signal_handlers(stop_requested)
