@@ -32,7 +32,7 @@ import time
 import uuid
 from collections.abc import Callable, Generator, Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -44,7 +44,7 @@ from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.dashboard import queries
 from jobscheduler.dashboard.auth import Request, authorize
 from jobscheduler.dashboard.backend import DashboardBackend
-from jobscheduler.edge.ops_http import bind_http_server
+from jobscheduler.edge.ops_http import BackgroundHttpServer
 from jobscheduler.logs import get_logger
 
 log = get_logger("jobscheduler.dashboard")
@@ -91,7 +91,7 @@ def load_static() -> dict[str, bytes]:
     }
 
 
-class DashboardServer:
+class DashboardServer(BackgroundHttpServer):
     """Serves the dashboard on ``host:port`` (0: a free port, see ``port``)."""
 
     def __init__(
@@ -104,24 +104,12 @@ class DashboardServer:
     ) -> None:
         self._stopping = threading.Event()
         routes = _Routes(backend, clock, load_static(), self._stopping)
-        self._httpd: ThreadingHTTPServer = bind_http_server(host, port, _handler_class(routes))
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, args=(0.05,), name="dashboard-http", daemon=True
-        )
-
-    @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
-
-    def start(self) -> None:
-        self._thread.start()
+        super().__init__(host, port, _handler_class(routes), "dashboard-http")
 
     def stop(self) -> None:
         """Stop accepting; open streams end at their next look at ``is_active``."""
         self._stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()
+        super().stop()
 
 
 class _Reply(Exception):

@@ -47,14 +47,16 @@ def bind_http_server(
     return _IPv4Server((bind_host, port), handler)
 
 
-class OpsHttpServer:
-    def __init__(self, host: str, port: int, ready: Callable[[], bool]) -> None:
-        info = get_version_info()
-        metrics.record_build_info(info.version, info.commit_label, info.python_version)
-        self._httpd = bind_http_server(host, port, _handler_class(ready))
+class BackgroundHttpServer:
+    """An HTTP server answering on its own thread between ``start`` and ``stop``."""
+
+    def __init__(
+        self, host: str, port: int, handler: type[BaseHTTPRequestHandler], name: str
+    ) -> None:
+        self._httpd = bind_http_server(host, port, handler)
         # A short poll interval keeps shutdown() quick; the loop itself is cheap.
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, args=(0.05,), name="ops-http", daemon=True
+            target=self._httpd.serve_forever, args=(0.05,), name=name, daemon=True
         )
 
     @property
@@ -68,6 +70,13 @@ class OpsHttpServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join()
+
+
+class OpsHttpServer(BackgroundHttpServer):
+    def __init__(self, host: str, port: int, ready: Callable[[], bool]) -> None:
+        info = get_version_info()
+        metrics.record_build_info(info.version, info.commit_label, info.python_version)
+        super().__init__(host, port, _handler_class(ready), "ops-http")
 
 
 def _handler_class(ready: Callable[[], bool]) -> type[BaseHTTPRequestHandler]:
