@@ -32,7 +32,12 @@ class Stack:
 def stack(cluster: Any) -> Iterator[Stack]:
     api_client = cluster.api_client()
     namespace = getattr(cluster, "namespace", "default")
-    settings = Settings(in_cluster=False, k8s_namespace=namespace)
+    # The simulated pods' behaviour (logs, run time, failures) is set by sim.* annotations.
+    settings = Settings(
+        in_cluster=False,
+        k8s_namespace=namespace,
+        pod_annotation_allowed_prefixes=("sim.jobscheduler.io/",),
+    )
     service = build_service(settings, clock=cluster.clock, api_client=api_client)
     server = Server(service, host="127.0.0.1", port=0, metrics_port=None, health_poll_seconds=0.1)
     server.start()
