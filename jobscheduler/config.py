@@ -46,6 +46,10 @@ class Settings(BaseSettings):
     # Where the gRPC server listens; the container binds all interfaces, tests bind loopback.
     grpc_host: str = "[::]"
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = 8080  # 0 disables the HTTP endpoint
+    # The read-only web dashboard (``jobscheduler.dashboard``), on GRPC_HOST; 0 (default): off.
+    # Its own port, not METRICS_PORT's: it shows job data and logs, so it belongs behind the
+    # same access as the gRPC API, while probes and scrapes stay unauthenticated.
+    dashboard_port: Annotated[int, Field(ge=0, le=65535)] = 0
     k8s_namespace: str = "default"
     in_cluster: bool = True
     kubeconfig: str | None = None

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from jobscheduler import tracing
 from jobscheduler.clock import Clock, SystemClock
 from jobscheduler.config import (
     AuthMode,
@@ -27,6 +28,7 @@ from jobscheduler.config import (
     Settings,
     load_settings,
 )
+from jobscheduler.dashboard import DashboardServer
 from jobscheduler.edge.server import Server
 from jobscheduler.jobtypes.metadata import SIMULATION_PREFIX
 from jobscheduler.logs import configure_logging, get_logger
@@ -49,6 +51,9 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     serve.add_argument("--port", type=int, help="gRPC port (env GRPC_PORT, default 50054)")
     serve.add_argument(
         "--metrics-port", type=int, help="metrics/health HTTP port, 0 = off (env METRICS_PORT)"
+    )
+    serve.add_argument(
+        "--dashboard-port", type=int, help="web dashboard HTTP port, 0 = off (env DASHBOARD_PORT)"
     )
     serve.add_argument("--namespace", help="default namespace for jobs (env K8S_NAMESPACE)")
     serve.add_argument("--kubeconfig", help="kubeconfig file; implies IN_CLUSTER=false")
@@ -115,6 +120,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "grpc_host": args.host,
         "grpc_port": args.port,
         "metrics_port": args.metrics_port,
+        "dashboard_port": args.dashboard_port,
         "k8s_namespace": args.namespace,
         "kubeconfig": args.kubeconfig,
         "log_level": args.log_level,
@@ -147,6 +153,11 @@ def run_serve(args: argparse.Namespace) -> int:
         print("jobscheduler: --clock-speed must be positive", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(settings.log_level.value, settings.log_format.value)
+    try:
+        tracing.configure_from_env()
+    except tracing.TracingUnavailable as error:
+        print(f"jobscheduler: {error}", file=sys.stderr)
+        return EXIT_CONFIG
 
     stop_requested = threading.Event()
     _install_signal_handlers(stop_requested)
@@ -196,15 +207,23 @@ def _serve(settings: Settings, clock: Clock, stop_requested: threading.Event) ->
     except ConfigError as error:
         print(f"jobscheduler: {error}", file=sys.stderr)
         return EXIT_CONFIG
+    dashboard: DashboardServer | None = None
     try:
         server.start()
+        if settings.dashboard_port:
+            dashboard = DashboardServer(
+                service, settings.grpc_host, settings.dashboard_port, clock=clock.now
+            )
+            dashboard.start()
     except OSError as error:
         print(f"jobscheduler: {error}", file=sys.stderr)
+        server.stop(grace=0)
         return EXIT_CONFIG
     print(
         f"jobscheduler serving gRPC on {settings.grpc_host}:{server.port}"
         + f" (auth {settings.auth_mode.value}{', TLS' if settings.tls_cert_file else ''})"
-        + (f", metrics on :{server.metrics_port}" if server.metrics_port else ""),
+        + (f", metrics on :{server.metrics_port}" if server.metrics_port else "")
+        + (f", dashboard on :{dashboard.port}" if dashboard else ""),
         file=sys.stderr,
         flush=True,
     )
@@ -212,6 +231,8 @@ def _serve(settings: Settings, clock: Clock, stop_requested: threading.Event) ->
     while not stop_requested.wait(1.0):
         pass
     log.info("signal received: draining", grace_seconds=settings.shutdown_grace_seconds)
+    if dashboard is not None:
+        dashboard.stop()  # its streams end first: the service they read is about to stop
     server.stop()
     return EXIT_OK
 

@@ -33,7 +33,7 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from jobscheduler import requestctx
+from jobscheduler import requestctx, tracing
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.edge.auth.hook import Guard, admit
 from jobscheduler.errors import (
@@ -383,22 +383,33 @@ class RpcInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
 
 def _wrap_unary(method: str, behavior: UnaryBehavior, guard: Guard | None) -> UnaryBehavior:
     def unary(request: Message, context: grpc.ServicerContext) -> Message:
-        call = _Call(method, "unary", request, context)
-        try:
-            call.check_deadline()
-            admission = admit(guard, call, request, streaming=False)
-            response = admission.outgoing(behavior(admission.request, context))
-            call.note_response(response)
-            return response
-        except Exception as exc:
-            if call.code is not grpc.StatusCode.OK:
-                raise  # our own abort, already accounted for
-            call.fail(exc)
-            raise  # unreachable: fail() aborts
-        finally:
-            call.finish()
+        with tracing.span(method.lstrip("/"), {"rpc.system": "grpc"}, server=True):
+            return _unary_call(method, behavior, request, context, guard)
 
     return unary
+
+
+def _unary_call(
+    method: str,
+    behavior: UnaryBehavior,
+    request: Message,
+    context: grpc.ServicerContext,
+    guard: Guard | None,
+) -> Message:
+    call = _Call(method, "unary", request, context)
+    try:
+        call.check_deadline()
+        admission = admit(guard, call, request, streaming=False)
+        response = admission.outgoing(behavior(admission.request, context))
+        call.note_response(response)
+        return response
+    except Exception as exc:
+        if call.code is not grpc.StatusCode.OK:
+            raise  # our own abort, already accounted for
+        call.fail(exc)
+        raise  # unreachable: fail() aborts
+    finally:
+        call.finish()
 
 
 def _wrap_stream(method: str, behavior: StreamBehavior, guard: Guard | None) -> StreamBehavior:
@@ -427,6 +438,8 @@ def _stream_messages(
     guard: Guard | None,
 ) -> Generator[Message, None, None]:
     call = _Call(method, "server_stream", request, context)
+    # Not made current: a stream's generator is resumed (and closed) on other threads.
+    stream_span = tracing.start_detached_span(method.lstrip("/"), {"rpc.system": "grpc"})
     try:
         call.check_deadline()
         admission = admit(guard, call, request, streaming=True)
@@ -454,3 +467,6 @@ def _stream_messages(
         raise
     finally:
         call.finish()
+        if stream_span is not None:
+            stream_span.set_attribute("rpc.grpc.status_code", call.code.value[0])
+            stream_span.end()

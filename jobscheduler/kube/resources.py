@@ -45,3 +45,5 @@ TOKENREVIEWS = Resource("authentication.k8s.io", "v1", "tokenreviews", "TokenRev
 SUBJECTACCESSREVIEWS = Resource(
     "authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", False
 )
+# Read by the dashboard's job page: what Kubernetes said about a job and its pods.
+EVENTS = Resource("", "v1", "events", "Event")

@@ -31,7 +31,7 @@ from jobscheduler.jobtypes.metadata import POD_JOB_NAME_LABEL, REQUEST_HASH_ANNO
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF
 from jobscheduler.jobtypes.validation import pod_annotation_violations
 from jobscheduler.kube import PODS, JobReader, KubeGateway
-from jobscheduler.service import lifecycle, listing
+from jobscheduler.service import events, lifecycle, listing
 from jobscheduler.service.batch import BatchScheduler, ItemOutcome
 from jobscheduler.service.ids import JobIdGenerator
 from jobscheduler.service.kinds import KINDS, Kind, kind_of_manifest, read_job_or_schedule
@@ -200,6 +200,12 @@ class JobService:
 
     def list_schedules(self, req: pb.ListSchedulesRequest) -> pb.ListSchedulesResponse:
         return listing.list_schedules(self._reader, self._registry, self._settings, req)
+
+    def job_events(self, job_id: str, namespace: str) -> list[JSON]:
+        """Kubernetes Events about the job (or schedule) and its first pods (``service.events``)."""
+        namespace, name = job_address(job_id, namespace, self._settings)
+        read_job_or_schedule(self._reader, namespace, name)  # NOT_FOUND for an unknown job
+        return events.job_events(self._reader, namespace, name)
 
     def list_job_types(self, req: pb.ListJobTypesRequest) -> pb.ListJobTypesResponse:
         return pb.ListJobTypesResponse(
