@@ -50,6 +50,12 @@ class FailedPrecondition(JobSchedulerError):
     code = "FAILED_PRECONDITION"
 
 
+class ResourceExhausted(JobSchedulerError):
+    """A quota (a Kubernetes ResourceQuota) leaves no room for the request; retry once freed."""
+
+    code = "RESOURCE_EXHAUSTED"
+
+
 class Conflict(JobSchedulerError):
     """A concurrent writer changed the object first (Kubernetes 409 Conflict)."""
 
