@@ -31,7 +31,7 @@ from jobscheduler.jobtypes.metadata import (
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF
 from jobscheduler.jobtypes.validation import validate_request
 from jobscheduler.kube import JobReader, KubeGateway
-from jobscheduler.service import lifecycle, listing
+from jobscheduler.service import lifecycle, listing, startup
 from jobscheduler.service.ids import JobIdGenerator
 from jobscheduler.service.jobinfo import job_info_from_cronjob, job_info_from_job
 from jobscheduler.service.logs import LogStreamer
@@ -102,7 +102,7 @@ class JobService:
     # ---- ScheduleJob --------------------------------------------------------------------
 
     def schedule_job(self, req: pb.ScheduleJobRequest) -> pb.ScheduleJobResponse:
-        violations = validate_request(req, self._registry)
+        violations = validate_request(req, self._registry) + startup.violations(req)
         if violations:
             raise InvalidArgument(violations)
         handler = self._registry.by_request_field(req.WhichOneof(REQUEST_ONEOF) or "")
@@ -113,6 +113,7 @@ class JobService:
         request_hash = _request_hash(req, namespace)
         ctx = BuildContext(job_id=job_id, namespace=namespace, settings=self._settings)
         manifest = build_manifest(req, handler, ctx, request_hash=request_hash)
+        startup.record_deadline(manifest, startup.deadline_seconds(req, self._settings))
         if violations := annotation_size_violations(manifest, handler.request_field):
             raise InvalidArgument(violations)
         is_schedule = manifest["kind"] == "CronJob"

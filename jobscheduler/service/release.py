@@ -1,4 +1,5 @@
-"""Background sweep: start delayed jobs on time, and retire cancelled ones after their TTL.
+"""Background sweep: start delayed jobs on time, end jobs stuck past their startup deadline
+(``service.startup``), and retire cancelled ones after their TTL.
 
 Delayed (``start_at``) jobs live in Kubernetes as suspended Jobs labelled with their start
 time, so the sweep needs no state of its own and a restart loses nothing. Releasing is a patch
@@ -28,6 +29,7 @@ from jobscheduler.jobtypes.metadata import (
     START_AT_LABEL,
 )
 from jobscheduler.kube import KubeGateway
+from jobscheduler.service import startup
 from jobscheduler.service.jobinfo import parse_time
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,7 @@ class BackgroundSweeper:
     def sweep(self) -> tuple[int, int]:
         """One pass; returns (jobs released, cancelled jobs deleted)."""
         released = self.release_due()
+        startup.fail_stuck_jobs(self._gateway, self._list, self._clock.now())
         now = self._clock.now().timestamp()
         if self._last_retire is not None and now - self._last_retire < RETIRE_INTERVAL_SECONDS:
             return released, 0
