@@ -41,6 +41,7 @@ def test_a_request_over_4_mib_is_refused_with_resource_exhausted(
         assert "schedule_job" in [name for name, _ in fake_service.requests]
 
 
+@pytest.mark.slow
 def test_an_idle_client_pinging_at_the_documented_minimum_keeps_its_connection(
     server: Server,
 ) -> None:
