@@ -6,7 +6,7 @@ RPCs finish within the grace period (streams see ``is_active()`` turn false and 
 have stopped arriving, stop gRPC → stop the service → done.
 
 Transport limits and keepalive are set here on purpose rather than left to gRPC's defaults
-(see ``server_options``; README "Running the server" documents them).
+(see ``server_options``; README "Deploying", "Connections" documents them).
 """
 
 from __future__ import annotations

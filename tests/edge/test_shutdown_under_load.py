@@ -148,6 +148,7 @@ def test_sigterm_under_load_ends_every_call_ok_or_unavailable_and_exits_0(
     while sum(outcomes.codes.values()) < 200 and time.monotonic() < deadline:
         time.sleep(0.05)
     answered_before = outcomes.codes["OK"]
+    signalled_at = time.monotonic()
     process.send_signal(signal.SIGTERM)
     exit_code = process.wait(GRACE_SECONDS + 30)
     exited_at = time.monotonic()
@@ -158,7 +159,8 @@ def test_sigterm_under_load_ends_every_call_ok_or_unavailable_and_exits_0(
     print(
         f"\noutcomes {dict(outcomes.codes)}; OK before SIGTERM {answered_before}; "
         f"last OK call to exit {exited_at - outcomes.last_ok:.2f} s, "
-        f"last answer to exit {exited_at - outcomes.last_answer:.2f} s"
+        f"last answer to exit {exited_at - outcomes.last_answer:.2f} s, "
+        f"SIGTERM to exit {exited_at - signalled_at:.2f} s"
     )
     assert answered_before > 0
     assert exit_code == 0
