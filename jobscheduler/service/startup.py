@@ -33,6 +33,9 @@ from jobscheduler.errors import FieldViolation
 from jobscheduler.jobtypes.metadata import CANCELLED_AT_ANNOTATION, POD_JOB_NAME_LABEL
 from jobscheduler.kube import KubeGateway
 
+# A module import, not names: service.status imports this module too.
+from jobscheduler.service import status as job_status
+
 log = logging.getLogger(__name__)
 JSON = dict[str, Any]
 
@@ -117,10 +120,9 @@ def startup_failure(job: JSON, pods: list[JSON], now: datetime) -> StartupFailur
         return None
     stuck: tuple[str, str] | None = None
     for pod in pods:
-        pod_status = pod.get("status") or {}
-        if pod_status.get("phase") not in (None, "Pending"):
+        if (pod.get("status") or {}).get("phase") not in (None, "Pending"):
             return None  # a pod got going (or finished): retries are the backoff limit's job
-        stuck = stuck or _cannot_start(pod_status)
+        stuck = stuck or _cannot_start(pod)
     if stuck is None:
         return None
     reason, detail = stuck
@@ -129,20 +131,16 @@ def startup_failure(job: JSON, pods: list[JSON], now: datetime) -> StartupFailur
     return StartupFailure(reason, message[:_MAX_MESSAGE])
 
 
-def _cannot_start(pod_status: JSON) -> tuple[str, str] | None:
-    for container in pod_status.get("containerStatuses") or []:
-        waiting = (container.get("state") or {}).get("waiting") or {}
-        reason = _PULL_FAILURES.get(waiting.get("reason") or "")
-        if reason:
-            return reason, waiting.get("message") or reason
-    for condition in pod_status.get("conditions") or []:
-        if (
-            condition.get("type") == "PodScheduled"
-            and condition.get("status") == "False"
-            and condition.get("reason") == "Unschedulable"
-        ):
-            return "Unschedulable", condition.get("message") or "no node can run the pod"
-    return None
+def _cannot_start(pod: JSON) -> tuple[str, str] | None:
+    trouble = job_status.pod_trouble([pod])
+    if trouble is None:
+        return None
+    reason, message = trouble
+    if reason == "Unschedulable":
+        return trouble
+    if reason in _PULL_FAILURES:
+        return _PULL_FAILURES[reason], message
+    return None  # e.g. CrashLoopBackOff: the container did start; retries are for backoffLimit
 
 
 def _parse_time(value: str | None) -> datetime | None:
