@@ -186,7 +186,7 @@ class Server:
             self._gate.begin_draining()
             self._accepting.clear()
             if self._grpc is not None:
-                if not self._gate.wait_until_drained(grace):
+                if not self._gate.wait_until_drained(grace) and self._gate.in_flight:
                     log.warning("grace period over: cancelling", in_flight=self._gate.in_flight)
                 # Nothing admitted is left (or the grace is over): gRPC's own shutdown now has
                 # nothing queued to cancel; a call slipping in meanwhile is refused by the gate.
