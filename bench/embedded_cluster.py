@@ -13,12 +13,13 @@ import argparse
 import http.client
 import json
 import multiprocessing
+import os
 import statistics
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from jobscheduler.embedded.cluster import EmbeddedCluster
+from kubesim.cluster import EmbeddedCluster
 
 
 def _job(name: str) -> dict[str, Any]:
@@ -37,10 +38,18 @@ def _job(name: str) -> dict[str, Any]:
     }
 
 
+# The cluster's admin token, for the client processes (they get only the URL).
+TOKEN_VARIABLE = "JOBSCHEDULER_BENCH_TOKEN"
+
+
+def _auth() -> dict[str, str]:
+    return {"Authorization": "Bearer " + os.environ[TOKEN_VARIABLE]}
+
+
 def _raw_creates(url: str, prefix: str, count: int, queue: Any) -> None:
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname or "", parts.port)
-    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    headers = {"Content-Type": "application/json", "Accept": "application/json", **_auth()}
     path = "/apis/batch/v1/namespaces/default/jobs"
     started = time.perf_counter()
     for index in range(count):
@@ -57,6 +66,7 @@ def _client_creates(url: str, prefix: str, count: int, queue: Any) -> None:
 
     configuration = kubernetes.client.Configuration()
     configuration.host = url
+    configuration.api_key = {"authorization": "Bearer " + os.environ[TOKEN_VARIABLE]}
     with kubernetes.client.ApiClient(configuration) as client:
         batch = kubernetes.client.BatchV1Api(client)
         started = time.perf_counter()
@@ -74,7 +84,9 @@ def _page_latencies(url: str, pages: int, queue: Any) -> None:
     for _ in range(pages):
         query = "limit=100" + (f"&continue={token}" if token else "")
         started = time.perf_counter()
-        connection.request("GET", f"{path}?{query}", headers={"Accept": "application/json"})
+        connection.request(
+            "GET", f"{path}?{query}", headers={"Accept": "application/json", **_auth()}
+        )
         response = connection.getresponse()
         body = json.loads(response.read())
         latencies.append(time.perf_counter() - started)
@@ -132,6 +144,7 @@ def main() -> None:
     options = parser.parse_args()
 
     with EmbeddedCluster(controllers=False, schema_validation="sample") as cluster:
+        os.environ[TOKEN_VARIABLE] = cluster.admin_token  # inherited by the client processes
         runs = options.runs
         for connections in (1, 2):
             rate = _best_rate(

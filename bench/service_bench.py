@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import random
 import statistics
 import threading
@@ -22,12 +23,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from bench.embedded_cluster import TOKEN_VARIABLE
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
-from jobscheduler.embedded.cluster import EmbeddedCluster
 from jobscheduler.jobtypes import BuildContext, build_registry
 from jobscheduler.jobtypes.manifest import build_manifest
 from jobscheduler.service.ids import JobIdGenerator
+from kubesim.cluster import EmbeddedCluster
 
 
 def timer_request() -> pb.ScheduleJobRequest:
@@ -59,7 +61,7 @@ def renamed(template: dict[str, Any], job_id: str) -> dict[str, Any]:
 # ---- the server process ----------------------------------------------------------------------
 
 
-def serve(cluster_url: str, ready: Any, stop: Any) -> None:
+def serve(cluster_url: str, ready: Any, stop: Any, batch_concurrency: int | None = None) -> None:
     import kubernetes.client  # noqa: PLC0415 - each process builds its own client
 
     from jobscheduler.edge.server import Server  # noqa: PLC0415
@@ -69,7 +71,13 @@ def serve(cluster_url: str, ready: Any, stop: Any) -> None:
     configure_logging("warn")  # one log line per RPC would measure the terminal
     configuration = kubernetes.client.Configuration()
     configuration.host = cluster_url
-    settings = Settings(in_cluster=False, metrics_port=0)
+    configuration.api_key = {"authorization": "Bearer " + os.environ[TOKEN_VARIABLE]}
+    overrides: dict[str, Any] = {}
+    if batch_concurrency is not None:
+        overrides["schedule_jobs_concurrency"] = batch_concurrency
+        # One connection per ScheduleJobs worker, so its creates do not queue for a socket.
+        configuration.connection_pool_maxsize = max(batch_concurrency, 10)
+    settings = Settings(in_cluster=False, metrics_port=0, **overrides)
     service = build_service(settings, api_client=kubernetes.client.ApiClient(configuration))
     server = Server(service, host="127.0.0.1", port=0, metrics_port=None)
     server.start()
@@ -123,6 +131,7 @@ def measure_creates(cluster_url: str, grpc_port: int, options: Any, out: Any) ->
 
     configuration = kubernetes.client.Configuration()
     configuration.host = cluster_url
+    configuration.api_key = {"authorization": "Bearer " + os.environ[TOKEN_VARIABLE]}
     ids = JobIdGenerator()
     template = manifest_template()
     results: dict[str, Any] = {}
@@ -224,6 +233,7 @@ def main() -> None:
 
     context = multiprocessing.get_context("spawn")
     with EmbeddedCluster(controllers=False, schema_validation="sample") as cluster:
+        os.environ[TOKEN_VARIABLE] = cluster.admin_token  # inherited by the child processes
         ready, stop = context.Queue(), context.Event()
         server = context.Process(target=serve, args=(cluster.url, ready, stop))
         server.start()

@@ -16,7 +16,7 @@ the status code, message, request id and the field violations decoded from the r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -33,6 +33,9 @@ _STATUS_DETAILS_HEADER = "grpc-status-details-bin"
 _REQUEST_ID_HEADER = "x-request-id"
 
 T = TypeVar("T")
+_CODES_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
+# The most requests one ScheduleJobs call takes.
+MAX_BATCH_ITEMS = 1000
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,12 @@ class JobSchedulerRpcError(Exception):
         self.message = message
         self.violations = list(violations)
         self.request_id = request_id
+
+    @classmethod
+    def from_status(cls, status: status_pb2.Status) -> JobSchedulerRpcError:
+        """The error one item of a batch (``ScheduleJobs``) was answered with."""
+        code = _CODES_BY_NUMBER.get(status.code, grpc.StatusCode.UNKNOWN)
+        return cls(code, status.message, _violations_of(status))
 
     @classmethod
     def from_rpc_error(cls, error: grpc.RpcError) -> JobSchedulerRpcError:
@@ -86,7 +95,10 @@ class JobSchedulerRpcError(Exception):
 
 
 def _violations_from_status(raw: bytes) -> list[FieldViolation]:
-    status = status_pb2.Status.FromString(raw)
+    return _violations_of(status_pb2.Status.FromString(raw))
+
+
+def _violations_of(status: status_pb2.Status) -> list[FieldViolation]:
     found: list[FieldViolation] = []
     for detail in status.details:
         if detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
@@ -134,6 +146,19 @@ class JobSchedulerClient:
 
     def schedule_job(self, request: pb.ScheduleJobRequest) -> pb.ScheduleJobResponse:
         return self._unary(self._stub.ScheduleJob, request, pb.ScheduleJobResponse)
+
+    def schedule_jobs(
+        self, requests: Iterable[pb.ScheduleJobRequest]
+    ) -> list[pb.ScheduleJobResponse | JobSchedulerRpcError]:
+        """Schedule up to ``MAX_BATCH_ITEMS`` jobs in one call: one result per request, in
+        order, either its job or the error ScheduleJob would have answered for it alone (its
+        violations name ``requests[i].…``). A refused batch raises ``JobSchedulerRpcError``."""
+        request = pb.ScheduleJobsRequest(requests=list(requests))
+        reply = self._unary(self._stub.ScheduleJobs, request, pb.ScheduleJobsResponse)
+        return [
+            result.job if result.HasField("job") else JobSchedulerRpcError.from_status(result.error)
+            for result in reply.results
+        ]
 
     def get_job_status(self, job_id: str, namespace: str = "") -> pb.GetJobStatusResponse:
         request = pb.GetJobStatusRequest(job_id=job_id, namespace=namespace)

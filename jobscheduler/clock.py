@@ -1,7 +1,8 @@
 """Time as an injectable dependency.
 
-Handlers and the service take a ``Clock`` so tests are deterministic, and the embedded cluster
-runs on a ``ScaledClock`` so a five-minute timer finishes in a few seconds of real time.
+Handlers and the service take a ``Clock`` so tests are deterministic. The protocol is
+structural, so the simulated cluster's faster-than-real ``kubesim.ScaledClock`` satisfies it
+without this package importing the simulator.
 """
 
 from __future__ import annotations
@@ -35,27 +36,6 @@ class SystemClock:
 
     def wait(self, event: threading.Event, seconds: float) -> bool:
         return event.wait(max(0.0, seconds))
-
-
-class ScaledClock:
-    """Starts at the real current time and runs ``speed`` times faster than real time."""
-
-    def __init__(self, speed: float = 1.0, start: datetime | None = None) -> None:
-        if speed <= 0:
-            raise ValueError("speed must be positive")
-        self.speed = speed
-        self._origin_wall = start or datetime.now(UTC)
-        self._origin_mono = time.monotonic()
-
-    def now(self) -> datetime:
-        elapsed = (time.monotonic() - self._origin_mono) * self.speed
-        return datetime.fromtimestamp(self._origin_wall.timestamp() + elapsed, UTC)
-
-    def sleep(self, seconds: float) -> None:
-        time.sleep(max(0.0, seconds) / self.speed)
-
-    def wait(self, event: threading.Event, seconds: float) -> bool:
-        return event.wait(max(0.0, seconds) / self.speed)
 
 
 class FakeClock:

@@ -6,7 +6,7 @@ Names and defaults are part of the deployment contract (k8s/ ConfigMap, README t
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +30,9 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 
 
 class Settings(BaseSettings):
+    """The server's settings. A job type's own settings (e.g. TIMER_IMAGE) are declared by
+    its handler (``jobtypes.timer.TimerSettings``) and loaded with ``load_env_settings``."""
+
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore")
 
     grpc_port: Port = 50054
@@ -41,15 +44,12 @@ class Settings(BaseSettings):
     kubeconfig: str | None = None
     log_level: LogLevel = LogLevel.INFO
     log_format: LogFormat = LogFormat.AUTO
-    timer_image: str = "timer-service:latest"
     default_cpu_request: str = "100m"
     default_memory_request: str = "64Mi"
     default_cpu_limit: str | None = None
     default_memory_limit: str | None = None
     # Seconds Kubernetes keeps a finished Job before deleting it (ttlSecondsAfterFinished).
     job_ttl_seconds: Annotated[int, Field(ge=0)] = 86400
-    # Seconds added to a timer's duration to form its activeDeadlineSeconds.
-    timer_grace_seconds: Annotated[int, Field(ge=0)] = 60
     default_backoff_limit: Annotated[int, Field(ge=0)] = 3
     # Seconds a job's pods may stay unable to start (image pull failing, unschedulable) before
     # the job ends FAILED, for requests that set no startup_deadline_seconds; 0 = no deadline.
@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     k8s_max_retries: Annotated[int, Field(ge=0)] = 3
     # Default timeout of one Kubernetes API call when the client gave no deadline.
     k8s_request_timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    # Creates a ScheduleJobs batch runs at once (one pool for all batches, beside the RPC workers).
+    schedule_jobs_concurrency: Annotated[int, Field(ge=1, le=64)] = 8
     # Bounds of GetJobLogs.
     log_stream_max_bytes: Annotated[int, Field(gt=0)] = 10 * 1024 * 1024
     log_stream_max_seconds: Annotated[float, Field(gt=0)] = 3600.0
@@ -79,13 +81,22 @@ class ConfigError(Exception):
     """Invalid configuration, with one line per problem naming the environment variable."""
 
 
+_S = TypeVar("_S", bound=BaseSettings)
+
+
 def load_settings(**overrides: object) -> Settings:
     """Settings from the environment, with ``overrides`` (from CLI flags) taking precedence."""
+    return load_env_settings(Settings, **overrides)
+
+
+def load_env_settings(model: type[_S], **overrides: object) -> _S:
+    """``model`` read from the environment; ConfigError names each bad variable."""
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+        return model.model_validate({k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
+        prefix = str(model.model_config.get("env_prefix") or "")
         problems = []
         for err in exc.errors():
-            name = "_".join(str(part) for part in err["loc"]).upper() or "CONFIG"
+            name = (prefix + "_".join(str(part) for part in err["loc"])).upper() or "CONFIG"
             problems.append(f"{name}: {err['msg']} (got {err.get('input')!r})")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems)) from None

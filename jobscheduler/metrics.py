@@ -45,3 +45,8 @@ GRPC_SERVER_MSG_SENT = Counter(
     "Messages sent by the server (one per unary response; one per event/chunk of a stream).",
     ["grpc_type", "grpc_service", "grpc_method"],
 )
+BATCH_ITEMS_HANDLED = Counter(
+    "jobscheduler_batch_items_handled_total",
+    "Items of batch RPCs (ScheduleJobs) answered, by the status code of each item.",
+    ["grpc_method", "grpc_code"],
+)

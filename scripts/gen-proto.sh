@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Regenerates the Python stubs in jobscheduler/api from proto/. The generated files are committed
 # so `pip install` needs no protoc; CI runs this with --check to catch stubs that drifted.
+# proto/google/rpc/status.proto is a verbatim copy of googleapis' file, there so protoc and buf
+# resolve the import offline; only jobscheduler.proto is generated (google.rpc's Python module
+# comes from the googleapis-common-protos package at run time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}

@@ -3,6 +3,9 @@
 * ``cluster``: a started ``EmbeddedCluster`` (stopped after the test). Mark a test with
   ``@pytest.mark.clock_speed(50)`` to run the cluster clock 50 times faster than real time.
 * ``kube_client``: a ``kubernetes.client.ApiClient`` for that cluster.
+* ``bare_cluster``: an ``EmbeddedCluster`` without controllers (nothing changes unless the test
+  changes it); it honours ``clock_speed`` too, and ``@pytest.mark.controllers("garbage-collector")``
+  runs the named controllers (from ``kubesim.controllers.CONTROLLERS``) in it.
 
 Set ``JOBSCHEDULER_TEST_KUBECONFIG=/path/to/kubeconfig`` to run the same cluster-facing tests
 against a real cluster instead: each test gets a fresh namespace (``cluster.namespace``), and
@@ -23,9 +26,7 @@ import pytest
 from kubernetes import config as kube_config
 
 from jobscheduler.clock import Clock, SystemClock
-from jobscheduler.embedded.api import ClusterAPI
-from jobscheduler.embedded.cluster import EmbeddedCluster
-from jobscheduler.embedded.controllers.rest_api import RestClusterAPI
+from kubesim import ClusterAPI, EmbeddedCluster, RestClusterAPI
 
 REAL_CLUSTER_ENV = "JOBSCHEDULER_TEST_KUBECONFIG"
 
@@ -33,6 +34,9 @@ REAL_CLUSTER_ENV = "JOBSCHEDULER_TEST_KUBECONFIG"
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "clock_speed(speed): run the embedded cluster's clock this many times faster"
+    )
+    config.addinivalue_line(
+        "markers", "controllers(*names): the controllers bare_cluster runs, e.g. garbage-collector"
     )
 
 
@@ -70,17 +74,21 @@ def real_cluster_kubeconfig() -> Path | None:
     return Path(value) if value else None
 
 
+def _clock_speed(request: pytest.FixtureRequest) -> float | None:
+    marker = request.node.get_closest_marker("clock_speed")
+    return float(marker.args[0]) if marker else None
+
+
 @pytest.fixture
 def cluster(request: pytest.FixtureRequest) -> Iterator[Any]:
-    marker = request.node.get_closest_marker("clock_speed")
+    speed = _clock_speed(request)
     real = real_cluster_kubeconfig()
     if real is not None:
-        if marker is not None:
+        if speed is not None:
             pytest.skip("needs the embedded cluster's fast clock (a real cluster is configured)")
         instance: Any = RealCluster(real)
     else:
-        speed = float(marker.args[0]) if marker else 1.0
-        instance = EmbeddedCluster(clock_speed=speed)
+        instance = EmbeddedCluster(clock_speed=speed or 1.0)
     instance.start()
     try:
         yield instance
@@ -103,3 +111,15 @@ def kube_client(cluster: Any) -> Iterator[kubernetes.client.ApiClient]:
         yield client
     finally:
         client.close()
+
+
+@pytest.fixture
+def bare_cluster(request: pytest.FixtureRequest) -> Iterator[EmbeddedCluster]:
+    """An embedded cluster without controllers (unless the test names some with the
+    ``controllers`` mark): nothing changes unless the test changes it."""
+    marker = request.node.get_closest_marker("controllers")
+    controllers = tuple(marker.args) if marker else ()
+    with EmbeddedCluster(
+        clock_speed=_clock_speed(request) or 1.0, controllers=controllers
+    ) as cluster:
+        yield cluster

@@ -96,6 +96,11 @@ class JobSchedulerStub:
                 request_serializer=jobscheduler_dot_jobscheduler__pb2.ListSchedulesRequest.SerializeToString,
                 response_deserializer=jobscheduler_dot_jobscheduler__pb2.ListSchedulesResponse.FromString,
                 _registered_method=True)
+        self.ScheduleJobs = channel.unary_unary(
+                '/jobscheduler.JobScheduler/ScheduleJobs',
+                request_serializer=jobscheduler_dot_jobscheduler__pb2.ScheduleJobsRequest.SerializeToString,
+                response_deserializer=jobscheduler_dot_jobscheduler__pb2.ScheduleJobsResponse.FromString,
+                _registered_method=True)
 
 
 class JobSchedulerServicer:
@@ -187,6 +192,14 @@ class JobSchedulerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ScheduleJobs(self, request, context):
+        """Schedule up to 1,000 jobs in one call. Each request is validated and created on its own,
+        exactly as ScheduleJob would, and answered in request order with its job or its error.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_JobSchedulerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -249,6 +262,11 @@ def add_JobSchedulerServicer_to_server(servicer, server):
                     servicer.ListSchedules,
                     request_deserializer=jobscheduler_dot_jobscheduler__pb2.ListSchedulesRequest.FromString,
                     response_serializer=jobscheduler_dot_jobscheduler__pb2.ListSchedulesResponse.SerializeToString,
+            ),
+            'ScheduleJobs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ScheduleJobs,
+                    request_deserializer=jobscheduler_dot_jobscheduler__pb2.ScheduleJobsRequest.FromString,
+                    response_serializer=jobscheduler_dot_jobscheduler__pb2.ScheduleJobsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -577,6 +595,33 @@ class JobScheduler:
             '/jobscheduler.JobScheduler/ListSchedules',
             jobscheduler_dot_jobscheduler__pb2.ListSchedulesRequest.SerializeToString,
             jobscheduler_dot_jobscheduler__pb2.ListSchedulesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ScheduleJobs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/jobscheduler.JobScheduler/ScheduleJobs',
+            jobscheduler_dot_jobscheduler__pb2.ScheduleJobsRequest.SerializeToString,
+            jobscheduler_dot_jobscheduler__pb2.ScheduleJobsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TextIO
 
@@ -17,21 +17,49 @@ from google.protobuf import json_format
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.cli import output
+from jobscheduler.cli.batchfile import schedule_from_file
+from jobscheduler.cli.typeflags import TypeFlags, UsageError, parse_pairs
 from jobscheduler.client import DEFAULT_TARGET, JobSchedulerClient, JobSchedulerRpcError
+from jobscheduler.jobtypes import HandlerRegistry, build_registry
 
 EXIT_RPC_ERROR = 1
 EXIT_USAGE = 2
 
-Command = Callable[[JobSchedulerClient, argparse.Namespace, TextIO], None]
+# A command prints its answer; an exit code it returns says some of it failed (None: 0).
+Command = Callable[[JobSchedulerClient, argparse.Namespace, TextIO], int | None]
+
+__all__ = ["UsageError", "add_jobs_parser", "build_schedule_request"]
 
 
-class UsageError(Exception):
-    """A flag value the server would reject anyway; reported before any RPC."""
+class _CommandParser(argparse.ArgumentParser):
+    """A ``jobs`` command; ``schedule`` takes a job type name as its first word. (argparse
+    cannot mix an optional leading word with the command words after ``--``, so the name is
+    taken off before parsing.)"""
+
+    job_types: frozenset[str] = frozenset()
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        words = list(sys.argv[1:] if args is None else args)
+        job_type = words.pop(0) if words and words[0] in self.job_types else None
+        parsed, extras = super().parse_known_args(words, namespace)
+        if self.job_types:
+            parsed.job_type = job_type
+        return parsed, extras
 
 
-def add_jobs_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_jobs_parser(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    registry: HandlerRegistry | None = None,
+) -> None:
+    """``registry``: the job types whose flags ``jobs schedule`` and ``jobs status`` know."""
+    registry = registry or build_registry()
+    type_flags = TypeFlags(registry)
     jobs = subparsers.add_parser("jobs", help="schedule, inspect and control jobs on a server")
-    commands = jobs.add_subparsers(dest="jobs_command", required=True, metavar="COMMAND")
+    commands = jobs.add_subparsers(
+        dest="jobs_command", required=True, metavar="COMMAND", parser_class=_CommandParser
+    )
 
     def command(name: str, handler: Command, help_text: str) -> argparse.ArgumentParser:
         parser = commands.add_parser(name, help=help_text, description=help_text)
@@ -40,11 +68,18 @@ def add_jobs_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
         )
         parser.add_argument("--output", "-o", choices=("table", "json"), default="table")
         parser.add_argument("--timeout", type=float, default=30.0, help="seconds per call")
-        parser.set_defaults(handler=_runner(handler))
+        parser.set_defaults(handler=_runner(handler), registry=registry, type_flags=type_flags)
         return parser
 
-    schedule = command("schedule", _schedule, "schedule a timer or container job")
-    _add_schedule_flags(schedule)
+    schedule = command(
+        "schedule",
+        _schedule,
+        f"schedule a job: jobs schedule [TYPE] [flags], TYPE one of {', '.join(registry.names())}",
+    )
+    assert isinstance(schedule, _CommandParser)
+    schedule.job_types = frozenset(registry.names())
+    schedule.usage = "%(prog)s [TYPE] [flags] [-- COMMAND...]"
+    _add_schedule_flags(schedule, type_flags)
 
     for name, handler, text in (
         ("status", _status, "show one job"),
@@ -84,24 +119,24 @@ def add_jobs_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPars
     schedules.add_argument("--namespace", "-n", default="")
 
 
-def _add_schedule_flags(parser: argparse.ArgumentParser) -> None:
+def _add_schedule_flags(parser: argparse.ArgumentParser, type_flags: TypeFlags) -> None:
     parser.add_argument("--name", default="")
     parser.add_argument("--job-id", default="", help="client id; retrying with it is safe")
     parser.add_argument("--namespace", "-n", default="")
     parser.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--annotation", action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--created-by", default="")
-    kind = parser.add_argument_group("job type (one of)")
-    kind.add_argument("--timer", type=int, metavar="SECONDS", help="a timer job of this duration")
-    kind.add_argument("--timer-name", default="")
-    kind.add_argument("--endpoint", default="", help="timer: control plane endpoint")
-    kind.add_argument("--image", default="", help="a container job (or a timer image)")
-    kind.add_argument("--workdir", default="")
-    kind.add_argument(
+    type_flags.add_to(parser)
+    parser.add_argument(
         "--request",
         metavar="FILE",
         help="a whole ScheduleJobRequest as JSON ('-' for stdin); flags given override it",
+    )
+    parser.add_argument(
+        "--from-file",
+        metavar="FILE",
+        help="many jobs: one ScheduleJobRequest per line as JSON ('-' for stdin), sent with "
+        "ScheduleJobs; prints one line per request, exits 1 if any failed",
     )
     options = parser.add_argument_group("execution")
     options.add_argument("--cpu", default="", help="cpu request, e.g. 250m")
@@ -113,9 +148,6 @@ def _add_schedule_flags(parser: argparse.ArgumentParser) -> None:
     options.add_argument("--start-at", default="", help="ISO 8601 time of a delayed start")
     options.add_argument("--cron", default="", help="run on this cron schedule")
     options.add_argument("--time-zone", default="")
-    parser.add_argument(
-        "command", nargs="*", help="container job: command and arguments (after --)"
-    )
 
 
 def _runner(handler: Command) -> Callable[[argparse.Namespace], int]:
@@ -123,7 +155,7 @@ def _runner(handler: Command) -> Callable[[argparse.Namespace], int]:
         out = sys.stdout
         try:
             with JobSchedulerClient(args.server, timeout=args.timeout) as client:
-                handler(client, args, out)
+                code = handler(client, args, out)
         except UsageError as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_USAGE
@@ -134,19 +166,9 @@ def _runner(handler: Command) -> Callable[[argparse.Namespace], int]:
             return EXIT_RPC_ERROR
         except KeyboardInterrupt:
             return 130
-        return 0
+        return code or 0
 
     return run
-
-
-def _pairs(values: Iterable[str], flag: str) -> dict[str, str]:
-    pairs: dict[str, str] = {}
-    for value in values:
-        key, sep, val = value.partition("=")
-        if not sep or not key:
-            raise UsageError(f"{flag} takes KEY=VALUE (got {value!r})")
-        pairs[key] = val
-    return pairs
 
 
 def build_schedule_request(args: argparse.Namespace) -> pb.ScheduleJobRequest:
@@ -160,26 +182,16 @@ def build_schedule_request(args: argparse.Namespace) -> pb.ScheduleJobRequest:
     for field in ("name", "job_id", "namespace", "created_by"):
         if getattr(args, field):
             setattr(request, field, getattr(args, field))
-    request.labels.update(_pairs(args.label, "--label"))
-    request.annotations.update(_pairs(args.annotation, "--annotation"))
-    env = _pairs(args.env, "--env")
-    if args.timer is not None:
-        timer = request.timer_job
-        timer.duration_seconds = args.timer
-        timer.timer_name = args.timer_name or timer.timer_name
-        timer.control_plane_endpoint = args.endpoint or timer.control_plane_endpoint
-        timer.image = args.image or timer.image
-        timer.env.update(env)
-    elif args.image or args.command:
-        container = request.container_job
-        container.image = args.image or container.image
-        if args.command:
-            del container.command[:]
-            container.command.extend(args.command)
-        container.working_dir = args.workdir or container.working_dir
-        container.env.update(env)
+    request.labels.update(parse_pairs(args.label, "--label"))
+    request.annotations.update(parse_pairs(args.annotation, "--annotation"))
+    type_flags: TypeFlags = args.type_flags
+    handler = type_flags.chosen_type(args)
+    if handler is not None:
+        config = handler.config_of(request)
+        type_flags.apply(args, handler, config)
+        config.SetInParent()  # a type named without flags is still chosen
     elif not request.WhichOneof("job_config"):
-        raise UsageError("say what to run: --timer SECONDS, --image IMAGE [-- COMMAND...]")
+        raise UsageError(f"say what to run: {type_flags.usage_hint()}")
     if args.cpu:
         request.resources.requests.cpu = args.cpu
     if args.memory:
@@ -217,14 +229,17 @@ def _read_file(path: str) -> str:
         raise UsageError(f"--request: {error}") from None
 
 
-def _schedule(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
+def _schedule(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> int | None:
+    if args.from_file:
+        return schedule_from_file(client, args, out)
     reply = client.schedule_job(build_schedule_request(args))
     if args.output == "json":
         out.write(output.to_json(reply) + "\n")
-        return
+        return None
     out.write(f"{reply.job_id} {output.status_name(reply.status)} ({reply.k8s_job_name})\n")
     if reply.message:
         out.write(f"{reply.message}\n")
+    return None
 
 
 def _status(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
@@ -232,7 +247,7 @@ def _status(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -
     if args.output == "json":
         out.write(output.to_json(reply) + "\n")
     else:
-        output.write_job_details(out, reply.job_info)
+        output.write_job_details(out, reply.job_info, args.registry)
 
 
 def _suspend(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
@@ -277,7 +292,7 @@ def _list_request(args: argparse.Namespace) -> pb.ListJobsRequest:
         namespace=args.namespace,
         status_filter=statuses,  # type: ignore[arg-type]
         job_types=args.job_types,
-        label_selector=_pairs(args.label, "--label"),
+        label_selector=parse_pairs(args.label, "--label"),
         schedule_id=args.schedule_id,
         page_size=args.page_size,
         page_token=args.page_token,
@@ -309,7 +324,7 @@ def _watch(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) ->
     else:
         request = pb.WatchJobsRequest(
             namespace=args.namespace,
-            label_selector=_pairs(args.label, "--label"),
+            label_selector=parse_pairs(args.label, "--label"),
             job_types=args.job_types,
         )
         events = client.watch_jobs(request)

@@ -14,6 +14,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.jobtypes import HandlerRegistry
 
 JOB_COLUMNS = ("JOB ID", "NAME", "TYPE", "STATUS", "REASON", "CREATED", "NAMESPACE")
 
@@ -73,8 +74,9 @@ def write_jobs(out: TextIO, jobs: Sequence[pb.JobInfo]) -> None:
     write_table(out, JOB_COLUMNS, [job_row(job) for job in jobs])
 
 
-def write_job_details(out: TextIO, job: pb.JobInfo) -> None:
-    """One job, one fact per line, the way ``kubectl describe`` reads."""
+def write_job_details(out: TextIO, job: pb.JobInfo, registry: HandlerRegistry) -> None:
+    """One job, one fact per line, the way ``kubectl describe`` reads; the job type's own
+    lines come from its handler in ``registry``."""
     facts: list[tuple[str, str]] = [
         ("Job ID", job.job_id),
         ("Name", job.name or "-"),
@@ -99,18 +101,9 @@ def write_job_details(out: TextIO, job: pb.JobInfo) -> None:
         facts.append(("Schedule ID", job.schedule_id))
     if job.HasField("start_at"):
         facts.append(("Starts at", format_time(job.start_at.seconds)))
-    details = job.WhichOneof("job_details")
-    if details == "timer_details":
-        timer = job.timer_details
-        facts.append(("Timer", f"{timer.timer_name or '-'} for {timer.duration_seconds}s"))
-        if timer.control_plane_endpoint:
-            facts.append(("Reports to", timer.control_plane_endpoint))
-    elif details == "container_details":
-        container = job.container_details
-        facts.append(("Image", container.image))
-        command = " ".join([*container.command, *container.args])
-        if command:
-            facts.append(("Command", command))
+    handler = registry.by_details_field(job.WhichOneof("job_details") or "")
+    if handler is not None:
+        facts += handler.detail_rows(handler.details_of(job))
     if job.labels:
         facts.append(("Labels", ",".join(f"{k}={v}" for k, v in sorted(job.labels.items()))))
     width = max(len(key) for key, _ in facts) + 1

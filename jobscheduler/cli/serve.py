@@ -1,8 +1,9 @@
 """``jobscheduler serve`` and ``jobscheduler cluster``.
 
 ``serve`` reads Settings from the environment with flags taking precedence, optionally starts
-the embedded cluster in this process and points the service at it, then runs the gRPC server
-until SIGTERM/SIGINT, when it drains (see ``edge.server``) and exits 0.
+the simulated cluster (the separate ``kubesim`` distribution, imported only for that flag) in
+this process and points the service at it, then runs the gRPC server until SIGTERM/SIGINT, when
+it drains (see ``edge.server``) and exits 0.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from jobscheduler.clock import Clock, ScaledClock, SystemClock
+from jobscheduler.clock import Clock, SystemClock
 from jobscheduler.config import ConfigError, LogFormat, LogLevel, Settings, load_settings
 from jobscheduler.edge.server import Server
 from jobscheduler.logs import configure_logging, get_logger
@@ -72,7 +73,7 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
 
     cluster = subparsers.add_parser(
         "cluster",
-        help="run the embedded Kubernetes API on its own (for kubectl and the kubernetes client)",
+        help="run the simulated Kubernetes API (kubesim) on its own, for kubectl and the client",
     )
     cluster.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: free)")
     cluster.add_argument("--kubeconfig", type=Path, help="where to write its kubeconfig")
@@ -113,7 +114,10 @@ def run_serve(args: argparse.Namespace) -> int:
     cluster: Any = None
     clock: Clock = SystemClock()
     if args.embedded_cluster:
-        cluster, clock = _start_embedded_cluster(args)
+        kubesim = _import_kubesim("--embedded-cluster")
+        if kubesim is None:
+            return EXIT_CONFIG
+        cluster, clock = _start_embedded_cluster(kubesim, args)
         settings = settings.model_copy(
             update={"kubeconfig": str(cluster.kubeconfig_path), "in_cluster": False}
         )
@@ -158,14 +162,35 @@ def _serve(settings: Settings, clock: Clock, stop_requested: threading.Event) ->
     return EXIT_OK
 
 
-def _start_embedded_cluster(args: argparse.Namespace) -> tuple[Any, Clock]:
-    # Lazy: only this flag needs the embedded cluster (and its controllers) loaded.
-    from jobscheduler.embedded.cluster import EmbeddedCluster  # noqa: PLC0415
+KUBESIM_INSTALL_HINT = (
+    "install the simulated cluster beside the service: pip install -e ./kubesim "
+    "(from a checkout of this repository), or the development install: "
+    "pip install -e ./kubesim -e '.[dev]'"
+)
 
-    clock = ScaledClock(args.clock_speed)
+
+def _import_kubesim(what: str) -> Any:
+    """The kubesim package, or None after telling the user how to install it.
+
+    Lazy, and the only place the service reaches the simulator: production images do not
+    contain it, and nothing else needs it.
+    """
+    try:
+        import kubesim  # noqa: PLC0415
+    except ImportError:
+        print(
+            f"jobscheduler: {what} needs the kubesim package; {KUBESIM_INSTALL_HINT}",
+            file=sys.stderr,
+        )
+        return None
+    return kubesim
+
+
+def _start_embedded_cluster(kubesim: Any, args: argparse.Namespace) -> tuple[Any, Clock]:
+    clock: Clock = kubesim.ScaledClock(args.clock_speed)
     path: Path = args.embedded_kubeconfig
     path.parent.mkdir(parents=True, exist_ok=True)
-    cluster = EmbeddedCluster(kubeconfig_path=path, clock=clock)
+    cluster = kubesim.EmbeddedCluster(kubeconfig_path=path, clock=clock)
     cluster.start()
     print(
         f"embedded cluster: Kubernetes API at {cluster.url} (clock x{args.clock_speed:g})\n"
@@ -186,8 +211,12 @@ def _install_signal_handlers(stop_requested: threading.Event) -> None:
 
 
 def run_cluster(args: argparse.Namespace) -> int:
-    from jobscheduler.embedded.cluster import run_standalone  # noqa: PLC0415
-
+    """``jobscheduler cluster``: the same as the ``kubesim`` command."""
+    kubesim = _import_kubesim("the cluster command")
+    if kubesim is None:
+        return EXIT_CONFIG
     configure_logging("info", "auto")
-    run_standalone(port=args.port, kubeconfig_path=args.kubeconfig, clock_speed=args.clock_speed)
+    kubesim.run_standalone(
+        port=args.port, kubeconfig_path=args.kubeconfig, clock_speed=args.clock_speed
+    )
     return EXIT_OK

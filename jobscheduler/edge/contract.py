@@ -6,7 +6,7 @@ interceptors and probes can be exercised with any object that keeps this contrac
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
 from jobscheduler.api import jobscheduler_pb2 as pb
@@ -16,6 +16,9 @@ IsActive = Callable[[], bool]
 
 class JobServiceContract(Protocol):
     def schedule_job(self, req: pb.ScheduleJobRequest) -> pb.ScheduleJobResponse: ...
+    def schedule_jobs(
+        self, req: pb.ScheduleJobsRequest
+    ) -> Sequence[pb.ScheduleJobResponse | Exception]: ...
     def get_job_status(self, req: pb.GetJobStatusRequest) -> pb.GetJobStatusResponse: ...
     def list_jobs(self, req: pb.ListJobsRequest) -> pb.ListJobsResponse: ...
     def cancel_job(self, req: pb.CancelJobRequest) -> pb.CancelJobResponse: ...

@@ -18,24 +18,25 @@ non-blocking health ``Watch`` has a calling convention of its own.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import logging
 import time
 import uuid
 from collections.abc import Callable, Generator, Iterator
-from typing import Any
 
 import grpc
 import structlog
 from google.protobuf import any_pb2
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
 
 from jobscheduler import requestctx
+from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.errors import InvalidArgument, JobSchedulerError
 from jobscheduler.logs import get_logger
 from jobscheduler.metrics import (
+    BATCH_ITEMS_HANDLED,
     GRPC_SERVER_HANDLED,
     GRPC_SERVER_HANDLING_SECONDS,
     GRPC_SERVER_MSG_SENT,
@@ -44,13 +45,13 @@ from jobscheduler.metrics import (
 
 SERVICE_NAME = "jobscheduler.JobScheduler"
 REQUEST_ID_HEADER = "x-request-id"
-STATUS_DETAILS_HEADER = "grpc-status-details-bin"
 INTERNAL_MESSAGE = "internal error; the server log has the details"
 # A deadline further away than this (a year) is no deadline at all.
 NO_DEADLINE_SECONDS = 365 * 24 * 3600.0
 DEADLINE_MESSAGE = "the deadline set by the client passed before the request completed"
 
 log = get_logger("jobscheduler.edge")
+_CODES_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
 
 # Codes that say "the request was wrong", not "the server failed": logged at info.
 _CLIENT_CODES = frozenset(
@@ -67,15 +68,23 @@ _CLIENT_CODES = frozenset(
 )
 
 
-class _Status(
-    collections.namedtuple("_Status", ("code", "details", "trailing_metadata")),
-    grpc.Status,  # type: ignore[misc]
-):
-    """A grpc.Status for ``abort_with_status`` (the shape grpc_status.rpc_status builds)."""
+def _status(rich: status_pb2.Status, request_id: str) -> grpc.Status:
+    """``rich`` as a grpc.Status for ``abort_with_status``, which replaces the trailing
+    metadata set so far: the request id goes in again."""
+    status = rpc_status.to_status(rich)
+    return status._replace(
+        trailing_metadata=(*status.trailing_metadata, (REQUEST_ID_HEADER, request_id))
+    )
 
 
-def status_for_error(error: JobSchedulerError, request_id: str) -> _Status:
+def status_for_error(error: JobSchedulerError, request_id: str) -> grpc.Status:
     """The gRPC status a domain error is answered with, with rich details for violations."""
+    return _status(rich_status(error), request_id)
+
+
+def rich_status(error: JobSchedulerError) -> status_pb2.Status:
+    """``error`` as a google.rpc.Status: its code, its message (fixed for INTERNAL) and, for
+    INVALID_ARGUMENT, its field violations as google.rpc.BadRequest."""
     code = _status_code(error.code)
     message = INTERNAL_MESSAGE if code is grpc.StatusCode.INTERNAL else error.message
     rich = status_pb2.Status(code=code.value[0], message=message)
@@ -91,14 +100,7 @@ def status_for_error(error: JobSchedulerError, request_id: str) -> _Status:
         detail = any_pb2.Any()
         detail.Pack(bad_request)
         rich.details.append(detail)
-    return _Status(
-        code=code,
-        details=message,
-        trailing_metadata=(
-            (STATUS_DETAILS_HEADER, rich.SerializeToString()),
-            (REQUEST_ID_HEADER, request_id),
-        ),
-    )
+    return rich
 
 
 def _status_code(name: str) -> grpc.StatusCode:
@@ -110,16 +112,8 @@ def _status_code(name: str) -> grpc.StatusCode:
     return grpc.StatusCode.INTERNAL if code is grpc.StatusCode.UNKNOWN else code
 
 
-def _plain_status(code: grpc.StatusCode, message: str, request_id: str) -> _Status:
-    rich = status_pb2.Status(code=code.value[0], message=message)
-    return _Status(
-        code=code,
-        details=message,
-        trailing_metadata=(
-            (STATUS_DETAILS_HEADER, rich.SerializeToString()),
-            (REQUEST_ID_HEADER, request_id),
-        ),
-    )
+def _plain_status(code: grpc.StatusCode, message: str, request_id: str) -> grpc.Status:
+    return _status(status_pb2.Status(code=code.value[0], message=message), request_id)
 
 
 def job_id_of(message: Message | None) -> str:
@@ -141,13 +135,19 @@ def job_id_of(message: Message | None) -> str:
 class _Call:
     """The bookkeeping of one RPC, from its start to its one log line."""
 
-    def __init__(self, method: str, grpc_type: str, request: Message, context: Any) -> None:
+    def __init__(
+        self, method: str, grpc_type: str, request: Message, context: grpc.ServicerContext
+    ) -> None:
         self.method = method
         self.grpc_type = grpc_type
         self.service, _, self.method_name = method.lstrip("/").partition("/")
         self.context = context
         self.code = grpc.StatusCode.OK
         self.job_id = job_id_of(request)
+        # Extra fields of the log line: the item counts of a ScheduleJobs batch.
+        self.log_fields: dict[str, int] = {}
+        if isinstance(request, pb.ScheduleJobsRequest):
+            self.log_fields["items"] = len(request.requests)
         self.started = time.perf_counter()
         self.request_id = _incoming_request_id(context) or f"req-{uuid.uuid4().hex[:16]}"
 
@@ -175,13 +175,25 @@ class _Call:
         self.count_sent()
         if not self.job_id:
             self.job_id = job_id_of(message)
+        if isinstance(message, pb.ScheduleJobsResponse):
+            self._note_items(message)
+
+    def _note_items(self, response: pb.ScheduleJobsResponse) -> None:
+        failed = 0
+        for result in response.results:
+            code = grpc.StatusCode.OK
+            if result.HasField("error"):
+                failed += 1
+                code = _CODES_BY_NUMBER.get(result.error.code, grpc.StatusCode.INTERNAL)
+            BATCH_ITEMS_HANDLED.labels(self.method_name, code.name).inc()
+        self.log_fields["items_failed"] = failed
 
     def count_sent(self) -> None:
         GRPC_SERVER_MSG_SENT.labels(self.grpc_type, self.service, self.method_name).inc()
 
     def fail(self, exc: Exception) -> None:
         """Answer ``exc`` with its status; never returns (``abort_with_status`` raises)."""
-        status: _Status
+        status: grpc.Status
         already_set = _code_set_by_handler(self.context)
         if already_set is not None:
             # The handler aborted by itself (not our servicer's way, but keep its answer).
@@ -211,7 +223,7 @@ class _Call:
             status = _plain_status(grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE, self.request_id)
         self.abort(status)
 
-    def abort(self, status: _Status) -> None:
+    def abort(self, status: grpc.Status) -> None:
         self.code = status.code
         self.context.abort_with_status(status)
 
@@ -238,6 +250,7 @@ class _Call:
             # Explicit, not only from contextvars: a cancelled stream ends on a gRPC thread.
             request_id=self.request_id,
             method=self.method,
+            **self.log_fields,
         )
         structlog.contextvars.clear_contextvars()
         requestctx.request_id.set("")
@@ -248,7 +261,7 @@ def _deadline_passed() -> bool:
     return requestctx.deadline.get() is not None and requestctx.remaining_seconds() == 0
 
 
-def _incoming_request_id(context: Any) -> str:
+def _incoming_request_id(context: grpc.ServicerContext) -> str:
     for key, value in context.invocation_metadata() or ():
         if key == REQUEST_ID_HEADER and isinstance(value, str) and value.strip():
             # Bounded, so a client cannot blow up every log line.
@@ -256,7 +269,7 @@ def _incoming_request_id(context: Any) -> str:
     return ""
 
 
-def _code_set_by_handler(context: Any) -> grpc.StatusCode | None:
+def _code_set_by_handler(context: grpc.ServicerContext) -> grpc.StatusCode | None:
     with contextlib.suppress(Exception):
         code = context.code()
         if isinstance(code, grpc.StatusCode) and code is not grpc.StatusCode.OK:
@@ -264,8 +277,8 @@ def _code_set_by_handler(context: Any) -> grpc.StatusCode | None:
     return None
 
 
-UnaryBehavior = Callable[[Message, Any], Message]
-StreamBehavior = Callable[[Message, Any], Iterator[Message]]
+UnaryBehavior = Callable[[Message, grpc.ServicerContext], Message]
+StreamBehavior = Callable[[Message, grpc.ServicerContext], Iterator[Message]]
 
 
 class RpcInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
@@ -274,7 +287,11 @@ class RpcInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
     def __init__(self, service_name: str = SERVICE_NAME) -> None:
         self._prefix = f"/{service_name}/"
 
-    def intercept_service(self, continuation: Any, handler_call_details: Any) -> Any:
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
         handler = continuation(handler_call_details)
         method: str = handler_call_details.method
         if handler is None or not method.startswith(self._prefix):
@@ -295,7 +312,7 @@ class RpcInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
 
 
 def _wrap_unary(method: str, behavior: UnaryBehavior) -> UnaryBehavior:
-    def unary(request: Message, context: Any) -> Message:
+    def unary(request: Message, context: grpc.ServicerContext) -> Message:
         call = _Call(method, "unary", request, context)
         try:
             call.check_deadline()
@@ -314,7 +331,7 @@ def _wrap_unary(method: str, behavior: UnaryBehavior) -> UnaryBehavior:
 
 
 def _wrap_stream(method: str, behavior: StreamBehavior) -> StreamBehavior:
-    def stream(request: Message, context: Any) -> Iterator[Message]:
+    def stream(request: Message, context: grpc.ServicerContext) -> Iterator[Message]:
         messages = _stream_messages(method, behavior, request, context)
         # When the client cancels between two messages, gRPC stops iterating without closing
         # the generator, which then waits for the garbage collector while the service's watch
@@ -332,7 +349,7 @@ def _close_quietly(messages: Generator[Message, None, None]) -> None:
 
 
 def _stream_messages(
-    method: str, behavior: StreamBehavior, request: Message, context: Any
+    method: str, behavior: StreamBehavior, request: Message, context: grpc.ServicerContext
 ) -> Generator[Message, None, None]:
     call = _Call(method, "server_stream", request, context)
     try:

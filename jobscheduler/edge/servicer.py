@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Any
+
+import grpc
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.api import jobscheduler_pb2_grpc as pb_grpc
+from jobscheduler.edge.batchresults import batch_response
 from jobscheduler.edge.contract import IsActive, JobServiceContract
 
 
@@ -23,72 +25,77 @@ class JobSchedulerServicer(pb_grpc.JobSchedulerServicer):
         self._service = service
         self._draining = draining
 
-    def _is_active(self, context: Any) -> IsActive:
+    def _is_active(self, context: grpc.ServicerContext) -> IsActive:
         def is_active() -> bool:
             return bool(context.is_active()) and not self._draining.is_set()
 
         return is_active
 
     def ScheduleJob(  # noqa: N802
-        self, request: pb.ScheduleJobRequest, context: Any
+        self, request: pb.ScheduleJobRequest, context: grpc.ServicerContext
     ) -> pb.ScheduleJobResponse:
         return self._service.schedule_job(request)
 
+    def ScheduleJobs(  # noqa: N802
+        self, request: pb.ScheduleJobsRequest, context: grpc.ServicerContext
+    ) -> pb.ScheduleJobsResponse:
+        return batch_response(self._service.schedule_jobs(request))
+
     def GetJobStatus(  # noqa: N802
-        self, request: pb.GetJobStatusRequest, context: Any
+        self, request: pb.GetJobStatusRequest, context: grpc.ServicerContext
     ) -> pb.GetJobStatusResponse:
         return self._service.get_job_status(request)
 
     def ListJobs(  # noqa: N802
-        self, request: pb.ListJobsRequest, context: Any
+        self, request: pb.ListJobsRequest, context: grpc.ServicerContext
     ) -> pb.ListJobsResponse:
         return self._service.list_jobs(request)
 
     def CancelJob(  # noqa: N802
-        self, request: pb.CancelJobRequest, context: Any
+        self, request: pb.CancelJobRequest, context: grpc.ServicerContext
     ) -> pb.CancelJobResponse:
         return self._service.cancel_job(request)
 
     def WatchJob(  # noqa: N802
-        self, request: pb.WatchJobRequest, context: Any
+        self, request: pb.WatchJobRequest, context: grpc.ServicerContext
     ) -> Iterator[pb.JobEvent]:
         return self._service.watch_job(request, self._is_active(context))
 
     def WatchJobs(  # noqa: N802
-        self, request: pb.WatchJobsRequest, context: Any
+        self, request: pb.WatchJobsRequest, context: grpc.ServicerContext
     ) -> Iterator[pb.JobEvent]:
         return self._service.watch_jobs(request, self._is_active(context))
 
     def GetJobLogs(  # noqa: N802
-        self, request: pb.GetJobLogsRequest, context: Any
+        self, request: pb.GetJobLogsRequest, context: grpc.ServicerContext
     ) -> Iterator[pb.LogChunk]:
         return self._service.get_job_logs(request, self._is_active(context))
 
     def SuspendJob(  # noqa: N802
-        self, request: pb.SuspendJobRequest, context: Any
+        self, request: pb.SuspendJobRequest, context: grpc.ServicerContext
     ) -> pb.SuspendJobResponse:
         return self._service.suspend_job(request)
 
     def ResumeJob(  # noqa: N802
-        self, request: pb.ResumeJobRequest, context: Any
+        self, request: pb.ResumeJobRequest, context: grpc.ServicerContext
     ) -> pb.ResumeJobResponse:
         return self._service.resume_job(request)
 
     def DeleteJob(  # noqa: N802
-        self, request: pb.DeleteJobRequest, context: Any
+        self, request: pb.DeleteJobRequest, context: grpc.ServicerContext
     ) -> pb.DeleteJobResponse:
         return self._service.delete_job(request)
 
     def ListJobTypes(  # noqa: N802
-        self, request: pb.ListJobTypesRequest, context: Any
+        self, request: pb.ListJobTypesRequest, context: grpc.ServicerContext
     ) -> pb.ListJobTypesResponse:
         return self._service.list_job_types(request)
 
     def ListSchedules(  # noqa: N802
-        self, request: pb.ListSchedulesRequest, context: Any
+        self, request: pb.ListSchedulesRequest, context: grpc.ServicerContext
     ) -> pb.ListSchedulesResponse:
         return self._service.list_schedules(request)
 
 
-def add_to_server(servicer: JobSchedulerServicer, server: Any) -> None:
+def add_to_server(servicer: JobSchedulerServicer, server: grpc.Server) -> None:
     pb_grpc.add_JobSchedulerServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]

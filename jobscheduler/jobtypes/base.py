@@ -1,17 +1,19 @@
-"""What a job type is: a small required interface plus optional capabilities.
+"""What a job type is: a ``Handler`` generic over its protobuf config and details messages.
 
 A handler serves one case of ``ScheduleJobRequest.job_config``. It is a pure function of the
-request: config in, container out; config back out of a stored manifest. No I/O, no clock, no
-randomness, so almost every test of a handler needs no server.
+request: config in, container out; details back out of a stored manifest. No I/O, no clock, no
+randomness, so almost every test of a handler needs no server. It also says how people reach
+it: the ``jobs schedule`` flags that fill its config and the ``jobs status`` rows of its details.
 """
 
 from __future__ import annotations
 
 import functools
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar, cast, runtime_checkable
+from typing import Any, Generic, TypeVar, cast
 
 from google.protobuf import json_format
 from google.protobuf.message import Message
@@ -21,6 +23,8 @@ from jobscheduler.errors import FieldViolation
 
 JSON = dict[str, Any]
 _M = TypeVar("_M", bound=Message)
+ConfigT = TypeVar("ConfigT", bound=Message)
+DetailsT = TypeVar("DetailsT", bound=Message)
 
 # Annotation holding the job type's config as JSON; read back by the handler that wrote it.
 CONFIG_ANNOTATION = "jobscheduler.io/config"
@@ -37,78 +41,88 @@ class BuildContext:
     settings: Settings
 
 
-class JobTypeHandler(Protocol):
-    """The required interface of a job type (see ``registry.build_registry``)."""
+@dataclass(frozen=True)
+class CliFlag:
+    """One ``jobscheduler jobs schedule`` flag that sets one config field. The value's kind
+    (number, text, KEY=VALUE pairs, words) follows from the field's protobuf type.
+    ``option=""`` means the words after ``--`` (a repeated string field)."""
 
-    # Read-only properties so handlers may declare them as plain class attributes.
-    @property
-    def name(self) -> str:
-        """Name used in labels and filters, e.g. "timer"."""
-        ...
+    option: str
+    field: str
+    help: str
+    aliases: tuple[str, ...] = ()
+    metavar: str | None = None
 
-    @property
-    def request_field(self) -> str:
-        """The ScheduleJobRequest.job_config oneof case it serves, e.g. "timer_job"."""
-        ...
 
-    @property
-    def details_field(self) -> str:
-        """The JobInfo.job_details oneof case it reads back into, e.g. "timer_details"."""
-        ...
+class Handler(ABC, Generic[ConfigT, DetailsT]):
+    """A job type: subclass with the config and details messages it works on, e.g.
+    ``class TimerHandler(Handler[pb.TimerJobConfig, pb.TimerJobDetails])``."""
 
-    @property
-    def config_message(self) -> type[Message]:
-        """The generated config message class, e.g. pb.TimerJobConfig."""
-        ...
-
-    @property
-    def description(self) -> str: ...
-
-    @property
-    def field_descriptions(self) -> Mapping[str, str]:
-        """One sentence per config field, shown by ListJobTypes (proto comments are not
-        available at run time). The registry refuses a handler that leaves a field undescribed."""
-        ...
-
-    @property
-    def required_fields(self) -> frozenset[str]: ...
+    name: str  # used in labels and filters, e.g. "timer"
+    request_field: str  # the ScheduleJobRequest.job_config case it serves, e.g. "timer_job"
+    details_field: str  # the JobInfo.job_details case it reads back into
+    config_message: type[ConfigT]
+    details_message: type[DetailsT]
+    description: str
+    # One sentence per config field, shown by ListJobTypes (proto comments are not available
+    # at run time). The registry refuses a handler that leaves a field undescribed.
+    field_descriptions: Mapping[str, str]
+    required_fields: frozenset[str] = frozenset()
+    # True for job types whose container writes nothing but /tmp.
+    read_only_root_filesystem: bool = False
+    cli_flags: tuple[CliFlag, ...] = ()
 
     def default_image(self, settings: Settings) -> str:
         """Image used when the request names none ("" when the request must name one)."""
-        ...
+        return ""
 
-    def validate(self, config: Any, path: str) -> list[FieldViolation]:
+    @abstractmethod
+    def validate(self, config: ConfigT, path: str) -> list[FieldViolation]:
         """Every problem with ``config``; field paths start with ``path``."""
-        ...
 
-    def build_container(self, config: Any, ctx: BuildContext) -> JSON:
+    @abstractmethod
+    def build_container(self, config: ConfigT, ctx: BuildContext) -> JSON:
         """The job's container (name, image, command, args, env, workingDir) as a JSON dict.
         Resources and security context are added by the common builder."""
-        ...
 
-    def read_details(self, manifest: JSON) -> Message:
+    @abstractmethod
+    def read_details(self, manifest: JSON) -> DetailsT:
         """The JobInfo details message of a stored Job (or CronJob job template)."""
-        ...
+
+    def default_active_deadline_seconds(self, config: ConfigT, settings: Settings) -> int | None:
+        """A deadline implied by the job type's natural run time (None: no deadline)."""
+        return None
+
+    def detail_rows(self, details: DetailsT) -> list[tuple[str, str]]:
+        """``jobs status`` lines (label, value) for this type's details."""
+        return []
+
+    # ---- typed access from the request and JobInfo (the only place a oneof is read) -----
+
+    def config_of(self, request: Message) -> ConfigT:
+        config = getattr(request, self.request_field)
+        if not isinstance(config, self.config_message):
+            raise TypeError(f"{self.request_field} is not a {self.config_message.__name__}")
+        return config
+
+    def details_of(self, job_info: Message) -> DetailsT:
+        details = getattr(job_info, self.details_field)
+        if not isinstance(details, self.details_message):
+            raise TypeError(f"{self.details_field} is not a {self.details_message.__name__}")
+        return details
 
 
-@runtime_checkable
-class DefaultsDeadline(Protocol):
-    """Optional: a job type whose natural run time implies a deadline (the timer)."""
-
-    def default_active_deadline_seconds(self, config: Any, settings: Settings) -> int: ...
-
-
-@runtime_checkable
-class ReadOnlyRootFilesystem(Protocol):
-    """Optional: a job type whose container never writes outside /tmp."""
-
-    read_only_root_filesystem: bool
+# The registry holds handlers of every config type at once.
+JobTypeHandler = Handler[Any, Any]
 
 
 def config_to_annotation(config: Message) -> str:
     """Compact, stable JSON of a config message (proto field names, defaults omitted)."""
-    as_dict = json_format.MessageToDict(config, preserving_proto_field_name=True)
-    return json.dumps(as_dict, sort_keys=True, separators=(",", ":"))
+    return json.dumps(config_to_dict(config), sort_keys=True, separators=(",", ":"))
+
+
+def config_to_dict(config: Message) -> dict[str, Any]:
+    return json_format.MessageToDict(config, preserving_proto_field_name=True)
 
 
 def stored_config(manifest: JSON, message_class: type[_M]) -> _M:

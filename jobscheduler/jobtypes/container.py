@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from google.protobuf.message import Message
-
+from jobscheduler import kubesyntax as k8snames
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation
-from jobscheduler.jobtypes import k8snames
 from jobscheduler.jobtypes.base import (
     CONTAINER_NAME,
     JSON,
     BuildContext,
+    CliFlag,
+    Handler,
     pod_container,
     stored_config,
 )
@@ -23,11 +20,12 @@ MAX_ARGV_ITEMS = 1024
 MAX_ARGV_BYTES = 128 * 1024
 
 
-class ContainerHandler:
+class ContainerHandler(Handler[pb.ContainerJobConfig, pb.ContainerJobDetails]):
     name = "container"
     request_field = "container_job"
     details_field = "container_details"
     config_message = pb.ContainerJobConfig
+    details_message = pb.ContainerJobDetails
     description = "Runs a container image with the given command, arguments and environment."
     field_descriptions = {
         "image": "Container image to run (required).",
@@ -36,13 +34,15 @@ class ContainerHandler:
         "env": "Environment variables.",
         "working_dir": "Working directory inside the container.",
     }
-    required_fields = frozenset({"image"})
+    required_fields = frozenset({"image"})  # a generic workload has no sensible default image
+    cli_flags = (
+        CliFlag("--image", "image", "the image to run", metavar="IMAGE"),
+        CliFlag("--workdir", "working_dir", "working directory inside the container"),
+        CliFlag("--env", "env", "environment variable (repeatable)", metavar="KEY=VALUE"),
+        CliFlag("", "command", "command and arguments (after --)", metavar="COMMAND"),
+    )
 
-    def default_image(self, settings: Settings) -> str:
-        return ""  # a generic workload has no sensible default image
-
-    def validate(self, config: Any, path: str) -> list[FieldViolation]:
-        assert isinstance(config, pb.ContainerJobConfig)
+    def validate(self, config: pb.ContainerJobConfig, path: str) -> list[FieldViolation]:
         violations = []
         if not config.image:
             violations.append(FieldViolation(f"{path}.image", "is required"))
@@ -69,8 +69,7 @@ class ContainerHandler:
         violations += validate_env(config.env, f"{path}.env")
         return violations
 
-    def build_container(self, config: Any, ctx: BuildContext) -> JSON:
-        assert isinstance(config, pb.ContainerJobConfig)
+    def build_container(self, config: pb.ContainerJobConfig, ctx: BuildContext) -> JSON:
         container: JSON = {"name": CONTAINER_NAME, "image": config.image}
         if config.command:
             container["command"] = list(config.command)
@@ -82,7 +81,7 @@ class ContainerHandler:
             container["workingDir"] = config.working_dir
         return container
 
-    def read_details(self, manifest: JSON) -> Message:
+    def read_details(self, manifest: JSON) -> pb.ContainerJobDetails:
         config = stored_config(manifest, pb.ContainerJobConfig)
         container = pod_container(manifest)
         return pb.ContainerJobDetails(
@@ -91,3 +90,9 @@ class ContainerHandler:
             args=container.get("args", list(config.args)),
             working_dir=container.get("workingDir", config.working_dir),
         )
+
+    def detail_rows(self, details: pb.ContainerJobDetails) -> list[tuple[str, str]]:
+        rows = [("Image", details.image)]
+        if command := " ".join([*details.command, *details.args]):
+            rows.append(("Command", command))
+        return rows

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from jobscheduler import kubesyntax as k8snames
 from jobscheduler.errors import FieldViolation
-from jobscheduler.jobtypes import k8snames
 
 MAX_ENV_VARS = 256
 MAX_ENV_BYTES = 64 * 1024

@@ -1,328 +1,20 @@
 """The common manifest builder: every job type's container becomes a Job (or a CronJob).
 
-The handler builds the container; everything else comes from the small defaulting functions
-below, applied in order, each saying why it exists. Requests have no way to set privileged
+The handler builds the container; the steps of ``fieldtable.FIELD_TABLE`` (defined in
+``steps``) add everything else, in the table's order. Requests have no way to set privileged
 fields, host namespaces, host volumes, service accounts or node placement: the API does not
 offer them and nothing here writes them (tests check every manifest for their absence).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any
-
-from google.protobuf import json_format
-from google.protobuf.message import Message
-
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.config import Settings
-from jobscheduler.jobtypes.base import (
-    CONFIG_ANNOTATION,
-    JSON,
-    BuildContext,
-    JobTypeHandler,
-    config_to_annotation,
-)
-from jobscheduler.jobtypes.k8snames import parse_quantity
-from jobscheduler.jobtypes.metadata import (
-    CREATED_BY_ANNOTATION,
-    EXECUTION_ANNOTATION,
-    JOB_ID_LABEL,
-    JOB_TYPE_LABEL,
-    MANAGED_BY_LABEL,
-    MANAGED_BY_VALUE,
-    NAME_ANNOTATION,
-    REQUEST_HASH_ANNOTATION,
-    SCHEDULE_ANNOTATION,
-    SCHEDULE_ID_LABEL,
-    START_AT_ANNOTATION,
-    START_AT_LABEL,
-)
-from jobscheduler.jobtypes.registry import REQUEST_ONEOF
+from jobscheduler.jobtypes.base import JSON, BuildContext, JobTypeHandler
+from jobscheduler.jobtypes.fieldtable import BUILD_STEPS
+from jobscheduler.jobtypes.metadata import JOB_ID_LABEL, REQUEST_HASH_ANNOTATION
+from jobscheduler.jobtypes.steps import Draft, format_time
 
-# Numeric, so the kubelet can check runAsNonRoot without inspecting the image (65532 is the
-# conventional "nonroot" user of distroless images).
-RUN_AS_USER = 65532
-
-_EXIT_CODE_ACTIONS = {
-    pb.ExitCodeRule.ACTION_FAIL_JOB: "FailJob",
-    pb.ExitCodeRule.ACTION_IGNORE: "Ignore",
-    pb.ExitCodeRule.ACTION_COUNT: "Count",
-}
-_CONCURRENCY_POLICIES = {
-    pb.CONCURRENCY_POLICY_UNSPECIFIED: "Forbid",
-    pb.CONCURRENCY_POLICY_ALLOW: "Allow",
-    pb.CONCURRENCY_POLICY_FORBID: "Forbid",
-    pb.CONCURRENCY_POLICY_REPLACE: "Replace",
-}
-
-
-@dataclass
-class _Draft:
-    """The manifest under construction, shared by the defaulting functions."""
-
-    req: pb.ScheduleJobRequest
-    handler: JobTypeHandler
-    config: Any
-    ctx: BuildContext
-    request_hash: str
-    container: JSON
-    pod_spec: JSON = field(default_factory=dict)
-    pod_labels: dict[str, str] = field(default_factory=dict)
-    pod_annotations: dict[str, str] = field(default_factory=dict)
-    job_spec: JSON = field(default_factory=dict)
-    labels: dict[str, str] = field(default_factory=dict)
-    annotations: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def settings(self) -> Settings:
-        return self.ctx.settings
-
-    @property
-    def is_schedule(self) -> bool:
-        return self.req.HasField("schedule")
-
-
-# ---- pod template ----------------------------------------------------------------------------
-
-
-def restart_never(d: _Draft) -> None:
-    """A failed pod must count as an attempt (backoffLimit, podFailurePolicy need Never)."""
-    d.pod_spec["restartPolicy"] = "Never"
-
-
-def restricted_pod_security(d: _Draft) -> None:
-    """Pass Pod Security "restricted": no root, no privilege escalation, no capabilities."""
-    d.pod_spec["securityContext"] = {
-        "runAsNonRoot": True,
-        "runAsUser": RUN_AS_USER,
-        "runAsGroup": RUN_AS_USER,
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
-    d.container["securityContext"] = {
-        "allowPrivilegeEscalation": False,
-        "capabilities": {"drop": ["ALL"]},
-        "runAsNonRoot": True,
-    }
-
-
-def read_only_root_filesystem(d: _Draft) -> None:
-    """Job types that only write /tmp get a read-only root and a small scratch /tmp."""
-    # getattr, not isinstance: a runtime Protocol check costs more than building the pod.
-    if not getattr(d.handler, "read_only_root_filesystem", False):
-        return
-    d.container["securityContext"]["readOnlyRootFilesystem"] = True
-    d.container["volumeMounts"] = [{"name": "tmp", "mountPath": "/tmp"}]
-    d.pod_spec["volumes"] = [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}]
-
-
-def no_service_account_token(d: _Draft) -> None:
-    """Jobs do not call the Kubernetes API; a mounted token would only be a credential to steal."""
-    d.pod_spec["automountServiceAccountToken"] = False
-
-
-def no_service_links(d: _Draft) -> None:
-    """Service env vars leak the namespace's topology and can clash with the job's own env."""
-    d.pod_spec["enableServiceLinks"] = False
-
-
-def default_resources(d: _Draft) -> None:
-    """The scheduler places pods by their requests; unset values come from the server config."""
-    requested, limited = d.req.resources.requests, d.req.resources.limits
-    requests: dict[str, str] = {}
-    limits: dict[str, str] = {}
-    for resource, default_request, default_limit in (
-        ("cpu", d.settings.default_cpu_request, d.settings.default_cpu_limit),
-        ("memory", d.settings.default_memory_request, d.settings.default_memory_limit),
-    ):
-        request, limit = _request_and_limit(
-            getattr(requested, resource), getattr(limited, resource), default_request, default_limit
-        )
-        requests[resource] = request
-        if limit:
-            limits[resource] = limit
-    if requested.storage:
-        requests["ephemeral-storage"] = requested.storage
-    if limited.storage:
-        limits["ephemeral-storage"] = limited.storage
-    resources: JSON = {"requests": requests}
-    if limits:
-        resources["limits"] = limits
-    d.container["resources"] = resources
-
-
-def _request_and_limit(
-    request: str, limit: str, default_request: str, default_limit: str | None
-) -> tuple[str, str | None]:
-    """A server default never contradicts what the user chose: Kubernetes refuses a request
-    above its limit, so a default request yields to a smaller user limit (as Kubernetes itself
-    defaults a missing request to the limit) and a default limit to a larger user request."""
-    if request and limit:
-        return request, limit  # validation checked request <= limit
-    if limit:
-        if _quantity(default_request) > _quantity(limit):
-            return limit, limit
-        return default_request, limit
-    if request and default_limit and _quantity(request) > _quantity(default_limit):
-        return request, request
-    return request or default_request, default_limit
-
-
-def _quantity(value: str) -> Decimal:
-    return parse_quantity(value) or Decimal(0)
-
-
-def priority_class(d: _Draft) -> None:
-    """Lets platform teams rank batch work against services (preemption, scheduling order)."""
-    if d.req.execution.priority_class_name:
-        d.pod_spec["priorityClassName"] = d.req.execution.priority_class_name
-
-
-def pod_annotations(d: _Draft) -> None:
-    """User annotations reach the pods too: that is where sidecar injectors, scrapers and
-    the embedded cluster's simulation controls (``sim.jobscheduler.io/``) read them."""
-    d.pod_annotations.update(d.req.annotations)
-
-
-def pod_labels(d: _Draft) -> None:
-    """Pods carry the job's identity, so they can be found (logs) and policed (NetworkPolicy)."""
-    d.pod_labels.update(d.req.labels)
-    d.pod_labels[MANAGED_BY_LABEL] = MANAGED_BY_VALUE
-    d.pod_labels[JOB_TYPE_LABEL] = d.handler.name
-    # A schedule's runs each get their own Job name; the pods name the schedule instead.
-    d.pod_labels[SCHEDULE_ID_LABEL if d.is_schedule else JOB_ID_LABEL] = d.ctx.job_id
-
-
-# ---- job spec ----------------------------------------------------------------------------
-
-
-def backoff_limit(d: _Draft) -> None:
-    """Retries are explicit: the request's max_retries, else the server default."""
-    ex = d.req.execution
-    d.job_spec["backoffLimit"] = (
-        ex.max_retries if ex.HasField("max_retries") else d.settings.default_backoff_limit
-    )
-
-
-def active_deadline(d: _Draft) -> None:
-    """A timeout stops runaway work; job types with a natural duration imply one."""
-    if d.req.execution.timeout_seconds > 0:
-        d.job_spec["activeDeadlineSeconds"] = d.req.execution.timeout_seconds
-    elif (deadline := getattr(d.handler, "default_active_deadline_seconds", None)) is not None:
-        d.job_spec["activeDeadlineSeconds"] = deadline(d.config, d.settings)
-
-
-def pod_failure_policy(d: _Draft) -> None:
-    """Exit-code rules let a job fail fast on a fatal code, or retry a transient one for free."""
-    rules = []
-    for rule in d.req.execution.exit_code_rules:
-        rules.append(
-            {
-                "action": _EXIT_CODE_ACTIONS[rule.action],
-                "onExitCodes": {
-                    "containerName": d.container["name"],
-                    "operator": "In",
-                    "values": sorted(set(rule.exit_codes)),  # Kubernetes requires sorted values
-                },
-            }
-        )
-    if rules:
-        d.job_spec["podFailurePolicy"] = {"rules": rules}
-
-
-def ttl_after_finished(d: _Draft) -> None:
-    """Finished jobs are deleted after a while, or they pile up in etcd forever."""
-    ex = d.req.execution
-    d.job_spec["ttlSecondsAfterFinished"] = (
-        ex.ttl_seconds_after_finished
-        if ex.HasField("ttl_seconds_after_finished")
-        else d.settings.job_ttl_seconds
-    )
-
-
-def parallelism_and_completions(d: _Draft) -> None:
-    """Batch work: several pods at once, N successes needed, optionally one index per pod."""
-    ex = d.req.execution
-    if ex.parallelism:
-        d.job_spec["parallelism"] = ex.parallelism
-    if ex.completions:
-        d.job_spec["completions"] = ex.completions
-    if ex.indexed:
-        d.job_spec["completionMode"] = "Indexed"
-
-
-def suspension(d: _Draft) -> None:
-    """start_suspended waits for ResumeJob; start_at waits (suspended) for the release loop."""
-    if d.is_schedule:
-        return  # a suspended schedule is the CronJob's suspend, not its jobs'
-    if d.req.execution.start_suspended or d.req.HasField("start_at"):
-        d.job_spec["suspend"] = True
-
-
-# ---- object metadata -----------------------------------------------------------------------
-
-
-def identity_labels(d: _Draft) -> None:
-    """Labels make the service's objects listable by owner, id, type and schedule."""
-    d.labels.update(d.req.labels)
-    d.labels[MANAGED_BY_LABEL] = MANAGED_BY_VALUE
-    d.labels[JOB_TYPE_LABEL] = d.handler.name
-    d.labels[JOB_ID_LABEL] = d.ctx.job_id
-    if d.is_schedule:
-        d.labels[SCHEDULE_ID_LABEL] = d.ctx.job_id
-
-
-def read_back_annotations(d: _Draft) -> None:
-    """Kubernetes is the only store: what GetJobStatus shows must live on the object."""
-    d.annotations.update(d.req.annotations)
-    d.annotations[CONFIG_ANNOTATION] = config_to_annotation(d.config)
-    if d.req.name:
-        d.annotations[NAME_ANNOTATION] = d.req.name
-    if d.req.created_by:
-        d.annotations[CREATED_BY_ANNOTATION] = d.req.created_by
-    if d.req.HasField("execution"):
-        d.annotations[EXECUTION_ANNOTATION] = _message_json(d.req.execution)
-    if d.is_schedule:
-        d.annotations[SCHEDULE_ANNOTATION] = _message_json(d.req.schedule)
-
-
-def delayed_start(d: _Draft) -> None:
-    """The release loop finds waiting jobs by label and reads the exact time from the annotation."""
-    if d.req.HasField("start_at"):
-        # Whole seconds, rounded up: a job never starts before the time it was given.
-        seconds = d.req.start_at.seconds + (1 if d.req.start_at.nanos > 0 else 0)
-        d.labels[START_AT_LABEL] = str(seconds)
-        d.annotations[START_AT_ANNOTATION] = format_time(datetime.fromtimestamp(seconds, UTC))
-
-
-POD_DEFAULTS: tuple[Callable[[_Draft], None], ...] = (
-    restart_never,
-    restricted_pod_security,
-    read_only_root_filesystem,
-    no_service_account_token,
-    no_service_links,
-    default_resources,
-    priority_class,
-    pod_labels,
-    pod_annotations,
-)
-JOB_DEFAULTS: tuple[Callable[[_Draft], None], ...] = (
-    backoff_limit,
-    active_deadline,
-    pod_failure_policy,
-    ttl_after_finished,
-    parallelism_and_completions,
-    suspension,
-)
-METADATA_DEFAULTS: tuple[Callable[[_Draft], None], ...] = (
-    identity_labels,
-    read_back_annotations,
-    delayed_start,
-)
+__all__ = ["build_manifest", "format_time"]
 
 
 def build_manifest(
@@ -333,8 +25,8 @@ def build_manifest(
     request_hash: str,
 ) -> JSON:
     """The batch/v1 Job (or CronJob, for a request with a schedule) for a validated request."""
-    config = getattr(req, req.WhichOneof(REQUEST_ONEOF) or handler.request_field)
-    draft = _Draft(
+    config = handler.config_of(req)
+    draft = Draft(
         req=req,
         handler=handler,
         config=config,
@@ -342,8 +34,8 @@ def build_manifest(
         request_hash=request_hash,
         container=handler.build_container(config, ctx),
     )
-    for default in POD_DEFAULTS + JOB_DEFAULTS + METADATA_DEFAULTS:
-        default(draft)
+    for step in BUILD_STEPS:
+        step(draft)
     draft.pod_spec["containers"] = [draft.container]
     template_metadata: JSON = {"labels": draft.pod_labels}
     if draft.pod_annotations:
@@ -364,26 +56,17 @@ def build_manifest(
     }
 
 
-def _cronjob(d: _Draft) -> JSON:
-    schedule = d.req.schedule
+def _cronjob(d: Draft) -> JSON:
     run_labels = {k: v for k, v in d.labels.items() if k != JOB_ID_LABEL}
     spec: JSON = {
-        "schedule": schedule.cron,
-        "concurrencyPolicy": _CONCURRENCY_POLICIES[schedule.concurrency_policy],
+        **d.cron_spec,
+        # A suspended schedule is the CronJob's suspend, not its jobs'.
         "suspend": d.req.execution.start_suspended,
         "jobTemplate": {
             "metadata": {"labels": run_labels, "annotations": dict(d.annotations)},
             "spec": d.job_spec,
         },
     }
-    if schedule.time_zone:
-        spec["timeZone"] = schedule.time_zone
-    if schedule.HasField("starting_deadline_seconds"):
-        spec["startingDeadlineSeconds"] = schedule.starting_deadline_seconds
-    if schedule.HasField("successful_runs_history_limit"):
-        spec["successfulJobsHistoryLimit"] = schedule.successful_runs_history_limit
-    if schedule.HasField("failed_runs_history_limit"):
-        spec["failedJobsHistoryLimit"] = schedule.failed_runs_history_limit
     return {
         "apiVersion": "batch/v1",
         "kind": "CronJob",
@@ -395,13 +78,3 @@ def _cronjob(d: _Draft) -> JSON:
         },
         "spec": spec,
     }
-
-
-def format_time(moment: datetime) -> str:
-    """RFC 3339 in UTC with whole seconds, the format Kubernetes uses for its own times."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _message_json(message: Message) -> str:
-    as_dict = json_format.MessageToDict(message, preserving_proto_field_name=True)
-    return json.dumps(as_dict, sort_keys=True, separators=(",", ":"))

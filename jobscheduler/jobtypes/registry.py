@@ -1,7 +1,8 @@
 """The job-type registry: built explicitly, refuses mistakes, checked against the proto.
 
-Adding a job type touches three places: a field in the proto ``oneof job_config`` (and its
-details in ``JobInfo.job_details``), a handler module, and one line in ``build_registry``.
+Adding a job type touches three places: its config and details messages in the proto (cases of
+``oneof job_config`` and ``JobInfo.job_details``), a handler module (a ``Handler`` subclass,
+which also brings its CLI flags and ``jobs status`` rows), and one line in ``build_registry``.
 ``check_against_proto`` runs at start-up (and in a test), so a request type without a handler,
 or a handler without a request type, cannot ship.
 """
@@ -11,20 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.jobtypes.base import JobTypeHandler
+from jobscheduler.jobtypes.base import Handler, JobTypeHandler
 from jobscheduler.jobtypes.container import ContainerHandler
 from jobscheduler.jobtypes.timer import TimerHandler
 
-_REQUIRED_ATTRIBUTES = (
-    "name",
-    "request_field",
-    "details_field",
-    "config_message",
-    "description",
-    "field_descriptions",
-    "required_fields",
-)
-_REQUIRED_METHODS = ("default_image", "validate", "build_container", "read_details")
 REQUEST_ONEOF = "job_config"
 DETAILS_ONEOF = "job_details"
 
@@ -37,27 +28,35 @@ class HandlerRegistry:
     def __init__(self) -> None:
         self._by_name: dict[str, JobTypeHandler] = {}
         self._by_request_field: dict[str, JobTypeHandler] = {}
+        self._by_details_field: dict[str, JobTypeHandler] = {}
 
     def register(self, handler: JobTypeHandler) -> None:
-        for attribute in _REQUIRED_ATTRIBUTES:
-            value = getattr(handler, attribute, None)
-            if value is None or value == "":
-                raise RegistryError(f"{handler!r} has no {attribute}")
-        for method in _REQUIRED_METHODS:
-            if not callable(getattr(handler, method, None)):
-                raise RegistryError(f"{handler!r} has no {method}() method")
+        if not isinstance(handler, Handler):
+            raise RegistryError(f"{handler!r} is not a jobtypes.Handler")
+        for label, text in (
+            ("name", handler.name),
+            ("request_field", handler.request_field),
+            ("details_field", handler.details_field),
+            ("description", handler.description),
+        ):
+            if not text:
+                raise RegistryError(f"{handler!r} has no {label}")
         if handler.name in self._by_name:
             raise RegistryError(f"job type {handler.name!r} is registered twice")
         if handler.request_field in self._by_request_field:
             raise RegistryError(f"request field {handler.request_field!r} is served twice")
         self._by_name[handler.name] = handler
         self._by_request_field[handler.request_field] = handler
+        self._by_details_field[handler.details_field] = handler
 
     def by_name(self, name: str) -> JobTypeHandler | None:
         return self._by_name.get(name)
 
     def by_request_field(self, field: str) -> JobTypeHandler | None:
         return self._by_request_field.get(field)
+
+    def by_details_field(self, field: str) -> JobTypeHandler | None:
+        return self._by_details_field.get(field)
 
     def names(self) -> list[str]:
         return sorted(self._by_name)
@@ -92,16 +91,21 @@ class HandlerRegistry:
                 problems.append(
                     f"handler {handler.name!r}: {handler.request_field} does not carry {expected}"
                 )
-            if handler.details_field not in details_cases:
+            details = details_cases.get(handler.details_field)
+            if details is None:
                 problems.append(
                     f"handler {handler.name!r} reads back into {handler.details_field!r}, "
                     f"which is not a case of JobInfo.{DETAILS_ONEOF}"
                 )
+            elif details.message_type is not handler.details_message.DESCRIPTOR:
+                expected = handler.details_message.DESCRIPTOR.full_name
+                problems.append(
+                    f"handler {handler.name!r}: {handler.details_field} does not carry {expected}"
+                )
             fields = {f.name for f in handler.config_message.DESCRIPTOR.fields}
             undescribed = sorted(fields - set(handler.field_descriptions))
-            unknown = sorted(
-                (set(handler.field_descriptions) | set(handler.required_fields)) - fields
-            )
+            named = set(handler.field_descriptions) | set(handler.required_fields)
+            unknown = sorted((named | {flag.field for flag in handler.cli_flags}) - fields)
             if undescribed:
                 problems.append(f"handler {handler.name!r} does not describe {undescribed}")
             if unknown:

@@ -3,23 +3,27 @@
 The container waits ``duration_seconds`` and then reports completion to the control plane;
 ``jobscheduler timer`` (in the project image) implements that contract from these variables:
 TIMER_DURATION_SECONDS, TIMER_NAME, CONTROL_PLANE_ENDPOINT, TIMER_ID, LOG_LEVEL.
+The server's own timer settings (TIMER_IMAGE, TIMER_GRACE_SECONDS) belong to this type.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 from urllib.parse import urlparse
 
-from google.protobuf.message import Message
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from jobscheduler import kubesyntax as k8snames
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.config import Settings
+from jobscheduler.config import Settings, load_env_settings
 from jobscheduler.errors import FieldViolation
-from jobscheduler.jobtypes import k8snames
 from jobscheduler.jobtypes.base import (
     CONTAINER_NAME,
     JSON,
     BuildContext,
+    CliFlag,
+    Handler,
     pod_container,
     stored_config,
 )
@@ -37,11 +41,23 @@ RESERVED_ENV = (
 )
 
 
-class TimerHandler:
+class TimerSettings(BaseSettings):
+    """Read from TIMER_IMAGE and TIMER_GRACE_SECONDS (the deployment contract, see k8s/)."""
+
+    model_config = SettingsConfigDict(env_prefix="TIMER_", case_sensitive=False, extra="ignore")
+
+    # Image of timer jobs that name none.
+    image: str = "timer-service:latest"
+    # Seconds added to a timer's duration to form its activeDeadlineSeconds.
+    grace_seconds: Annotated[int, Field(ge=0)] = 60
+
+
+class TimerHandler(Handler[pb.TimerJobConfig, pb.TimerJobDetails]):
     name = "timer"
     request_field = "timer_job"
     details_field = "timer_details"
     config_message = pb.TimerJobConfig
+    details_message = pb.TimerJobDetails
     description = (
         "Waits duration_seconds, then reports completion to control_plane_endpoint "
         "(HTTP POST, retried, idempotent)."
@@ -57,12 +73,27 @@ class TimerHandler:
     required_fields = frozenset({"duration_seconds"})
     # The runner writes nothing but /tmp, so its root filesystem can be read-only.
     read_only_root_filesystem = True
+    cli_flags = (
+        CliFlag(
+            "--timer",
+            "duration_seconds",
+            "a timer job of this duration",
+            aliases=("--duration",),
+            metavar="SECONDS",
+        ),
+        CliFlag("--timer-name", "timer_name", "name reported with the completion"),
+        CliFlag("--endpoint", "control_plane_endpoint", "control plane endpoint", metavar="URL"),
+        CliFlag("--image", "image", "the timer's image (default: the server's)", metavar="IMAGE"),
+        CliFlag("--env", "env", "environment variable (repeatable)", metavar="KEY=VALUE"),
+    )
+
+    def __init__(self, settings: TimerSettings | None = None) -> None:
+        self.settings = settings if settings is not None else load_env_settings(TimerSettings)
 
     def default_image(self, settings: Settings) -> str:
-        return settings.timer_image
+        return self.settings.image
 
-    def validate(self, config: Any, path: str) -> list[FieldViolation]:
-        assert isinstance(config, pb.TimerJobConfig)
+    def validate(self, config: pb.TimerJobConfig, path: str) -> list[FieldViolation]:
         violations = []
         if not MIN_DURATION_SECONDS <= config.duration_seconds <= MAX_DURATION_SECONDS:
             violations.append(
@@ -103,8 +134,7 @@ class TimerHandler:
         violations += validate_env(config.env, f"{path}.env", reserved=RESERVED_ENV)
         return violations
 
-    def build_container(self, config: Any, ctx: BuildContext) -> JSON:
-        assert isinstance(config, pb.TimerJobConfig)
+    def build_container(self, config: pb.TimerJobConfig, ctx: BuildContext) -> JSON:
         contract = {
             "TIMER_DURATION_SECONDS": str(config.duration_seconds),
             "TIMER_NAME": config.timer_name,
@@ -120,12 +150,11 @@ class TimerHandler:
             "env": [{"name": k, "value": v} for k, v in contract.items()] + env_list(config.env),
         }
 
-    def default_active_deadline_seconds(self, config: Any, settings: Settings) -> int:
+    def default_active_deadline_seconds(self, config: pb.TimerJobConfig, settings: Settings) -> int:
         """A timer that outlives its duration plus grace is stuck: let Kubernetes stop it."""
-        assert isinstance(config, pb.TimerJobConfig)
-        return int(config.duration_seconds) + settings.timer_grace_seconds
+        return int(config.duration_seconds) + self.settings.grace_seconds
 
-    def read_details(self, manifest: JSON) -> Message:
+    def read_details(self, manifest: JSON) -> pb.TimerJobDetails:
         config = stored_config(manifest, pb.TimerJobConfig)
         return pb.TimerJobDetails(
             duration_seconds=config.duration_seconds,
@@ -133,6 +162,12 @@ class TimerHandler:
             control_plane_endpoint=config.control_plane_endpoint,
             image=pod_container(manifest).get("image", config.image),
         )
+
+    def detail_rows(self, details: pb.TimerJobDetails) -> list[tuple[str, str]]:
+        rows = [("Timer", f"{details.timer_name or '-'} for {details.duration_seconds}s")]
+        if details.control_plane_endpoint:
+            rows.append(("Reports to", details.control_plane_endpoint))
+        return rows
 
 
 def _has_control_characters(text: str) -> bool:

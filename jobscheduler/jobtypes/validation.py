@@ -1,6 +1,7 @@
-"""Validation of a whole ScheduleJobRequest: every problem at once, each with its field path.
+"""The validators of a ScheduleJobRequest: every problem at once, each with its field path.
 
-A list of small validators (Armada style); each returns the violations it finds. The job type's
+Small validators (Armada style); each returns the violations it finds. ``fieldtable`` says
+which request fields each one checks and runs them (``fieldtable.validate_request``). The job type's
 own handler validates its config under its request field (e.g. ``timer_job.duration_seconds``).
 """
 
@@ -13,11 +14,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
+from jobscheduler import kubesyntax as k8snames
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.errors import FieldViolation
-from jobscheduler.jobtypes import k8snames
 from jobscheduler.jobtypes.metadata import is_reserved_key
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF, HandlerRegistry
+from jobscheduler.kubesyntax import CRON_DAY_NAMES as _DAY_NAMES
+from jobscheduler.kubesyntax import CRON_MACROS as _MACROS
+from jobscheduler.kubesyntax import CRON_MONTH_NAMES as _MONTH_NAMES
 
 # A CronJob's name is at most 52 characters: the controller appends "-<11 digits>" to name runs.
 MAX_SCHEDULE_ID_LENGTH = 52
@@ -78,7 +82,7 @@ def validate_job_config(
     handler = registry.by_request_field(case)
     if handler is None:
         return [FieldViolation(case, "this server has no handler for this job type")]
-    return handler.validate(getattr(req, case), case)
+    return handler.validate(handler.config_of(req), case)
 
 
 def validate_labels(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[FieldViolation]:
@@ -161,6 +165,12 @@ def validate_execution(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[F
         )
     if ex.HasField("ttl_seconds_after_finished"):
         check(ex.ttl_seconds_after_finished >= 0, "ttl_seconds_after_finished", "must be >= 0")
+    if ex.HasField("startup_deadline_seconds"):
+        check(
+            ex.startup_deadline_seconds >= 0,
+            "startup_deadline_seconds",
+            "must be 0 (no deadline) or a positive number of seconds",
+        )
     if ex.priority_class_name and (problem := k8snames.dns_subdomain(ex.priority_class_name)):
         violations.append(FieldViolation("execution.priority_class_name", problem))
     # system-node-critical and system-cluster-critical preempt every workload on a node;
@@ -261,9 +271,6 @@ def validate_start_at(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[Fi
     return []
 
 
-_MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
-
-
 def _valid_cron(expression: str) -> bool:
     """What the Kubernetes CronJob controller accepts: five fields or a standard macro."""
     if expression.startswith("@"):
@@ -276,10 +283,6 @@ def _valid_cron(expression: str) -> bool:
 
 _NUMERIC_FIELD = re.compile(r"[0-9*?,/-]+")
 _NAMED_FIELD = re.compile(r"[0-9A-Za-z*?,/-]+")
-_MONTH_NAMES = frozenset(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-)
-_DAY_NAMES = frozenset(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))
 
 
 def _robfig_standard(fields: list[str]) -> bool:
@@ -295,26 +298,3 @@ def _robfig_standard(fields: list[str]) -> bool:
             return False
     # Day-of-week values (not step sizes, which follow a '/') must be 0-6.
     return all(int(value) <= 6 for value in re.findall(r"(?<![/0-9])[0-9]+", weekday))
-
-
-VALIDATORS: tuple[Validator, ...] = (
-    validate_job_id,
-    validate_name,
-    validate_created_by,
-    validate_namespace,
-    validate_job_config,
-    validate_labels,
-    validate_annotations,
-    validate_resources,
-    validate_execution,
-    validate_schedule,
-    validate_start_at,
-)
-
-
-def validate_request(req: pb.ScheduleJobRequest, registry: HandlerRegistry) -> list[FieldViolation]:
-    """Every violation of every validator, in a stable order."""
-    violations: list[FieldViolation] = []
-    for validator in VALIDATORS:
-        violations += validator(req, registry)
-    return violations

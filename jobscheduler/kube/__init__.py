@@ -1,7 +1,17 @@
 """The Kubernetes gateway: the only package that calls the Kubernetes API."""
 
 from jobscheduler.kube.errors import ResourceExpired
-from jobscheduler.kube.gateway import KubeGateway
+from jobscheduler.kube.gateway import KubeGateway, PatchType
 from jobscheduler.kube.reader import JobReader
+from jobscheduler.kube.resources import CRONJOBS, JOBS, PODS, Resource
 
-__all__ = ["JobReader", "KubeGateway", "ResourceExpired"]
+__all__ = [
+    "CRONJOBS",
+    "JOBS",
+    "PODS",
+    "JobReader",
+    "KubeGateway",
+    "PatchType",
+    "Resource",
+    "ResourceExpired",
+]

@@ -12,6 +12,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import kubernetes.client
@@ -19,6 +20,7 @@ import urllib3
 from kubernetes.client.exceptions import ApiException
 
 from jobscheduler import errors, metrics, requestctx
+from jobscheduler.backoff import BackoffPolicy
 from jobscheduler.config import Settings
 from jobscheduler.kube.errors import parse_status, to_domain_error, truncated
 
@@ -27,39 +29,52 @@ log = logging.getLogger(__name__)
 JSON = dict[str, Any]
 # Longest Retry-After we wait for; a server asking for longer is effectively unavailable.
 MAX_RETRY_AFTER_SECONDS = 5.0
-_BACKOFF_BASE_SECONDS = 0.05
-_BACKOFF_MAX_SECONDS = 1.0
+RETRY_BACKOFF = BackoffPolicy(initial_seconds=0.05, max_seconds=1.0, jitter=0.25)
 # Statuses whose failures are expected answers (not worth a warning in the log).
 _EXPECTED_STATUSES = frozenset({400, 401, 403, 404, 409, 410, 422, 429})
 
 
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request to the API server, and how it is counted and named."""
+
+    verb: str  # metric label: get, list, watch, create, patch, delete
+    resource: str  # metric label: the plural ("jobs", "pods/log", "version")
+    what: str  # names the target in errors: "default/job-abc", "jobs in default"
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...] = ()
+    body: Any = None
+    content_type: str = "application/json"
+
+
 class ApiCalls:
-    def __init__(self, settings: Settings, sleep: Callable[[float], None]) -> None:
+    def __init__(
+        self,
+        api_client: kubernetes.client.ApiClient,
+        settings: Settings,
+        sleep: Callable[[float], None],
+    ) -> None:
+        self._api_client = api_client
         self._settings = settings
         self._sleep = sleep
 
-    def json(
-        self, verb: str, resource: str, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any
-    ) -> JSON:
-        response = self.call(verb, resource, what, fn, *args, _read_body=True, **kwargs)
-        data = response.data  # already read inside _call, under its timeout handling
+    def json(self, request: Request) -> JSON:
+        response = self.call(request, read_body=True)
+        data = response.data  # already read inside call, under its timeout handling
         result = json.loads(data) if data else {}
         if not isinstance(result, dict):
-            raise errors.Internal(f"unexpected Kubernetes response to {verb} {resource}")
+            raise errors.Internal(
+                f"unexpected Kubernetes response to {request.verb} {request.resource}"
+            )
         return result
 
     def call(
-        self,
-        verb: str,
-        resource: str,
-        what: str,
-        fn: Callable[..., Any],
-        *args: Any,
-        _read_timeout: float | None = None,
-        _read_body: bool = False,
-        **kwargs: Any,
+        self, request: Request, *, read_timeout: float | None = None, read_body: bool = False
     ) -> Any:
-        """One API call with deadline, retries, metrics and error translation."""
+        """One API call with deadline, retries, metrics and error translation; the raw
+        (unread unless ``read_body``) urllib3 response."""
+        verb, resource = request.verb, request.resource
         attempt = 0
         while True:
             remaining = requestctx.remaining_seconds()
@@ -68,16 +83,10 @@ class ApiCalls:
             timeout = self._settings.k8s_request_timeout_seconds
             if remaining is not None:
                 timeout = min(timeout, remaining)
-            read_timeout = _read_timeout if _read_timeout is not None else timeout
             started = time.monotonic()
             try:
-                response = fn(
-                    *args,
-                    _preload_content=False,
-                    _request_timeout=(timeout, read_timeout),
-                    **kwargs,
-                )
-                if _read_body:
+                response = self._send(request, (timeout, read_timeout or timeout))
+                if read_body:
                     _ = response.data  # read here, so a slow body is a timeout like any other
             except ApiException as exc:
                 code = exc.status or 0
@@ -98,7 +107,7 @@ class ApiCalls:
                         code,
                         truncated(exc.body),
                     )
-                raise to_domain_error(status, what) from exc
+                raise to_domain_error(status, request.what) from exc
             except urllib3.exceptions.HTTPError as exc:
                 _record(verb, resource, "0", time.monotonic() - started)
                 if _is_timeout(exc):
@@ -112,6 +121,23 @@ class ApiCalls:
             _record(verb, resource, str(response.status), time.monotonic() - started)
             return response
 
+    def _send(self, request: Request, timeout: tuple[float, float]) -> Any:
+        """The request as it goes on the wire: plain JSON both ways, no client models."""
+        headers = {"Accept": "application/json"}
+        if request.body is not None:
+            headers["Content-Type"] = request.content_type
+        return self._api_client.call_api(
+            request.path,
+            request.method,
+            query_params=list(request.query),
+            header_params=headers,
+            body=request.body,
+            auth_settings=["BearerToken"],
+            _return_http_data_only=True,
+            _preload_content=False,
+            _request_timeout=timeout,
+        )
+
     def _may_retry(self, attempt: int, retry_after: float | None) -> bool:
         """Sleep before the next attempt if retries and the caller's deadline allow one."""
         if attempt >= self._settings.k8s_max_retries:
@@ -121,7 +147,7 @@ class ApiCalls:
                 return False
             delay = retry_after
         else:
-            delay = min(_BACKOFF_MAX_SECONDS, _BACKOFF_BASE_SECONDS * (2**attempt))
+            delay = RETRY_BACKOFF.delay(attempt + 1)
         remaining = requestctx.remaining_seconds()
         if remaining is not None and delay >= remaining:
             return False

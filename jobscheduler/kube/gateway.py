@@ -1,8 +1,10 @@
 """KubeGateway: the only code that calls the Kubernetes API.
 
-Everything it sends and receives is plain JSON (dicts), not client model objects: the service
-reads a handful of fields, and skipping model deserialization makes each call several times
-cheaper. How each call is bounded, retried, counted and translated is ``kube.calls``.
+One set of verbs (create, get, list, patch, delete, watch, and a pod's log), each taking a
+``kube.resources.Resource``: nothing is written per kind. Everything it sends and receives is
+plain JSON (dicts), not client model objects: the service reads a handful of fields, and
+skipping model deserialization makes each call several times cheaper. How each call is
+bounded, retried, counted and translated is ``kube.calls``.
 
 Kubernetes access it needs (the RBAC Role is derived from this list; keep it exact):
 
@@ -28,7 +30,8 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from dataclasses import replace
+from typing import Any, Literal
 
 import kubernetes.client
 import kubernetes.config
@@ -36,17 +39,26 @@ import urllib3
 
 from jobscheduler import errors
 from jobscheduler.config import Settings
-from jobscheduler.kube.calls import ApiCalls, disable_urllib3_retries, json_lines
+from jobscheduler.kube.calls import ApiCalls, Request, disable_urllib3_retries, json_lines
 from jobscheduler.kube.errors import ResourceExpired
+from jobscheduler.kube.resources import PODS, Resource
 
 # How often a log stream checks whether its reader still wants it.
 _LOG_STOP_POLL_SECONDS = 0.5
+# "merge": RFC 7386 JSON merge patch (a dict; null removes a key). "json": RFC 6902 (a list
+# of operations, e.g. a "test" of a value as a precondition). "strategic": Kubernetes' own.
+PatchType = Literal["merge", "json", "strategic"]
+_PATCH_CONTENT_TYPES: dict[str, str] = {
+    "merge": "application/merge-patch+json",
+    "json": "application/json-patch+json",
+    "strategic": "application/strategic-merge-patch+json",
+}
 
 JSON = dict[str, Any]
 
 
 class KubeGateway:
-    """Typed access to the few Kubernetes endpoints the service uses."""
+    """Typed access to the Kubernetes API: one method per verb, any kind of ``Resource``."""
 
     def __init__(
         self,
@@ -55,16 +67,9 @@ class KubeGateway:
         *,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._api_client = api_client
         self._settings = settings
         disable_urllib3_retries(api_client)
-        calls = ApiCalls(settings, sleep)
-        self._json = calls.json
-        self._call = calls.call
-        self._sleep = sleep
-        self._batch = kubernetes.client.BatchV1Api(api_client)
-        self._core = kubernetes.client.CoreV1Api(api_client)
-        self._version = kubernetes.client.VersionApi(api_client)
+        self._calls = ApiCalls(api_client, settings, sleep)
 
     @classmethod
     def from_settings(
@@ -83,74 +88,78 @@ class KubeGateway:
             api_client = kubernetes.client.ApiClient(configuration)
         return cls(api_client, settings)
 
-    # ---- jobs ---------------------------------------------------------------------------
+    # ---- writes -------------------------------------------------------------------------
 
-    def create_job(self, namespace: str, body: JSON) -> JSON:
-        name = body["metadata"]["name"]
-        return self._json(
-            "create",
-            "jobs",
-            f"{namespace}/{name}",
-            self._batch.create_namespaced_job,
-            namespace,
-            body,
-        )
+    def create(self, resource: Resource, namespace: str | None, body: JSON) -> JSON:
+        """The object as stored. Also for kinds that are only ever created and answered in
+        place (TokenReview, SubjectAccessReview): the answer is the returned ``status``."""
+        name = str((body.get("metadata") or {}).get("name") or "")
+        request = _request("create", "POST", resource, namespace, name, body=body)
+        return self._calls.json(replace(request, path=resource.path(namespace)))
 
-    def get_job(self, namespace: str, name: str) -> JSON:
-        return self._json(
-            "get", "jobs", f"{namespace}/{name}", self._batch.read_namespaced_job, name, namespace
-        )
-
-    def list_jobs(
+    def patch(
         self,
+        resource: Resource,
+        namespace: str | None,
+        name: str,
+        patch: JSON | list[JSON],
+        *,
+        patch_type: PatchType = "merge",
+    ) -> JSON:
+        """The patched object. A ``metadata.resourceVersion`` in a merge patch is a
+        precondition: 409 (``errors.Conflict``) when the object changed since."""
+        content_type = _PATCH_CONTENT_TYPES[patch_type]
+        return self._calls.json(
+            _request(
+                "patch", "PATCH", resource, namespace, name, body=patch, content_type=content_type
+            )
+        )
+
+    def delete(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        name: str,
+        *,
+        propagation: str = "Background",
+        preconditions: JSON | None = None,
+    ) -> None:
+        """Background propagation (the default): the object goes now and the garbage
+        collector removes what it owns (a Job's pods, a CronJob's Jobs). ``preconditions``
+        (``{"uid": ..., "resourceVersion": ...}``) make it 409 if the object changed."""
+        options: JSON = {"propagationPolicy": propagation}
+        if preconditions:
+            options["preconditions"] = preconditions
+        self._calls.json(_request("delete", "DELETE", resource, namespace, name, body=options))
+
+    # ---- reads (``kube.reader.JobReader``) ----------------------------------------------
+
+    def get(self, resource: Resource, namespace: str | None, name: str) -> JSON:
+        return self._calls.json(_request("get", "GET", resource, namespace, name))
+
+    def list(
+        self,
+        resource: Resource,
         namespace: str | None,
         *,
         label_selector: str = "",
+        field_selector: str = "",
         limit: int = 0,
         continue_token: str = "",
     ) -> JSON:
-        kwargs = _list_kwargs(label_selector, limit, continue_token)
-        if namespace is None:
-            return self._json(
-                "list", "jobs", "jobs", self._batch.list_job_for_all_namespaces, **kwargs
-            )
-        return self._json(
-            "list",
-            "jobs",
-            f"jobs in {namespace}",
-            self._batch.list_namespaced_job,
-            namespace,
-            **kwargs,
-        )
+        """One page (all of them without ``limit``); ``namespace=None`` lists across all
+        namespaces. ``metadata.continue`` of the answer asks for the next page."""
+        query = _selectors(label_selector, field_selector)
+        if limit:
+            query += (("limit", str(limit)),)
+        if continue_token:
+            query += (("continue", continue_token),)
+        return self._calls.json(_request("list", "GET", resource, namespace, query=query))
 
-    def patch_job(self, namespace: str, name: str, patch: JSON) -> JSON:
-        """Strategic-merge patch; a ``metadata.resourceVersion`` in it is a precondition
-        (409 Conflict -> ``errors.Conflict`` when the object changed)."""
-        return self._json(
-            "patch",
-            "jobs",
-            f"{namespace}/{name}",
-            self._batch.patch_namespaced_job,
-            name,
-            namespace,
-            patch,
-        )
-
-    def delete_job(self, namespace: str, name: str) -> None:
-        # Background: the Job goes now and the garbage collector removes its pods.
-        self._json(
-            "delete",
-            "jobs",
-            f"{namespace}/{name}",
-            self._batch.delete_namespaced_job,
-            name,
-            namespace,
-            propagation_policy="Background",
-        )
-
-    def watch_jobs(
+    def watch(
         self,
-        namespace: str,
+        resource: Resource,
+        namespace: str | None,
         *,
         resource_version: str,
         label_selector: str = "",
@@ -160,21 +169,19 @@ class KubeGateway:
         """Events ``{"type", "object"}`` from ``resource_version`` until the server closes the
         stream after ``timeout_seconds``. Raises ``ResourceExpired`` when that version is gone
         (410), as an HTTP status or as an ERROR event."""
-        response = self._call(
-            "watch",
-            "jobs",
-            f"watch of jobs in {namespace}",
-            self._batch.list_namespaced_job,
-            namespace,
-            watch=True,
-            resource_version=resource_version,
-            label_selector=label_selector,
-            field_selector=field_selector,
-            allow_watch_bookmarks=True,
-            timeout_seconds=timeout_seconds,
+        query = (
+            ("watch", "true"),
+            ("resourceVersion", resource_version),
+            ("allowWatchBookmarks", "true"),
+            ("timeoutSeconds", str(timeout_seconds)),
+            *_selectors(label_selector, field_selector),
+        )
+        request = _request("watch", "GET", resource, namespace, query=query)
+        response = self._calls.call(
+            replace(request, what=f"watch of {request.what}"),
             # The server ends the stream at timeout_seconds; the read timeout only guards
             # against a connection that went silent.
-            _read_timeout=timeout_seconds + 10,
+            read_timeout=timeout_seconds + 10,
         )
         try:
             for line in json_lines(response):
@@ -192,90 +199,6 @@ class KubeGateway:
         finally:
             response.release_conn()
 
-    # ---- cronjobs -----------------------------------------------------------------------
-
-    def create_cronjob(self, namespace: str, body: JSON) -> JSON:
-        name = body["metadata"]["name"]
-        return self._json(
-            "create",
-            "cronjobs",
-            f"{namespace}/{name}",
-            self._batch.create_namespaced_cron_job,
-            namespace,
-            body,
-        )
-
-    def get_cronjob(self, namespace: str, name: str) -> JSON:
-        return self._json(
-            "get",
-            "cronjobs",
-            f"{namespace}/{name}",
-            self._batch.read_namespaced_cron_job,
-            name,
-            namespace,
-        )
-
-    def list_cronjobs(
-        self,
-        namespace: str | None,
-        *,
-        label_selector: str = "",
-        limit: int = 0,
-        continue_token: str = "",
-    ) -> JSON:
-        if namespace is None:
-            return self._json(
-                "list",
-                "cronjobs",
-                "cronjobs",
-                self._batch.list_cron_job_for_all_namespaces,
-                **_list_kwargs(label_selector, limit, continue_token),
-            )
-        return self._json(
-            "list",
-            "cronjobs",
-            f"cronjobs in {namespace}",
-            self._batch.list_namespaced_cron_job,
-            namespace,
-            **_list_kwargs(label_selector, limit, continue_token),
-        )
-
-    def patch_cronjob(self, namespace: str, name: str, patch: JSON) -> JSON:
-        return self._json(
-            "patch",
-            "cronjobs",
-            f"{namespace}/{name}",
-            self._batch.patch_namespaced_cron_job,
-            name,
-            namespace,
-            patch,
-        )
-
-    def delete_cronjob(self, namespace: str, name: str) -> None:
-        # Background: the CronJob goes now; its Jobs and their pods are garbage-collected.
-        self._json(
-            "delete",
-            "cronjobs",
-            f"{namespace}/{name}",
-            self._batch.delete_namespaced_cron_job,
-            name,
-            namespace,
-            propagation_policy="Background",
-        )
-
-    # ---- pods ---------------------------------------------------------------------------
-
-    def list_pods(self, namespace: str, *, label_selector: str, limit: int = 0) -> JSON:
-        """Matching pods; with ``limit``, only the first page of that size."""
-        return self._json(
-            "list",
-            "pods",
-            f"pods in {namespace}",
-            self._core.list_namespaced_pod,
-            namespace,
-            **_list_kwargs(label_selector, limit, ""),
-        )
-
     def stream_pod_log(
         self,
         namespace: str,
@@ -292,24 +215,24 @@ class KubeGateway:
         """Raw log bytes as they arrive, until the server ends the stream, nothing arrives for
         ``read_timeout_seconds``, or ``keep_going()`` turns false: a followed log of a silent
         container would otherwise hold this thread (and a server's shutdown) indefinitely."""
-        kwargs: dict[str, Any] = {"follow": follow}
-        if container:
-            kwargs["container"] = container
-        if tail_lines:
-            kwargs["tail_lines"] = tail_lines
-        if since_seconds:
-            kwargs["since_seconds"] = since_seconds
-        if limit_bytes:
-            kwargs["limit_bytes"] = limit_bytes
-        response = self._call(
-            "get",
-            "pods/log",
-            f"log of pod {namespace}/{pod}",
-            self._core.read_namespaced_pod_log,
-            pod,
-            namespace,
-            _read_timeout=read_timeout_seconds,
-            **kwargs,
+        options = {
+            "container": container,
+            "tailLines": tail_lines,
+            "sinceSeconds": since_seconds,
+            "limitBytes": limit_bytes,
+        }
+        given = ((key, str(value)) for key, value in options.items() if value)
+        query = (("follow", "true" if follow else "false"), *given)
+        response = self._calls.call(
+            Request(
+                "get",
+                "pods/log",
+                f"log of pod {namespace}/{pod}",
+                "GET",
+                PODS.path(namespace, pod, "log"),
+                query=query,
+            ),
+            read_timeout=read_timeout_seconds,
         )
         finished = threading.Event()
         stopped = threading.Event()
@@ -340,8 +263,37 @@ class KubeGateway:
 
     def server_version(self) -> str:
         """``gitVersion`` of the API server; raises ``Unavailable`` when unreachable."""
-        version = self._json("get", "version", "the API server version", self._version.get_code)
+        version = self._calls.json(
+            Request("get", "version", "the API server version", "GET", "/version/")
+        )
         return str(version.get("gitVersion", ""))
+
+
+def _request(
+    verb: str,
+    method: str,
+    resource: Resource,
+    namespace: str | None,
+    name: str = "",
+    **options: Any,
+) -> Request:
+    """A request on one object (``name``) or on the collection, named in errors as
+    "default/job-abc", "jobs in default" or "jobs" (all namespaces)."""
+    if name:
+        what = f"{namespace}/{name}" if namespace else name
+    else:
+        what = f"{resource.plural} in {namespace}" if namespace else resource.plural
+    path = resource.path(namespace, name)
+    return Request(verb, resource.plural, what, method, path, **options)
+
+
+def _selectors(label_selector: str, field_selector: str) -> tuple[tuple[str, str], ...]:
+    query: tuple[tuple[str, str], ...] = ()
+    if label_selector:
+        query += (("labelSelector", label_selector),)
+    if field_selector:
+        query += (("fieldSelector", field_selector),)
+    return query
 
 
 def _interrupt(response: Any) -> None:
@@ -353,14 +305,3 @@ def _interrupt(response: Any) -> None:
             sock.shutdown(socket.SHUT_RDWR)
     with contextlib.suppress(Exception):
         response.close()
-
-
-def _list_kwargs(label_selector: str, limit: int, continue_token: str) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
-    if label_selector:
-        kwargs["label_selector"] = label_selector
-    if limit:
-        kwargs["limit"] = limit
-    if continue_token:
-        kwargs["_continue"] = continue_token
-    return kwargs

@@ -1,4 +1,4 @@
-"""Read-back: a stored Job or CronJob (JSON) as the JobInfo message users see. Pure."""
+"""Read-back: a stored job or schedule (JSON) as the JobInfo message users see. Pure."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from jobscheduler.jobtypes.metadata import (
     START_AT_ANNOTATION,
     user_items,
 )
+from jobscheduler.kube import CRONJOBS, JOBS
 from jobscheduler.service.status import (
     State,
     cronjob_state,
@@ -93,7 +94,7 @@ def job_info_from_job(
     job: JSON, registry: HandlerRegistry, pods: list[JSON] | None = None
 ) -> pb.JobInfo:
     state = job_state(job, pods)
-    info = _common(job, registry, state, "Job")
+    info = _common(job, registry, state, JOBS.kind)
     metadata = job.get("metadata") or {}
     annotations = metadata.get("annotations") or {}
     status = job.get("status") or {}
@@ -149,7 +150,7 @@ def _finished_at(job: JSON) -> datetime | None:
 
 
 def job_info_from_cronjob(cronjob: JSON, registry: HandlerRegistry) -> pb.JobInfo:
-    info = _common(cronjob, registry, cronjob_state(cronjob), "CronJob")
+    info = _common(cronjob, registry, cronjob_state(cronjob), CRONJOBS.kind)
     metadata = cronjob.get("metadata") or {}
     annotations = metadata.get("annotations") or {}
     spec = cronjob.get("spec") or {}

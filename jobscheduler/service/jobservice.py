@@ -21,24 +21,22 @@ from jobscheduler.clock import Clock, SystemClock
 from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation, InvalidArgument
 from jobscheduler.jobtypes import BuildContext, HandlerRegistry, build_registry
-from jobscheduler.jobtypes.manifest import build_manifest
-from jobscheduler.jobtypes.metadata import (
-    MANAGED_BY_LABEL,
-    MANAGED_BY_VALUE,
-    POD_JOB_NAME_LABEL,
-    REQUEST_HASH_ANNOTATION,
+from jobscheduler.jobtypes.fieldtable import (
+    annotation_size_violations,
+    kubernetes_violations,
+    validate_request,
 )
+from jobscheduler.jobtypes.manifest import build_manifest
+from jobscheduler.jobtypes.metadata import POD_JOB_NAME_LABEL, REQUEST_HASH_ANNOTATION
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF
-from jobscheduler.jobtypes.validation import validate_request
-from jobscheduler.kube import JobReader, KubeGateway
-from jobscheduler.service import lifecycle, listing, startup
+from jobscheduler.kube import PODS, JobReader, KubeGateway
+from jobscheduler.service import lifecycle, listing
+from jobscheduler.service.batch import BatchScheduler, ItemOutcome
 from jobscheduler.service.ids import JobIdGenerator
-from jobscheduler.service.jobinfo import job_info_from_cronjob, job_info_from_job
+from jobscheduler.service.kinds import KINDS, Kind, kind_of_manifest, read_job_or_schedule
 from jobscheduler.service.logs import LogStreamer
-from jobscheduler.service.manifestpaths import manifest_violations
 from jobscheduler.service.release import BackgroundSweeper
 from jobscheduler.service.requests import (
-    annotation_size_violations,
     job_address,
     job_type_violations,
     managed_selector,
@@ -47,7 +45,6 @@ from jobscheduler.service.requests import (
     selector_violations,
     status_filter_violations,
 )
-from jobscheduler.service.status import job_state
 from jobscheduler.service.watching import JobWatcher
 
 if TYPE_CHECKING:
@@ -61,10 +58,6 @@ _POD_STATES = (pb.JOB_STATUS_PENDING, pb.JOB_STATUS_RUNNING)
 # Pods GetJobStatus reads to explain a wait: a wide batch job may have thousands, and a stuck
 # image pull or an unschedulable pod shows on any of them.
 STATUS_POD_SAMPLE = 20
-
-
-def is_managed(obj: JSON) -> bool:
-    return (obj.get("metadata", {}).get("labels") or {}).get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE
 
 
 class JobService:
@@ -87,13 +80,18 @@ class JobService:
         self._reader: JobReader = reader or gateway
         self._clock = clock or SystemClock()
         self._new_id = id_generator or JobIdGenerator()
-        self._watcher = JobWatcher(gateway, self._registry, poll_seconds=watch_poll_seconds)
-        self._logs = LogStreamer(gateway, settings)
+        self._watcher = JobWatcher(self._reader, self._registry, poll_seconds=watch_poll_seconds)
+        self._logs = LogStreamer(self._reader, settings)
         self._sweeper = BackgroundSweeper(
-            gateway, self._clock, settings.k8s_namespace, interval_seconds=sweep_interval_seconds
+            gateway,
+            self._clock,
+            settings.k8s_namespace,
+            reader=self._reader,
+            interval_seconds=sweep_interval_seconds,
         )
         self._reachable_lock = threading.Lock()
         self._reachable: tuple[float, bool] | None = None
+        self._batch = BatchScheduler(self.schedule_job, settings.schedule_jobs_concurrency)
 
     @property
     def registry(self) -> HandlerRegistry:
@@ -102,7 +100,7 @@ class JobService:
     # ---- ScheduleJob --------------------------------------------------------------------
 
     def schedule_job(self, req: pb.ScheduleJobRequest) -> pb.ScheduleJobResponse:
-        violations = validate_request(req, self._registry) + startup.violations(req)
+        violations = validate_request(req, self._registry)
         if violations:
             raise InvalidArgument(violations)
         handler = self._registry.by_request_field(req.WhichOneof(REQUEST_ONEOF) or "")
@@ -113,33 +111,25 @@ class JobService:
         request_hash = _request_hash(req, namespace)
         ctx = BuildContext(job_id=job_id, namespace=namespace, settings=self._settings)
         manifest = build_manifest(req, handler, ctx, request_hash=request_hash)
-        startup.record_deadline(manifest, startup.deadline_seconds(req, self._settings))
-        if violations := annotation_size_violations(manifest, handler.request_field):
+        if violations := annotation_size_violations(req, manifest, handler):
             raise InvalidArgument(violations)
-        is_schedule = manifest["kind"] == "CronJob"
+        kind = kind_of_manifest(manifest)
         if client_chose_id:
             # Jobs and schedules share one id space: GetJobStatus must find exactly one.
-            self._refuse_id_taken_by_other_kind(namespace, job_id, is_schedule)
+            self._refuse_id_taken_by_other_kind(namespace, job_id, kind)
         try:
-            if is_schedule:
-                created = self._gateway.create_cronjob(namespace, manifest)
-            else:
-                created = self._gateway.create_job(namespace, manifest)
-            message = "schedule created" if is_schedule else "job scheduled"
+            created = self._gateway.create(kind.resource, namespace, manifest)
+            message = kind.created_message
             metrics.JOBS_SCHEDULED.labels(job_type=handler.name).inc()
         except errors.AlreadyExists:
-            created = self._existing_same_request(namespace, job_id, is_schedule, request_hash)
+            created = self._existing_same_request(namespace, job_id, kind, request_hash)
             message = "already scheduled by an identical request"
         except InvalidArgument as exc:
-            raise manifest_violations(exc, handler.request_field) from exc
+            raise kubernetes_violations(exc, handler) from exc
         except errors.NotFound:
             # Creating in a namespace that does not exist is the only 404 a create can get.
             raise errors.NotFound(f"namespace {namespace!r} not found") from None
-        info = (
-            job_info_from_cronjob(created, self._registry)
-            if is_schedule
-            else job_info_from_job(created, self._registry)
-        )
+        info = kind.info(created, self._registry, None)
         return pb.ScheduleJobResponse(
             job_id=job_id,
             status=info.status,
@@ -148,12 +138,15 @@ class JobService:
             job_info=info,
         )
 
+    def schedule_jobs(self, req: pb.ScheduleJobsRequest) -> list[ItemOutcome]:
+        """Each request scheduled as ``schedule_job`` would (see ``service.batch``)."""
+        return self._batch.schedule_jobs(req)
+
     def _existing_same_request(
-        self, namespace: str, job_id: str, is_schedule: bool, request_hash: str
+        self, namespace: str, job_id: str, kind: Kind, request_hash: str
     ) -> JSON:
-        get = self._reader.get_cronjob if is_schedule else self._reader.get_job
         try:
-            existing = get(namespace, job_id)
+            existing = self._reader.get(kind.resource, namespace, job_id)
         except errors.NotFound:
             # Deleted between our create and this read: the caller may simply retry.
             raise errors.Conflict(f"job {job_id!r} changed concurrently; retry") from None
@@ -164,18 +157,17 @@ class JobService:
             )
         return existing
 
-    def _refuse_id_taken_by_other_kind(
-        self, namespace: str, job_id: str, is_schedule: bool
-    ) -> None:
-        get = self._reader.get_job if is_schedule else self._reader.get_cronjob
-        try:
-            get(namespace, job_id)
-        except errors.NotFound:
-            return
-        kind = "job" if is_schedule else "schedule"
-        raise errors.AlreadyExists(
-            f"a {kind} with id {job_id!r} already exists in namespace {namespace!r}"
-        )
+    def _refuse_id_taken_by_other_kind(self, namespace: str, job_id: str, kind: Kind) -> None:
+        for other in KINDS:
+            if other is kind:
+                continue
+            try:
+                self._reader.get(other.resource, namespace, job_id)
+            except errors.NotFound:
+                continue
+            raise errors.AlreadyExists(
+                f"a {other.noun} with id {job_id!r} already exists in namespace {namespace!r}"
+            )
 
     # ---- reads --------------------------------------------------------------------------
 
@@ -187,24 +179,22 @@ class JobService:
         )
 
     def _read_info(self, namespace: str, name: str, *, with_pods: bool = False) -> pb.JobInfo:
-        kind, obj = lifecycle.read_job_or_schedule(self._reader, namespace, name)
-        if kind == "CronJob":
-            return self._info(kind, obj)
+        kind, obj = read_job_or_schedule(self._reader, namespace, name)
         pods = None
         # Pods are read only when they can explain a wait (image pulls, scheduling): one LIST.
-        if with_pods and job_state(obj).status in _POD_STATES:
+        if with_pods and kind.pods_explain_waits and kind.state(obj).status in _POD_STATES:
             selector = f"{POD_JOB_NAME_LABEL}={name}"
-            page = self._gateway.list_pods(
-                namespace, label_selector=selector, limit=STATUS_POD_SAMPLE
+            page = self._reader.list(
+                PODS, namespace, label_selector=selector, limit=STATUS_POD_SAMPLE
             )
             pods = page.get("items") or []
-        return job_info_from_job(obj, self._registry, pods)
+        return kind.info(obj, self._registry, pods)
 
     def list_jobs(self, req: pb.ListJobsRequest) -> pb.ListJobsResponse:
-        return listing.list_jobs(self._gateway, self._registry, self._settings, req)
+        return listing.list_jobs(self._reader, self._registry, self._settings, req)
 
     def list_schedules(self, req: pb.ListSchedulesRequest) -> pb.ListSchedulesResponse:
-        return listing.list_schedules(self._gateway, self._registry, self._settings, req)
+        return listing.list_schedules(self._reader, self._registry, self._settings, req)
 
     def list_job_types(self, req: pb.ListJobTypesRequest) -> pb.ListJobTypesResponse:
         return pb.ListJobTypesResponse(
@@ -217,28 +207,24 @@ class JobService:
         namespace, name = job_address(req.job_id, req.namespace, self._settings)
         now = self._clock.now()
         kind, obj, message = lifecycle.cancel(self._gateway, self._reader, namespace, name, now)
-        return pb.CancelJobResponse(success=True, message=message, job_info=self._info(kind, obj))
+        return pb.CancelJobResponse(
+            success=True, message=message, job_info=kind.info(obj, self._registry, None)
+        )
 
     def suspend_job(self, req: pb.SuspendJobRequest) -> pb.SuspendJobResponse:
         namespace, name = job_address(req.job_id, req.namespace, self._settings)
         kind, obj = lifecycle.suspend(self._gateway, self._reader, namespace, name)
-        return pb.SuspendJobResponse(job_info=self._info(kind, obj))
+        return pb.SuspendJobResponse(job_info=kind.info(obj, self._registry, None))
 
     def resume_job(self, req: pb.ResumeJobRequest) -> pb.ResumeJobResponse:
         namespace, name = job_address(req.job_id, req.namespace, self._settings)
         kind, obj = lifecycle.resume(self._gateway, self._reader, namespace, name)
-        return pb.ResumeJobResponse(job_info=self._info(kind, obj))
+        return pb.ResumeJobResponse(job_info=kind.info(obj, self._registry, None))
 
     def delete_job(self, req: pb.DeleteJobRequest) -> pb.DeleteJobResponse:
         namespace, name = job_address(req.job_id, req.namespace, self._settings)
         kind = lifecycle.delete(self._gateway, self._reader, namespace, name)
-        what = "schedule and its runs" if kind == "CronJob" else "job and its pods"
-        return pb.DeleteJobResponse(deleted=True, message=f"{what} deleted")
-
-    def _info(self, kind: str, obj: JSON) -> pb.JobInfo:
-        if kind == "CronJob":
-            return job_info_from_cronjob(obj, self._registry)
-        return job_info_from_job(obj, self._registry)
+        return pb.DeleteJobResponse(deleted=True, message=kind.deleted_message)
 
     # ---- streams ------------------------------------------------------------------------
 
@@ -246,11 +232,8 @@ class JobService:
         self, req: pb.WatchJobRequest, is_active: Callable[[], bool]
     ) -> Iterator[pb.JobEvent]:
         namespace, name = job_address(req.job_id, req.namespace, self._settings)
-        kind, obj = lifecycle.read_job_or_schedule(self._reader, namespace, name)
-        if kind == "CronJob":
-            raise errors.FailedPrecondition(
-                f"{name!r} is a schedule; watch its runs with WatchJobs(schedule_id={name!r})"
-            )
+        kind, obj = read_job_or_schedule(self._reader, namespace, name)
+        kind.refuse(kind.watch_refusal, name)
         return self._watcher.watch_one(namespace, name, obj, is_active)
 
     def watch_jobs(
@@ -278,11 +261,8 @@ class JobService:
         ]
         if violations:
             raise InvalidArgument(violations)
-        kind, _ = lifecycle.read_job_or_schedule(self._reader, namespace, name)
-        if kind == "CronJob":
-            raise errors.FailedPrecondition(
-                f"{name!r} is a schedule; read the logs of one of its runs"
-            )
+        kind, _ = read_job_or_schedule(self._reader, namespace, name)
+        kind.refuse(kind.logs_refusal, name)
         return self._logs.stream(namespace, name, req, is_active)
 
     # ---- operations ---------------------------------------------------------------------
@@ -310,6 +290,7 @@ class JobService:
 
     def stop(self) -> None:
         self._sweeper.stop()
+        self._batch.stop()
 
 
 def _request_hash(req: pb.ScheduleJobRequest, namespace: str) -> str:

@@ -25,48 +25,16 @@ from jobscheduler.jobtypes.metadata import (
     SCHEDULE_ID_LABEL,
     START_AT_LABEL,
 )
-from jobscheduler.kube import JobReader, KubeGateway
-from jobscheduler.service.status import State, cronjob_state, is_final, job_state
+from jobscheduler.kube import JOBS, JobReader, KubeGateway
+from jobscheduler.service.kinds import Kind, read_job_or_schedule
+from jobscheduler.service.status import State, is_final, job_state
 
 JSON = dict[str, Any]
 _CONFLICT_RETRIES = 3
 
 
-def _managed(obj: JSON) -> bool:
-    labels = (obj.get("metadata") or {}).get("labels") or {}
-    return bool(labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE)
-
-
-def read_job_or_schedule(reader: JobReader, namespace: str, name: str) -> tuple[str, JSON]:
-    """("Job"|"CronJob", object): jobs and schedules share the id space. Objects this
-    service does not manage are reported as not found."""
-    try:
-        job = reader.get_job(namespace, name)
-        if _managed(job):
-            return "Job", job
-    except errors.NotFound:
-        pass
-    try:
-        cronjob = reader.get_cronjob(namespace, name)
-        if _managed(cronjob):
-            return "CronJob", cronjob
-    except errors.NotFound:
-        pass
-    raise errors.NotFound(f"job {name!r} not found in namespace {namespace!r}")
-
-
-def _state(kind: str, obj: JSON) -> State:
-    return cronjob_state(obj) if kind == "CronJob" else job_state(obj)
-
-
 def _status_name(state: State) -> str:
     return pb.JobStatus.Name(state.status).removeprefix("JOB_STATUS_").lower()
-
-
-def _patch(gateway: KubeGateway, kind: str, namespace: str, name: str, patch: JSON) -> JSON:
-    if kind == "CronJob":
-        return gateway.patch_cronjob(namespace, name, patch)
-    return gateway.patch_job(namespace, name, patch)
 
 
 def _change(
@@ -74,18 +42,18 @@ def _change(
     reader: JobReader,
     namespace: str,
     name: str,
-    decide: Callable[[str, JSON, State], JSON | None],
-) -> tuple[str, JSON]:
+    decide: Callable[[Kind, JSON, State], JSON | None],
+) -> tuple[Kind, JSON]:
     """Read, let ``decide`` return a patch (or None: nothing to do), apply it with the
     version it was decided on; on a conflict, read and decide again."""
     for _ in range(_CONFLICT_RETRIES):
         kind, obj = read_job_or_schedule(reader, namespace, name)
-        patch = decide(kind, obj, _state(kind, obj))
+        patch = decide(kind, obj, kind.state(obj))
         if patch is None:
             return kind, obj
         patch.setdefault("metadata", {})["resourceVersion"] = obj["metadata"]["resourceVersion"]
         try:
-            return kind, _patch(gateway, kind, namespace, name, patch)
+            return kind, gateway.patch(kind.resource, namespace, name, patch)
         except errors.Conflict:
             continue
     raise errors.Conflict(f"job {name!r} kept changing while we updated it; retry")
@@ -93,10 +61,10 @@ def _change(
 
 def cancel(
     gateway: KubeGateway, reader: JobReader, namespace: str, name: str, now: datetime
-) -> tuple[str, JSON, str]:
+) -> tuple[Kind, JSON, str]:
     outcome = {"message": "cancelled"}
 
-    def decide(kind: str, obj: JSON, state: State) -> JSON | None:
+    def decide(kind: Kind, obj: JSON, state: State) -> JSON | None:
         if state.status == pb.JOB_STATUS_CANCELLED:
             outcome["message"] = "already cancelled"
             return None
@@ -115,9 +83,8 @@ def cancel(
         }
 
     kind, obj = _change(gateway, reader, namespace, name, decide)
-    if kind == "CronJob":
-        # Suspending a CronJob only stops future runs; a cancellation stops the running ones
-        # too. Also on "already cancelled", so a retry finishes what a failed call began.
+    if kind.has_runs:
+        # Also on "already cancelled", so a retry finishes what a failed call began.
         _cancel_runs(gateway, reader, namespace, name, now)
     return kind, obj, outcome["message"]
 
@@ -126,7 +93,7 @@ def _cancel_runs(
     gateway: KubeGateway, reader: JobReader, namespace: str, schedule_id: str, now: datetime
 ) -> None:
     selector = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE},{SCHEDULE_ID_LABEL}={schedule_id}"
-    for run in gateway.list_jobs(namespace, label_selector=selector).get("items") or []:
+    for run in reader.list(JOBS, namespace, label_selector=selector).get("items") or []:
         if is_final(job_state(run).status):
             continue
         try:
@@ -135,8 +102,10 @@ def _cancel_runs(
             continue  # the run finished or went away meanwhile: nothing left to stop
 
 
-def suspend(gateway: KubeGateway, reader: JobReader, namespace: str, name: str) -> tuple[str, JSON]:
-    def decide(kind: str, obj: JSON, state: State) -> JSON | None:
+def suspend(
+    gateway: KubeGateway, reader: JobReader, namespace: str, name: str
+) -> tuple[Kind, JSON]:
+    def decide(kind: Kind, obj: JSON, state: State) -> JSON | None:
         if state.status == pb.JOB_STATUS_SUSPENDED:
             return None
         if is_final(state.status):
@@ -149,29 +118,24 @@ def suspend(gateway: KubeGateway, reader: JobReader, namespace: str, name: str) 
     return _change(gateway, reader, namespace, name, decide)
 
 
-def resume(gateway: KubeGateway, reader: JobReader, namespace: str, name: str) -> tuple[str, JSON]:
-    def decide(kind: str, obj: JSON, state: State) -> JSON | None:
+def resume(gateway: KubeGateway, reader: JobReader, namespace: str, name: str) -> tuple[Kind, JSON]:
+    def decide(kind: Kind, obj: JSON, state: State) -> JSON | None:
         if is_final(state.status):
             raise errors.FailedPrecondition(
                 f"job {name!r} is {_status_name(state)}; it cannot be resumed"
             )
-        if state.status not in (pb.JOB_STATUS_SUSPENDED, pb.JOB_STATUS_SCHEDULED):
+        if state.status not in kind.resumable:
             return None  # already running
-        if kind == "CronJob" and state.status == pb.JOB_STATUS_SCHEDULED:
-            return None  # an active schedule
         # Resuming a delayed job starts it now.
         return {"metadata": {"labels": {START_AT_LABEL: None}}, "spec": {"suspend": False}}
 
     return _change(gateway, reader, namespace, name, decide)
 
 
-def delete(gateway: KubeGateway, reader: JobReader, namespace: str, name: str) -> str:
+def delete(gateway: KubeGateway, reader: JobReader, namespace: str, name: str) -> Kind:
     kind, _ = read_job_or_schedule(reader, namespace, name)
     try:
-        if kind == "CronJob":
-            gateway.delete_cronjob(namespace, name)
-        else:
-            gateway.delete_job(namespace, name)
+        gateway.delete(kind.resource, namespace, name)
     except errors.NotFound:
         raise errors.NotFound(f"job {name!r} not found in namespace {namespace!r}") from None
     return kind

@@ -14,7 +14,7 @@ from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation, InvalidArgument
 from jobscheduler.jobtypes import HandlerRegistry
 from jobscheduler.jobtypes.metadata import MANAGED_BY_LABEL
-from jobscheduler.kube import KubeGateway, ResourceExpired
+from jobscheduler.kube import CRONJOBS, JOBS, JobReader, ResourceExpired
 from jobscheduler.service import pagetoken
 from jobscheduler.service.jobinfo import job_info_from_cronjob, job_info_from_job, parse_time
 from jobscheduler.service.requests import (
@@ -83,7 +83,7 @@ class _JobFilter:
 
 
 def list_jobs(
-    gateway: KubeGateway, registry: HandlerRegistry, settings: Settings, req: pb.ListJobsRequest
+    reader: JobReader, registry: HandlerRegistry, settings: Settings, req: pb.ListJobsRequest
 ) -> pb.ListJobsResponse:
     _validate_list_jobs(req, registry)
     namespace = req.namespace or settings.k8s_namespace
@@ -101,7 +101,7 @@ def list_jobs(
     if job_filter.active:
         k8s_limit = min(MAX_K8S_PAGE_SIZE, page_size * _FILTERED_PAGE_FACTOR)
     for _ in range(MAX_K8S_PAGES_PER_CALL):
-        page = _list_page(gateway, namespace, selector, k8s_continue, k8s_limit)
+        page = _list_page(reader, namespace, selector, k8s_continue, k8s_limit)
         items = page.get("items") or []
         page_continue = (page.get("metadata") or {}).get("continue") or ""
         last_index = -1
@@ -133,11 +133,11 @@ def list_jobs(
 
 
 def _list_page(
-    gateway: KubeGateway, namespace: str, selector: str, k8s_continue: str, limit: int
+    reader: JobReader, namespace: str, selector: str, k8s_continue: str, limit: int
 ) -> JSON:
     try:
-        return gateway.list_jobs(
-            namespace, label_selector=selector, limit=limit, continue_token=k8s_continue
+        return reader.list(
+            JOBS, namespace, label_selector=selector, limit=limit, continue_token=k8s_continue
         )
     except ResourceExpired:
         raise InvalidArgument(
@@ -152,7 +152,7 @@ def _list_page(
 
 
 def list_schedules(
-    gateway: KubeGateway,
+    reader: JobReader,
     registry: HandlerRegistry,
     settings: Settings,
     req: pb.ListSchedulesRequest,
@@ -167,7 +167,8 @@ def list_schedules(
     filters = pagetoken.fingerprint(namespace, selector)
     token = pagetoken.decode(req.page_token, filters)
     try:
-        page = gateway.list_cronjobs(
+        page = reader.list(
+            CRONJOBS,
             namespace,
             label_selector=selector,
             limit=effective_page_size(req.page_size),

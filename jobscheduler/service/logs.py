@@ -19,7 +19,7 @@ from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.jobtypes.base import CONTAINER_NAME
 from jobscheduler.jobtypes.metadata import POD_JOB_NAME_LABEL
-from jobscheduler.kube import KubeGateway
+from jobscheduler.kube import JOBS, PODS, JobReader
 from jobscheduler.service.status import is_final, job_state
 
 JSON = dict[str, Any]
@@ -41,8 +41,8 @@ class _Budget:
 
 
 class LogStreamer:
-    def __init__(self, gateway: KubeGateway, settings: Settings) -> None:
-        self._gateway = gateway
+    def __init__(self, reader: JobReader, settings: Settings) -> None:
+        self._reader = reader
         self._settings = settings
 
     def stream(
@@ -91,7 +91,7 @@ class LogStreamer:
     ) -> Iterator[pb.LogChunk]:
         pending = b""
         try:
-            for raw in self._gateway.stream_pod_log(
+            for raw in self._reader.stream_pod_log(
                 namespace,
                 pod,
                 container=CONTAINER_NAME,
@@ -121,14 +121,15 @@ class LogStreamer:
             yield _chunk(pod, pending, budget)
 
     def _pods(self, namespace: str, job_name: str) -> list[JSON]:
-        page = self._gateway.list_pods(namespace, label_selector=f"{POD_JOB_NAME_LABEL}={job_name}")
+        selector = f"{POD_JOB_NAME_LABEL}={job_name}"
+        page = self._reader.list(PODS, namespace, label_selector=selector)
         pods: list[JSON] = page.get("items") or []
         pods.sort(key=lambda p: (p["metadata"].get("creationTimestamp", ""), p["metadata"]["name"]))
         return pods
 
     def _job_final(self, namespace: str, job_name: str) -> bool:
         try:
-            return is_final(job_state(self._gateway.get_job(namespace, job_name)).status)
+            return is_final(job_state(self._reader.get(JOBS, namespace, job_name)).status)
         except errors.NotFound:
             return True
 

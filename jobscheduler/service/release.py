@@ -28,9 +28,10 @@ from jobscheduler.jobtypes.metadata import (
     MANAGED_BY_VALUE,
     START_AT_LABEL,
 )
-from jobscheduler.kube import KubeGateway
+from jobscheduler.kube import JOBS, JobReader, KubeGateway
 from jobscheduler.service import startup
 from jobscheduler.service.jobinfo import parse_time
+from jobscheduler.service.kinds import JOB, KINDS, Kind
 
 log = logging.getLogger(__name__)
 JSON = dict[str, Any]
@@ -46,9 +47,11 @@ class BackgroundSweeper:
         clock: Clock,
         default_namespace: str,
         *,
+        reader: JobReader | None = None,
         interval_seconds: float = 2.0,
     ) -> None:
         self._gateway = gateway
+        self._reader: JobReader = reader or gateway
         self._clock = clock
         self._default_namespace = default_namespace
         self._interval = interval_seconds
@@ -85,18 +88,17 @@ class BackgroundSweeper:
     def sweep(self) -> tuple[int, int]:
         """One pass; returns (jobs released, cancelled jobs deleted)."""
         released = self.release_due()
-        startup.fail_stuck_jobs(self._gateway, self._list, self._clock.now())
+        startup.fail_stuck_jobs(self._gateway, self._reader, self._list, self._clock.now())
         now = self._clock.now().timestamp()
         if self._last_retire is not None and now - self._last_retire < RETIRE_INTERVAL_SECONDS:
             return released, 0
         self._last_retire = now
         return released, self.delete_expired_cancelled()
 
-    def _list(self, selector: str, kind: str = "Job") -> list[JSON]:
+    def _list(self, selector: str, kind: Kind = JOB) -> list[JSON]:
         full_selector = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE},{selector}"
-        list_ = self._gateway.list_cronjobs if kind == "CronJob" else self._gateway.list_jobs
         try:
-            page = list_(self._namespace, label_selector=full_selector)
+            page = self._reader.list(kind.resource, self._namespace, label_selector=full_selector)
         except errors.PermissionDenied:
             if self._namespace is not None:
                 raise
@@ -105,7 +107,7 @@ class BackgroundSweeper:
                 self._default_namespace,
             )
             self._namespace = self._default_namespace
-            page = list_(self._namespace, label_selector=full_selector)
+            page = self._reader.list(kind.resource, self._namespace, label_selector=full_selector)
         items: list[JSON] = page.get("items") or []
         return items
 
@@ -128,11 +130,15 @@ class BackgroundSweeper:
                 "spec": {"suspend": False},
             }
             try:
-                self._gateway.patch_job(metadata["namespace"], metadata["name"], patch)
+                self._gateway.patch(JOBS, metadata["namespace"], metadata["name"], patch)
                 released += 1
             except (errors.Conflict, errors.NotFound):
                 continue  # another replica released (or someone changed/deleted) it first
-            except (errors.PermissionDenied, errors.FailedPrecondition) as exc:
+            except (
+                errors.PermissionDenied,
+                errors.FailedPrecondition,
+                errors.ResourceExhausted,
+            ) as exc:
                 # RBAC, or a quota/admission policy: this job waits, the others go on.
                 log.warning(
                     "could not start delayed job %s/%s: %s",
@@ -145,16 +151,13 @@ class BackgroundSweeper:
     def delete_expired_cancelled(self) -> int:
         now = self._clock.now().timestamp()
         deleted = 0
-        for kind in ("Job", "CronJob"):
+        for kind in KINDS:
             for obj in self._list(f"{CANCELLED_LABEL}=true", kind):
-                if not _retention_over(obj, now):
+                if not _retention_over(kind, obj, now):
                     continue
                 metadata = obj["metadata"]
-                delete = (
-                    self._gateway.delete_cronjob if kind == "CronJob" else self._gateway.delete_job
-                )
                 try:
-                    delete(metadata["namespace"], metadata["name"])
+                    self._gateway.delete(kind.resource, metadata["namespace"], metadata["name"])
                     deleted += 1
                 except errors.NotFound:
                     continue
@@ -166,13 +169,10 @@ class BackgroundSweeper:
         return deleted
 
 
-def _retention_over(obj: JSON, now: float) -> bool:
-    """Whether ttlSecondsAfterFinished (of a Job, or of a CronJob's runs) has passed since the
-    cancellation. Kubernetes keeps CronJobs forever, so a cancelled schedule follows its runs."""
+def _retention_over(kind: Kind, obj: JSON, now: float) -> bool:
+    """Whether ttlSecondsAfterFinished (of a job, or of a schedule's runs) has passed since the
+    cancellation. Kubernetes keeps schedules forever, so a cancelled one follows its runs."""
     metadata = obj["metadata"]
     cancelled_at = parse_time((metadata.get("annotations") or {}).get(CANCELLED_AT_ANNOTATION))
-    spec = obj.get("spec") or {}
-    if "jobTemplate" in spec:
-        spec = (spec["jobTemplate"] or {}).get("spec") or {}
-    ttl = spec.get("ttlSecondsAfterFinished")
+    ttl = kind.run_spec(obj).get("ttlSecondsAfterFinished")
     return cancelled_at is not None and ttl is not None and cancelled_at.timestamp() + ttl <= now

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
+from jobscheduler import kubesyntax as k8snames
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation, InvalidArgument
-from jobscheduler.jobtypes import HandlerRegistry, k8snames
+from jobscheduler.jobtypes import HandlerRegistry
 from jobscheduler.jobtypes.metadata import (
     JOB_TYPE_LABEL,
     MANAGED_BY_LABEL,
@@ -18,8 +18,6 @@ from jobscheduler.jobtypes.metadata import (
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
-# Kubernetes refuses an object whose annotations (keys and values) exceed this many bytes.
-MAX_ANNOTATION_BYTES = 256 * 1024
 
 
 def job_address(job_id: str, namespace: str, settings: Settings) -> tuple[str, str]:
@@ -99,28 +97,3 @@ def managed_selector(
     if schedule_id:
         terms.append(f"{SCHEDULE_ID_LABEL}={schedule_id}")
     return ",".join(terms)
-
-
-def annotation_size_violations(
-    manifest: Mapping[str, Any], request_field: str
-) -> list[FieldViolation]:
-    """The job's configuration is kept in an annotation next to the user's: each may be
-    within its own limit while together they exceed what Kubernetes stores."""
-    sizes = [_annotation_bytes(manifest.get("metadata") or {})]
-    template = (manifest.get("spec") or {}).get("jobTemplate")
-    if template:
-        sizes.append(_annotation_bytes(template.get("metadata") or {}))
-    if max(sizes) <= MAX_ANNOTATION_BYTES:
-        return []
-    return [
-        FieldViolation(
-            "annotations",
-            f"together with the {request_field} configuration (kept in an annotation for "
-            f"read-back) exceeds the 256 KiB Kubernetes allows; shorten either",
-        )
-    ]
-
-
-def _annotation_bytes(metadata: Mapping[str, Any]) -> int:
-    annotations = metadata.get("annotations") or {}
-    return sum(len(k.encode()) + len(v.encode()) for k, v in annotations.items())

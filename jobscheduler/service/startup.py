@@ -2,10 +2,12 @@
 long ends FAILED with that reason instead of waiting forever.
 
 Kubernetes is the only store. ScheduleJob records the deadline as a label on the Job (on a
-schedule's job template, so every run carries it); the background sweep lists labelled Jobs,
-asks ``startup_failure`` about each one that is past its deadline and still not running, and
-ends the ones it names with one patch carrying the resourceVersion it decided on (several
-replicas race; one patch wins, the others get 409 and move on). The patch
+schedule's job template, so every run carries it): the ``execution.startup_deadline_seconds`` row
+of ``jobtypes.fieldtable`` validates, builds and maps it back like every other field. The
+background sweep lists labelled Jobs, asks ``startup_failure`` about each one that is past its
+deadline and still not running, and ends the ones it names with one patch carrying the
+resourceVersion it decided on (several replicas race; one patch wins, the others get 409 and
+move on). The patch
 
 * annotates the reason and message, which ``service.status`` reports as FAILED (so the job
   reads FAILED from that moment, on every replica), and
@@ -27,11 +29,12 @@ from datetime import datetime
 from typing import Any
 
 from jobscheduler import errors
-from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.config import Settings
-from jobscheduler.errors import FieldViolation
-from jobscheduler.jobtypes.metadata import CANCELLED_AT_ANNOTATION, POD_JOB_NAME_LABEL
-from jobscheduler.kube import KubeGateway
+from jobscheduler.jobtypes.metadata import (
+    CANCELLED_AT_ANNOTATION,
+    POD_JOB_NAME_LABEL,
+    STARTUP_DEADLINE_LABEL,
+)
+from jobscheduler.kube import JOBS, PODS, JobReader, KubeGateway
 
 # A module import, not names: service.status imports this module too.
 from jobscheduler.service import status as job_status
@@ -39,10 +42,8 @@ from jobscheduler.service import status as job_status
 log = logging.getLogger(__name__)
 JSON = dict[str, Any]
 
-STARTUP_DEADLINE_LABEL = "jobscheduler.io/startup-deadline-seconds"
 STARTUP_FAILED_REASON_ANNOTATION = "jobscheduler.io/startup-failed-reason"
 STARTUP_FAILED_MESSAGE_ANNOTATION = "jobscheduler.io/startup-failed-message"
-FIELD = "execution.startup_deadline_seconds"
 # Pod states that mean "cannot start", by the reason reported. The kubelet alternates
 # ErrImagePull and ImagePullBackOff for one problem; users see one stable reason.
 _PULL_FAILURES = {
@@ -57,36 +58,6 @@ _MAX_MESSAGE = 512
 class StartupFailure:
     reason: str
     message: str
-
-
-# ---- ScheduleJob: validate and record ---------------------------------------------------------
-
-
-def violations(req: pb.ScheduleJobRequest) -> list[FieldViolation]:
-    if req.execution.HasField("startup_deadline_seconds") and (
-        req.execution.startup_deadline_seconds < 0
-    ):
-        return [FieldViolation(FIELD, "must be 0 (no deadline) or a positive number of seconds")]
-    return []
-
-
-def deadline_seconds(req: pb.ScheduleJobRequest, settings: Settings) -> int:
-    """The request's deadline, else the operator default; 0 means none."""
-    if req.execution.HasField("startup_deadline_seconds"):
-        return req.execution.startup_deadline_seconds
-    return settings.default_startup_deadline_seconds
-
-
-def record_deadline(manifest: JSON, seconds: int) -> None:
-    """Label the Job (or a CronJob's job template) with its deadline; no label: no deadline."""
-    if seconds <= 0:
-        return
-    target = manifest
-    if manifest.get("kind") == "CronJob":
-        target = manifest["spec"]["jobTemplate"]
-    target.setdefault("metadata", {}).setdefault("labels", {})[STARTUP_DEADLINE_LABEL] = str(
-        seconds
-    )
 
 
 # ---- the decision: pure -----------------------------------------------------------------------
@@ -186,12 +157,16 @@ def reported_failure(job: JSON) -> StartupFailure | None:
 
 
 def fail_stuck_jobs(
-    gateway: KubeGateway, list_jobs: Callable[[str], list[JSON]], now: datetime
+    gateway: KubeGateway,
+    reader: JobReader,
+    list_jobs: Callable[[str], list[JSON]],
+    now: datetime,
 ) -> int:
     """One pass: end every job stuck past its startup deadline; returns how many ended.
 
     ``list_jobs(selector)`` lists the service's Jobs matching a label selector (the sweep's
-    own lister, which knows which namespaces this replica may see)."""
+    own lister, which knows which namespaces this replica may see); pods are read through
+    ``reader``, the patch goes to ``gateway``."""
     ended = 0
     for job in list_jobs(STARTUP_DEADLINE_LABEL):
         if not due(job, now):
@@ -199,15 +174,20 @@ def fail_stuck_jobs(
         metadata = job["metadata"]
         namespace, name = metadata["namespace"], metadata["name"]
         try:
-            pods = gateway.list_pods(namespace, label_selector=f"{POD_JOB_NAME_LABEL}={name}")
+            selector = f"{POD_JOB_NAME_LABEL}={name}"
+            pods = reader.list(PODS, namespace, label_selector=selector)
             failure = startup_failure(job, pods.get("items") or [], now)
             if failure is None:
                 continue
-            gateway.patch_job(namespace, name, failure_patch(job, failure))
+            gateway.patch(JOBS, namespace, name, failure_patch(job, failure))
             ended += 1
             log.info("job %s/%s failed to start: %s", namespace, name, failure.reason)
         except (errors.Conflict, errors.NotFound):
             continue  # changed meanwhile (another replica ended it, it started): next pass
-        except (errors.PermissionDenied, errors.FailedPrecondition) as exc:
+        except (
+            errors.PermissionDenied,
+            errors.FailedPrecondition,
+            errors.ResourceExhausted,
+        ) as exc:
             log.warning("could not end stuck job %s/%s: %s", namespace, name, exc.message)
     return ended

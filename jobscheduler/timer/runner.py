@@ -10,7 +10,8 @@ The Timer job type starts a container with this contract in its environment:
 - ``LOG_LEVEL``: trace, debug, info, warn or error.
 
 The report is ``POST <endpoint>`` with a JSON body ``{"timer_id", "timer_name", "duration",
-"completed_at"}``. Connection errors, timeouts, 429 and 5xx are retried with exponential backoff;
+"completed_at"}``. Connection errors, timeouts, 429 and 5xx are retried with exponential backoff
+and jitter (``jobscheduler.backoff``), so timers that finished together do not retry together;
 409 means "already recorded" and counts as success; any other 4xx is permanent.
 
 Exit codes: 0 reported (or nothing to report to), 1 could not report, 2 bad configuration,
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from jobscheduler.backoff import BackoffPolicy
 from jobscheduler.logs import get_logger
 
 log = get_logger("jobscheduler.timer")
@@ -94,12 +96,13 @@ class RetryPolicy:
     initial_backoff_seconds: float = 0.5
     max_backoff_seconds: float = 30.0
     request_timeout_seconds: float = 10.0
+    jitter: float = 0.25
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (1-based)."""
-        return float(
-            min(self.max_backoff_seconds, self.initial_backoff_seconds * 2 ** (attempt - 1))
-        )
+        return BackoffPolicy(
+            self.initial_backoff_seconds, self.max_backoff_seconds, jitter=self.jitter
+        ).delay(attempt)
 
 
 class _Retryable(Exception):

@@ -235,3 +235,20 @@ def test_watch_piped_into_a_reader_that_leaves_stops_quietly(target: str) -> Non
                 watcher.stderr.close()
     assert code == EXIT_BROKEN_PIPE
     assert err == ""
+
+
+def test_schedule_names_the_job_type_first_and_takes_its_flags() -> None:
+    from jobscheduler.cli.jobs import UsageError, build_schedule_request  # noqa: PLC0415
+    from jobscheduler.cli.main import build_parser  # noqa: PLC0415
+
+    def request(*argv: str) -> pb.ScheduleJobRequest:
+        return build_schedule_request(build_parser().parse_args(["jobs", "schedule", *argv]))
+
+    timer = request("timer", "--duration", "300", "--timer-name", "build")
+    assert timer.timer_job == pb.TimerJobConfig(duration_seconds=300, timer_name="build")
+    container = request("container", "--image", "busybox", "--", "echo", "hi")
+    assert container.container_job == pb.ContainerJobConfig(image="busybox", command=["echo", "hi"])
+    with pytest.raises(UsageError, match="--workdir: not a flag of timer jobs"):
+        request("timer", "--timer", "5", "--workdir", "/x")
+    with pytest.raises(UsageError, match="name the job type first"):
+        request("--timer", "5", "--workdir", "/x")

@@ -95,6 +95,8 @@ def test_every_grpcurl_example_runs(target: str) -> None:
         assert result.returncode == 0, f"{shlex.join(words)}\n{result.stderr}"
         if words[-1].endswith("/GetJobLogs"):
             assert '"text": "hello\\n"' in result.stdout, result.stdout
+        if words[-1].endswith("/ScheduleJobs"):  # the second item's own error, at its path
+            assert '"requests[1].timer_job.duration_seconds"' in result.stdout
         if words[-1].endswith("/Check"):
             assert '"status": "SERVING"' in result.stdout
 

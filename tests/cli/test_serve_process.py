@@ -299,11 +299,15 @@ def test_cluster_command_serves_the_embedded_api_until_sigterm(tmp_path: Path) -
         assert process.stdout is not None
         first_line = process.stdout.readline()
         assert f"http://127.0.0.1:{port}" in first_line
-        with urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/api/v1/namespaces/default", timeout=10
-        ) as reply:
+        written = kubeconfig.read_text()
+        assert f"https://127.0.0.1:{port}" in written  # kubectl sends its token over TLS only
+        token = written.split("token: ", 1)[1].split()[0]  # the admin's, as kubectl sends it
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/v1/namespaces/default",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as reply:
             assert json.loads(reply.read())["metadata"]["name"] == "default"
-        assert f"http://127.0.0.1:{port}" in kubeconfig.read_text()
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)

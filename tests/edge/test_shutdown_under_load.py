@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
@@ -89,28 +89,47 @@ class Outcomes:
                 self.last_ok = max(self.last_ok, time.monotonic())
 
 
+_CODES_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
+
+
+def _ok(_: object) -> list[grpc.StatusCode]:
+    return [grpc.StatusCode.OK]
+
+
+def _batch_item_codes(response: pb.ScheduleJobsResponse) -> list[grpc.StatusCode]:
+    """A ScheduleJobs call the drain admitted ends every item, not only the call, OK."""
+    return [
+        _CODES_BY_NUMBER[result.error.code] if result.HasField("error") else grpc.StatusCode.OK
+        for result in response.results
+    ]
+
+
 def _unary_client(target: str, index: int, outcomes: Outcomes, exited: threading.Event) -> None:
     """Calls back to back until told UNAVAILABLE, then goes elsewhere (stops), as a retrying
     client behind a load balancer does; stops anyway once the server process has gone."""
     with grpc.insecure_channel(target) as channel:
         stub = jobscheduler_pb2_grpc.JobSchedulerStub(channel)
-        calls = [
-            lambda: stub.ListJobs(pb.ListJobsRequest(page_size=5), timeout=30),
-            lambda: stub.ListJobTypes(pb.ListJobTypesRequest(), timeout=30),
-            lambda: stub.ScheduleJob(
-                pb.ScheduleJobRequest(
-                    name=f"load-{index}",
-                    container_job=pb.ContainerJobConfig(image="busybox:1.36", command=["true"]),
-                ),
-                timeout=30,
-            ),
+
+        def container(name: str) -> pb.ScheduleJobRequest:
+            return pb.ScheduleJobRequest(
+                name=name,
+                container_job=pb.ContainerJobConfig(image="busybox:1.36", command=["true"]),
+            )
+
+        batch = pb.ScheduleJobsRequest(requests=[container(f"batch-{index}-{n}") for n in range(3)])
+        # Each call answers the codes it ended with: one per call, one per item of a batch.
+        calls: list[Callable[[], list[grpc.StatusCode]]] = [
+            lambda: _ok(stub.ListJobs(pb.ListJobsRequest(page_size=5), timeout=30)),
+            lambda: _ok(stub.ListJobTypes(pb.ListJobTypesRequest(), timeout=30)),
+            lambda: _ok(stub.ScheduleJob(container(f"load-{index}"), timeout=30)),
+            lambda: _batch_item_codes(stub.ScheduleJobs(batch, timeout=30)),
         ]
         turn = 0
         while True:
             done = exited.is_set()
             try:
-                calls[turn % len(calls)]()
-                outcomes.record(grpc.StatusCode.OK)
+                for code in calls[turn % len(calls)]():
+                    outcomes.record(code)
             except grpc.RpcError as error:
                 outcomes.record(error.code())
                 if error.code() is grpc.StatusCode.UNAVAILABLE:

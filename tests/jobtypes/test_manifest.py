@@ -7,8 +7,9 @@ import kubernetes_validate
 import pytest
 
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.config import Settings
-from jobscheduler.jobtypes.base import JSON
+from jobscheduler.config import ConfigError, Settings
+from jobscheduler.jobtypes.base import JSON, BuildContext
+from jobscheduler.jobtypes.manifest import build_manifest
 from jobscheduler.jobtypes.metadata import (
     JOB_ID_LABEL,
     JOB_TYPE_LABEL,
@@ -16,6 +17,7 @@ from jobscheduler.jobtypes.metadata import (
     SCHEDULE_ID_LABEL,
     START_AT_LABEL,
 )
+from jobscheduler.jobtypes.timer import TimerHandler
 from jobscheduler.timer.runner import TimerConfig
 
 from .builders import (
@@ -157,11 +159,26 @@ def test_timer_container_follows_the_seed_contract() -> None:
     assert manifest["spec"]["activeDeadlineSeconds"] == 360
 
 
-def test_timer_image_and_grace_come_from_settings() -> None:
-    settings = Settings(timer_image="ghcr.io/acme/jobscheduler:1.0", timer_grace_seconds=5)
-    manifest = manifest_for(timer_request(), settings=settings)
+def test_timer_image_and_grace_come_from_the_timer_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The deployment's variable names (k8s/base/configmap.yaml), read by the timer type.
+    monkeypatch.setenv("TIMER_IMAGE", "ghcr.io/acme/jobscheduler:1.0")
+    monkeypatch.setenv("TIMER_GRACE_SECONDS", "5")
+    handler = TimerHandler()
+    ctx = BuildContext(job_id="job-test1", namespace="default", settings=Settings())
+    manifest = build_manifest(timer_request(), handler, ctx, request_hash="hash")
     assert container(manifest)["image"] == "ghcr.io/acme/jobscheduler:1.0"
     assert manifest["spec"]["activeDeadlineSeconds"] == 305
+    assert handler.default_image(Settings()) == "ghcr.io/acme/jobscheduler:1.0"
+
+
+def test_a_bad_timer_setting_names_its_environment_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TIMER_GRACE_SECONDS", "-1")
+    with pytest.raises(ConfigError, match="TIMER_GRACE_SECONDS"):
+        TimerHandler()
 
 
 def test_an_explicit_timeout_wins_over_the_timer_deadline() -> None:

@@ -1,16 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import pytest
-from google.protobuf.message import Message
 
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation
 from jobscheduler.jobtypes import HandlerRegistry, RegistryError, build_registry
-from jobscheduler.jobtypes.base import JSON, BuildContext
+from jobscheduler.jobtypes.base import JSON, BuildContext, CliFlag, Handler
 from jobscheduler.jobtypes.container import ContainerHandler
 from jobscheduler.jobtypes.timer import TimerHandler
 
@@ -31,27 +28,24 @@ def test_a_request_type_without_a_handler_is_caught() -> None:
         registry.check_against_proto()
 
 
-class _Handler:
+class _Handler(Handler[pb.TimerJobConfig, pb.TimerJobDetails]):
     """A handler whose attributes a test can break one at a time."""
 
     name = "sleepy"
     request_field = "sleepy_job"
     details_field = "sleepy_details"
-    config_message: type[Message] = pb.TimerJobConfig
+    config_message = pb.TimerJobConfig
+    details_message = pb.TimerJobDetails
     description = "test"
     field_descriptions: Mapping[str, str] = {"duration_seconds": "only one"}
-    required_fields: frozenset[str] = frozenset()
 
-    def default_image(self, settings: Settings) -> str:
-        return ""
-
-    def validate(self, config: Any, path: str) -> list[FieldViolation]:
+    def validate(self, config: pb.TimerJobConfig, path: str) -> list[FieldViolation]:
         return []
 
-    def build_container(self, config: Any, ctx: BuildContext) -> JSON:
+    def build_container(self, config: pb.TimerJobConfig, ctx: BuildContext) -> JSON:
         return {}
 
-    def read_details(self, manifest: JSON) -> Message:
+    def read_details(self, manifest: JSON) -> pb.TimerJobDetails:
         return pb.TimerJobDetails()
 
 
@@ -79,14 +73,46 @@ def test_duplicate_names_and_request_fields_are_refused() -> None:
 
 
 def test_a_handler_missing_a_callback_is_refused() -> None:
-    broken = _Handler()
-    broken.read_details = None  # type: ignore[assignment,method-assign]
-    with pytest.raises(RegistryError, match=r"has no read_details\(\)"):
-        HandlerRegistry().register(broken)
+    class Incomplete(Handler[pb.TimerJobConfig, pb.TimerJobDetails]):
+        def validate(self, config: pb.TimerJobConfig, path: str) -> list[FieldViolation]:
+            return []
+
+    with pytest.raises(TypeError, match="build_container"):
+        Incomplete()  # type: ignore[abstract]
     nameless = _Handler()
     nameless.name = ""
     with pytest.raises(RegistryError, match="has no name"):
         HandlerRegistry().register(nameless)
+
+
+def test_only_handler_subclasses_are_registered() -> None:
+    class DuckTyped:
+        name = "duck"
+
+    with pytest.raises(RegistryError, match=r"is not a jobtypes\.Handler"):
+        HandlerRegistry().register(DuckTyped())  # type: ignore[arg-type]
+
+
+def test_a_handler_whose_details_message_is_not_its_case_is_caught() -> None:
+    class WrongDetails(ContainerHandler):
+        details_message = pb.TimerJobDetails  # type: ignore[assignment]
+
+    registry = HandlerRegistry()
+    registry.register(TimerHandler())
+    registry.register(WrongDetails())
+    with pytest.raises(RegistryError, match="container_details does not carry"):
+        registry.check_against_proto()
+
+
+def test_a_cli_flag_must_name_a_config_field() -> None:
+    class Misnamed(ContainerHandler):
+        cli_flags = (CliFlag("--img", "img", "typo"),)
+
+    registry = HandlerRegistry()
+    registry.register(TimerHandler())
+    registry.register(Misnamed())
+    with pytest.raises(RegistryError, match=r"names unknown fields \['img'\]"):
+        registry.check_against_proto()
 
 
 def test_handlers_describe_their_fields_for_list_job_types() -> None:

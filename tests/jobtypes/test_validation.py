@@ -4,7 +4,7 @@ import pytest
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.errors import FieldViolation
-from jobscheduler.jobtypes.validation import validate_request
+from jobscheduler.jobtypes.fieldtable import validate_request
 
 from .builders import REGISTRY, container_request, timer_request
 

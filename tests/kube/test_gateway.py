@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 
 from jobscheduler import errors, requestctx
 from jobscheduler.config import Settings
-from jobscheduler.kube import KubeGateway
+from jobscheduler.kube import JOBS, KubeGateway
 
 NAMESPACE = "default"
 
@@ -78,7 +78,7 @@ def test_throttling_is_retried_honouring_retry_after(
 ) -> None:
     throttled, created = calls("create", "jobs", "429"), calls("create", "jobs", "201")
     embedded_cluster.faults.fail_next(2, verb="create", resource="jobs", status=429, retry_after=1)
-    result = gateway.create_job(NAMESPACE, job("throttled"))
+    result = gateway.create(JOBS, NAMESPACE, job("throttled"))
     assert result["metadata"]["name"] == "throttled"
     assert sleep.calls == [1.0, 1.0]
     assert calls("create", "jobs", "429") == throttled + 2
@@ -91,7 +91,7 @@ def test_server_errors_are_retried_a_bounded_number_of_times_then_unavailable(
     failures = calls("get", "jobs", "500")
     embedded_cluster.faults.fail_next(10, verb="get", resource="jobs", status=500)
     with pytest.raises(errors.Unavailable) as error:
-        gateway.get_job(NAMESPACE, "anything")
+        gateway.get(JOBS, NAMESPACE, "anything")
     assert calls("get", "jobs", "500") == failures + 4  # first try + k8s_max_retries
     assert len(sleep.calls) == 3
     assert sleep.calls == sorted(sleep.calls)  # backing off
@@ -99,16 +99,16 @@ def test_server_errors_are_retried_a_bounded_number_of_times_then_unavailable(
 
 
 def test_a_transient_503_on_list_is_invisible(gateway: KubeGateway, embedded_cluster: Any) -> None:
-    gateway.create_job(NAMESPACE, job("listed"))
+    gateway.create(JOBS, NAMESPACE, job("listed"))
     embedded_cluster.faults.fail_next(1, verb="list", resource="jobs", status=503)
-    names = [item["metadata"]["name"] for item in gateway.list_jobs(NAMESPACE)["items"]]
+    names = [item["metadata"]["name"] for item in gateway.list(JOBS, NAMESPACE)["items"]]
     assert names == ["listed"]
 
 
 def test_dropped_connections_are_retried(gateway: KubeGateway, embedded_cluster: Any) -> None:
-    gateway.create_job(NAMESPACE, job("dropped"))
+    gateway.create(JOBS, NAMESPACE, job("dropped"))
     embedded_cluster.faults.drop_next(2, verb="get", resource="jobs")
-    assert gateway.get_job(NAMESPACE, "dropped")["metadata"]["name"] == "dropped"
+    assert gateway.get(JOBS, NAMESPACE, "dropped")["metadata"]["name"] == "dropped"
 
 
 def test_an_unreachable_api_is_unavailable(sleep: RecordingSleep) -> None:
@@ -118,7 +118,7 @@ def test_an_unreachable_api_is_unavailable(sleep: RecordingSleep) -> None:
     with kubernetes.client.ApiClient(configuration) as api_client:
         gateway = KubeGateway(api_client, Settings(in_cluster=False), sleep=sleep)
         with pytest.raises(errors.Unavailable, match="cannot reach Kubernetes"):
-            gateway.get_job(NAMESPACE, "x")
+            gateway.get(JOBS, NAMESPACE, "x")
     assert len(sleep.calls) == 3
 
 
@@ -129,7 +129,7 @@ def test_a_hanging_api_is_cut_off_at_the_callers_deadline(
     token = requestctx.deadline.set(time.monotonic() + 0.3)
     try:
         with pytest.raises(errors.DeadlineExceeded):
-            gateway.get_job(NAMESPACE, "slow")
+            gateway.get(JOBS, NAMESPACE, "slow")
     finally:
         requestctx.deadline.reset(token)
 
@@ -139,7 +139,7 @@ def test_an_exhausted_deadline_makes_no_call(gateway: KubeGateway) -> None:
     token = requestctx.deadline.set(time.monotonic() - 1)
     try:
         with pytest.raises(errors.DeadlineExceeded):
-            gateway.get_job(NAMESPACE, "late")
+            gateway.get(JOBS, NAMESPACE, "late")
     finally:
         requestctx.deadline.reset(token)
     assert calls("get", "jobs", "404") == before
@@ -152,7 +152,7 @@ def test_retry_after_beyond_the_deadline_fails_fast(
     token = requestctx.deadline.set(time.monotonic() + 2)
     try:
         with pytest.raises(errors.Unavailable):
-            gateway.get_job(NAMESPACE, "busy")
+            gateway.get(JOBS, NAMESPACE, "busy")
     finally:
         requestctx.deadline.reset(token)
     assert sleep.calls == []
@@ -160,29 +160,29 @@ def test_retry_after_beyond_the_deadline_fails_fast(
 
 def test_status_codes_become_domain_errors(gateway: KubeGateway, embedded_cluster: Any) -> None:
     with pytest.raises(errors.NotFound, match="default/missing not found"):
-        gateway.get_job(NAMESPACE, "missing")
-    gateway.create_job(NAMESPACE, job("twice"))
+        gateway.get(JOBS, NAMESPACE, "missing")
+    gateway.create(JOBS, NAMESPACE, job("twice"))
     with pytest.raises(errors.AlreadyExists):
-        gateway.create_job(NAMESPACE, job("twice"))
+        gateway.create(JOBS, NAMESPACE, job("twice"))
     stale = {"metadata": {"resourceVersion": "1"}, "spec": {"suspend": False}}
     with pytest.raises(errors.Conflict):
-        gateway.patch_job(NAMESPACE, "twice", stale)
+        gateway.patch(JOBS, NAMESPACE, "twice", stale)
     embedded_cluster.faults.fail_next(1, verb="get", resource="jobs", status=403)
     with pytest.raises(errors.PermissionDenied):
-        gateway.get_job(NAMESPACE, "twice")
+        gateway.get(JOBS, NAMESPACE, "twice")
     with pytest.raises(errors.InvalidArgument):
-        gateway.list_jobs(NAMESPACE, label_selector="a==b=")
+        gateway.list(JOBS, NAMESPACE, label_selector="a==b=")
 
 
 def test_invalid_objects_report_kubernetes_field_causes(gateway: KubeGateway) -> None:
     with pytest.raises(errors.InvalidArgument) as error:
-        gateway.create_job(NAMESPACE, job("Bad_Name"))
+        gateway.create(JOBS, NAMESPACE, job("Bad_Name"))
     assert "metadata.name" in [v.field for v in error.value.violations]
 
 
 def test_a_continue_token_kubernetes_never_issued_is_invalid(gateway: KubeGateway) -> None:
     with pytest.raises(errors.InvalidArgument):
-        gateway.list_jobs(NAMESPACE, limit=1, continue_token="garbage-token")
+        gateway.list(JOBS, NAMESPACE, limit=1, continue_token="garbage-token")
 
 
 def test_pod_logs_and_version(gateway: KubeGateway) -> None:
@@ -220,5 +220,5 @@ def test_a_refusal_by_quota_or_policy_is_not_a_permission_problem(
         1, verb="create", resource="jobs", status=403, message=message
     )
     with pytest.raises(errors.FailedPrecondition) as error:
-        gateway.create_job(NAMESPACE, job("refused"))
+        gateway.create(JOBS, NAMESPACE, job("refused"))
     assert message in error.value.message

@@ -65,3 +65,18 @@ def wait_status(service: JobService, job_id: str, status: int, namespace: str = 
 
 def status_name(status: int) -> str:
     return pb.JobStatus.Name(status)  # type: ignore[arg-type]
+
+
+class FakeTime:
+    """The watcher's clock and pause: a pause advances the clock instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.pauses: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def pause(self, seconds: float, is_active: Any) -> None:
+        self.pauses.append(seconds)
+        self.now += seconds

@@ -10,6 +10,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.kube import PODS, Resource
 from jobscheduler.service import JobService
 from jobscheduler.service.jobservice import STATUS_POD_SAMPLE
 
@@ -88,14 +89,15 @@ def test_status_of_a_wide_job_reads_a_bounded_number_of_pods(
         service, job_id, lambda info: info.active == 40 and info.status == pb.JOB_STATUS_RUNNING
     )
     listed: list[int] = []
-    list_pods = service._gateway.list_pods
+    list_ = service._gateway.list
 
-    def counting_list_pods(*args: Any, **kwargs: Any) -> Any:
-        page = list_pods(*args, **kwargs)
-        listed.append(len(page.get("items") or []))
+    def counting_list(resource: Resource, *args: Any, **kwargs: Any) -> Any:
+        page = list_(resource, *args, **kwargs)
+        if resource == PODS:
+            listed.append(len(page.get("items") or []))
         return page
 
-    monkeypatch.setattr(service._gateway, "list_pods", counting_list_pods)
+    monkeypatch.setattr(service._gateway, "list", counting_list)
     info = service.get_job_status(pb.GetJobStatusRequest(job_id=job_id)).job_info
     assert info.status == pb.JOB_STATUS_RUNNING
     assert info.active == 40

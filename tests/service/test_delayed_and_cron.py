@@ -12,7 +12,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from jobscheduler import errors
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.jobtypes.metadata import MANAGED_BY_LABEL, START_AT_LABEL
-from jobscheduler.kube import KubeGateway
+from jobscheduler.kube import JOBS, KubeGateway, Resource
 from jobscheduler.service import JobService
 from jobscheduler.service.release import BackgroundSweeper
 
@@ -65,8 +65,8 @@ class _StaleListGateway:
         self._real = real
         self._snapshot = snapshot
 
-    def list_jobs(self, namespace: str | None, **_: Any) -> dict[str, Any]:
-        return self._snapshot
+    def list(self, resource: Resource, namespace: str | None, **_: Any) -> dict[str, Any]:
+        return self._snapshot if resource == JOBS else self._real.list(resource, namespace, **_)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)
@@ -78,8 +78,8 @@ def test_two_replicas_never_release_a_job_twice(cluster: Any, service: JobServic
     client = cluster.api_client()
     try:
         gateway = KubeGateway(client, service._settings)
-        snapshot = gateway.list_jobs(
-            namespace, label_selector=f"{MANAGED_BY_LABEL}=jobscheduler,{START_AT_LABEL}"
+        snapshot = gateway.list(
+            JOBS, namespace, label_selector=f"{MANAGED_BY_LABEL}=jobscheduler,{START_AT_LABEL}"
         )
         assert [j["metadata"]["name"] for j in snapshot["items"]] == [job_id]
         time.sleep(2 / 60 + 0.05)  # let the start time pass on the cluster clock

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.config import Settings
+from jobscheduler.jobtypes.metadata import STARTUP_DEADLINE_LABEL
 from jobscheduler.service import startup
 from jobscheduler.service.status import job_state
 
@@ -17,7 +17,7 @@ JSON = dict[str, Any]
 
 
 def job(deadline: str | None = "60", **status: Any) -> JSON:
-    labels = {startup.STARTUP_DEADLINE_LABEL: deadline} if deadline is not None else {}
+    labels = {STARTUP_DEADLINE_LABEL: deadline} if deadline is not None else {}
     return {
         "metadata": {
             "name": "j",
@@ -113,19 +113,3 @@ def test_the_patch_is_conditional_and_reads_back_failed_with_the_reason() -> Non
     assert (state.status, state.reason) == (pb.JOB_STATUS_FAILED, "Unschedulable")
     assert "0/3 nodes are available" in state.message
     assert startup.startup_failure(stuck, [unschedulable()], AFTER) is None
-
-
-def test_the_request_wins_over_the_operator_default_and_zero_turns_it_off() -> None:
-    settings = Settings(in_cluster=False, default_startup_deadline_seconds=300)
-    unset = pb.ScheduleJobRequest()
-    off = pb.ScheduleJobRequest(execution=pb.ExecutionOptions(startup_deadline_seconds=0))
-    own = pb.ScheduleJobRequest(execution=pb.ExecutionOptions(startup_deadline_seconds=30))
-    assert [startup.deadline_seconds(r, settings) for r in (unset, off, own)] == [300, 0, 30]
-    manifest: JSON = {"kind": "Job", "metadata": {"labels": {}}}
-    startup.record_deadline(manifest, 0)
-    assert manifest["metadata"]["labels"] == {}
-    schedule: JSON = {"kind": "CronJob", "spec": {"jobTemplate": {"metadata": {}}}}
-    startup.record_deadline(schedule, 30)
-    assert schedule["spec"]["jobTemplate"]["metadata"]["labels"] == {
-        startup.STARTUP_DEADLINE_LABEL: "30"
-    }

@@ -9,12 +9,11 @@ from typing import Any
 import pytest
 
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.errors import FieldViolation, InvalidArgument
+from jobscheduler.errors import InvalidArgument
 from jobscheduler.jobtypes import build_registry
 from jobscheduler.service import pagetoken
 from jobscheduler.service.ids import JobIdGenerator
 from jobscheduler.service.jobinfo import job_info_from_cronjob, job_info_from_job
-from jobscheduler.service.manifestpaths import manifest_violations
 from jobscheduler.service.status import cronjob_state, job_state
 
 REGISTRY = build_registry()
@@ -257,48 +256,6 @@ def test_page_tokens_round_trip_and_refuse_tampering() -> None:
         with pytest.raises(InvalidArgument) as error:
             pagetoken.decode(bad, filters)
         assert [v.field for v in error.value.violations] == ["page_token"]
-
-
-def test_kubernetes_field_causes_are_readdressed_to_request_fields() -> None:
-    rejected = InvalidArgument(
-        [
-            FieldViolation("metadata.name", "too long"),
-            FieldViolation("spec.template.spec.containers[0].image", "required"),
-            FieldViolation("spec.template.spec.containers[0].resources.requests", "bad"),
-            FieldViolation("spec.somethingElse", "odd"),
-        ]
-    )
-    mapped = manifest_violations(rejected, "container_job")
-    assert [v.field for v in mapped.violations] == [
-        "job_id",
-        "container_job",
-        "resources",
-        "spec.somethingElse",
-    ]
-
-
-def test_kubernetes_causes_on_execution_and_schedule_options_name_those_options() -> None:
-    rejected = InvalidArgument(
-        [
-            FieldViolation("spec.podFailurePolicy.rules", "Too many: 21: must have at most 20"),
-            FieldViolation("spec.activeDeadlineSeconds", "bad"),
-            FieldViolation("spec.jobTemplate.spec.backoffLimit", "bad"),
-            FieldViolation("spec.ttlSecondsAfterFinished", "bad"),
-            FieldViolation("spec.completions", "bad"),
-            FieldViolation("spec.startingDeadlineSeconds", "bad"),
-            FieldViolation("spec.successfulJobsHistoryLimit", "bad"),
-        ]
-    )
-    mapped = manifest_violations(rejected, "timer_job")
-    assert [v.field for v in mapped.violations] == [
-        "execution.exit_code_rules",
-        "execution.timeout_seconds",
-        "execution.max_retries",
-        "execution.ttl_seconds_after_finished",
-        "execution.completions",
-        "schedule.starting_deadline_seconds",
-        "schedule.successful_runs_history_limit",
-    ]
 
 
 def test_a_running_pod_the_job_controller_has_not_counted_yet_counts_as_active() -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobscheduler.clock import FakeClock
+from jobscheduler.kube import JOBS, Resource
 from jobscheduler.service.release import RETIRE_INTERVAL_SECONDS, BackgroundSweeper
 
 
@@ -15,13 +16,14 @@ class CountingGateway:
     def __init__(self) -> None:
         self.lists: Counter[str] = Counter()
 
-    def list_jobs(self, namespace: str | None, *, label_selector: str = "", **_: Any) -> Any:
-        last_term = label_selector.rsplit(",", maxsplit=1)[-1]
-        self.lists["jobs:" + last_term.partition("=")[0]] += 1
-        return {"items": []}
-
-    def list_cronjobs(self, namespace: str | None, **_: Any) -> Any:
-        self.lists["cronjobs"] += 1
+    def list(
+        self, resource: Resource, namespace: str | None, *, label_selector: str = "", **_: Any
+    ) -> Any:
+        if resource == JOBS:
+            last_term = label_selector.rsplit(",", maxsplit=1)[-1]
+            self.lists["jobs:" + last_term.partition("=")[0]] += 1
+        else:
+            self.lists[resource.plural] += 1
         return {"items": []}
 
 

@@ -154,3 +154,13 @@ def test_hadolint_finds_nothing() -> None:
         [HADOLINT, str(CONTAINERFILE)], capture_output=True, text=True, check=False, timeout=60
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_image_holds_no_simulator(ignore_patterns: list[str]) -> None:
+    # kubesim is a development product: neither its code nor its dependencies reach the image.
+    copied = [args for kind, args in instructions() if kind == "COPY"]
+    assert not [args for args in copied if "kubesim" in args]
+    for path in ("kubesim", "kubesim/pyproject.toml", "kubesim/src/kubesim/cluster.py"):
+        assert ignored(path, ignore_patterns), f"{path} would be sent to the engine"
+    installs = " ".join(args for kind, args in instructions() if kind == "RUN")
+    assert "kubesim" not in installs

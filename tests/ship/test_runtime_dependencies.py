@@ -87,6 +87,8 @@ def test_the_blocked_set_is_the_dev_tooling() -> None:
     # Guards the tests below: they prove nothing if the dev tools were not blocked.
     blocked = dev_only_modules()
     assert {"pytest", "kubernetes_validate", "mypy", "grpc_tools"} <= blocked
+    # The simulated cluster is a separate, development-only distribution.
+    assert {"kubesim", "jsonpatch"} <= blocked
     assert not {"grpc", "kubernetes", "structlog", "pydantic_settings", "yaml"} & blocked
 
 
@@ -141,15 +143,28 @@ def serve_and_schedule(tmp_path: Path, *serve_args: str) -> None:
 def test_serve_against_a_cluster_works_with_runtime_dependencies_only(
     tmp_path: Path, embedded_cluster_kubeconfig: Path
 ) -> None:
-    # The Deployment's path: serve against a Kubernetes API (here `jobscheduler cluster`).
+    # The Deployment's path: serve against a Kubernetes API (here `jobscheduler cluster`, run
+    # from the development environment).
     serve_and_schedule(tmp_path, "--kubeconfig", str(embedded_cluster_kubeconfig))
 
 
-@pytest.mark.skipif(not GRPCURL.exists(), reason="grpcurl is not installed in .venv")
-def test_serve_on_the_embedded_cluster_works_with_runtime_dependencies_only(tmp_path: Path) -> None:
-    serve_and_schedule(
-        tmp_path, "--embedded-cluster", "--embedded-kubeconfig", str(tmp_path / "kubeconfig")
-    )
+def test_serve_embedded_cluster_without_kubesim_says_how_to_install_it(tmp_path: Path) -> None:
+    process = run_cli(
+        "serve", "--host", "127.0.0.1", "--metrics-port", "0", "--embedded-cluster",
+        "--embedded-kubeconfig", str(tmp_path / "kubeconfig"),
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2, err
+    assert "pip install -e ./kubesim" in err
+    assert not (tmp_path / "kubeconfig").exists()
+
+
+def test_cluster_command_without_kubesim_says_how_to_install_it() -> None:
+    process = run_cli("cluster", stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 2, err
+    assert "pip install -e ./kubesim" in err
 
 
 def test_timer_runs_and_reports_with_runtime_dependencies_only() -> None:

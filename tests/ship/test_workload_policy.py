@@ -12,6 +12,7 @@ import tomllib
 import pytest
 
 from jobscheduler.config import Settings, load_settings
+from jobscheduler.jobtypes.timer import TimerHandler, TimerSettings
 
 from .manifests import (
     KUSTOMIZATIONS,
@@ -162,13 +163,16 @@ def test_configmap_sets_every_setting_with_values_that_load(
     kustomization: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = config_data(render(kustomization))
-    env_names = {name.upper() for name in Settings.model_fields}
+    env_names = {name.upper() for name in Settings.model_fields} | {
+        f"TIMER_{name}".upper() for name in TimerSettings.model_fields
+    }
     assert set(data) == env_names - NOT_IN_CONFIGMAP
     for name in env_names:
         monkeypatch.delenv(name, raising=False)
     for name, value in data.items():
         monkeypatch.setenv(name, value)
     settings = load_settings()
+    assert TimerHandler().default_image(settings) == data["TIMER_IMAGE"]
     assert settings.in_cluster is True
     assert settings.grpc_port == GRPC_PORT
     assert settings.k8s_namespace == data["K8S_NAMESPACE"]
