@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,12 +20,11 @@ from kubesim.apiserver.objects import parse_rfc3339 as parse_time
 from kubesim.cluster import EmbeddedCluster
 from kubesim.controllers import ControllerManager
 
-from .wire_helpers import HttpClient, assert_same_shape, reference, replay
+from .wire_helpers import HttpClient, assert_same_shape, reference, replay, until
 
 JOBS = "/apis/batch/v1/namespaces/default/jobs"
 PODS = "/api/v1/namespaces/default/pods"
 EVENTS = "/api/v1/namespaces/default/events"
-WAIT_SECONDS = 20.0
 MERGE_PATCH = "application/merge-patch+json"
 
 # The embedded server does not record managedFields (deliberate, see test_reference_coverage).
@@ -46,45 +44,19 @@ NEWER_JOB = (
     # Conditions gained reason/message (1.26+) - Complete and the interim SuccessCriteriaMet.
     ".status.conditions[].reason extra",
     ".status.conditions[].message extra",
+    # An unset creationTimestamp is omitted, not null, in template metadata (v1.36 B1).
+    "*emplate.metadata.creationTimestamp missing",
     *UNRECORDED,
 )
 NEWER_POD = (
     "*.labels.batch.kubernetes.io/* extra",
-    ".metadata.finalizers extra",  # batch.kubernetes.io/job-tracking (1.26+)
+    "*.metadata.finalizers extra",  # batch.kubernetes.io/job-tracking (1.26+)
+    "*.metadata.generation extra",  # pods have a generation since 1.33 (v1.36 A1)
     *UNRECORDED,
 )
 
 
-@pytest.fixture
-def controlled() -> Iterator[EmbeddedCluster]:
-    """A cluster whose controllers run but whose pods move only when the test moves them."""
-    with EmbeddedCluster(controllers=False, clock_speed=20) as cluster:
-        manager = ControllerManager(cluster.api, cluster.clock, kubelet=False)
-        manager.start()
-        assert manager.wait_synced()
-        try:
-            yield cluster
-        finally:
-            manager.stop()
-
-
-@pytest.fixture
-def client(controlled: EmbeddedCluster) -> Iterator[HttpClient]:
-    http = HttpClient(controlled.url, token=controlled.admin_token)
-    try:
-        yield http
-    finally:
-        http.close()
-
-
-def _until(fetch: Callable[[], Any], done: Callable[[Any], bool], what: str) -> Any:
-    deadline = time.monotonic() + WAIT_SECONDS
-    value = fetch()
-    while not done(value):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}: {value!r}"
-        time.sleep(0.02)
-        value = fetch()
-    return value
+_until = until
 
 
 def _get(http: HttpClient, path: str, query: str = "") -> Any:
@@ -303,8 +275,11 @@ def test_suspend_resume_and_suspend_again(client: HttpClient) -> None:
         "re-suspension",
     )
     want = reference("66-suspend-job-resuspended")["response"]["body"]
-    assert_same_shape(job, want, newer=NEWER_JOB)
-    assert job["status"]["startTime"] == started and "failed" not in job["status"]
+    # 1.24 kept startTime while suspended; current controllers remove it once the pods are
+    # gone (v1.36 C5, replayed in test_reference_v136_jobs).
+    job = _until(_status_of(client, "ref-suspend"), lambda j: "startTime" not in j["status"], "")
+    assert_same_shape(job, want, newer=(*NEWER_JOB, ".status.startTime missing"))
+    assert started and "failed" not in job["status"]
 
 
 def test_ttl_after_finished_deletes_job_and_pods(client: HttpClient) -> None:
@@ -364,7 +339,11 @@ def test_indexed_job(client: HttpClient) -> None:
         assert pod["metadata"]["generateName"] == f"ref-indexed-{index}-"
         assert pod["spec"]["hostname"] == f"ref-indexed-{index}"
         env = pod["spec"]["containers"][0]["env"]
-        assert env == want["items"][0]["spec"]["containers"][0]["env"]
+        # 1.24 read the index from the annotation; current controllers read the label
+        # (v1.36 B4), which tests/embedded/test_reference_v136_jobs.py checks.
+        field_path = env[0]["valueFrom"]["fieldRef"]["fieldPath"]
+        assert field_path == "metadata.labels['batch.kubernetes.io/job-completion-index']"
+        assert [item["name"] for item in env] == ["JOB_COMPLETION_INDEX"]
         _replay_pod_status(
             client, "43-lifecycle-pod1-patch-status-running", pod["metadata"]["name"]
         )
@@ -519,13 +498,15 @@ def test_cronjob_runs_a_job_and_records_it(
     assert created.status == 201
     before, captured = replay(client, "A3-cronjob-get-before-first-run")
     assert before.json["status"] == captured["response"]["body"]["status"] == {}
-    assert_same_shape(before.json, captured["response"]["body"], newer=UNRECORDED)
+    # v1.36 omits an unset creationTimestamp instead of writing null (v1.36 B1, H1).
+    unset_timestamps = (*UNRECORDED, "*emplate.metadata.creationTimestamp missing")
+    assert_same_shape(before.json, captured["response"]["body"], newer=unset_timestamps)
     cron_clock.advance(56)  # just past the minute; the clock then stays there: one run only
     cron = _until(lambda: _get(client, cron_path), lambda c: c["status"].get("active"), "a run")
     # As the capture did, so the CronJob's state below matches (spec.suspend).
     client.request("PATCH", cron_path, body={"spec": {"suspend": True}}, content_type=MERGE_PATCH)
     want = reference("A5-cronjob-status-after-first-run")["response"]["body"]
-    assert_same_shape(cron, want, newer=UNRECORDED)
+    assert_same_shape(cron, want, newer=unset_timestamps)
     job_name = cron["status"]["active"][0]["name"]
     scheduled = parse_time(cron["status"]["lastScheduleTime"])
     assert job_name == f"ref-cron-{int(scheduled.timestamp()) // 60}"
@@ -557,6 +538,6 @@ def test_cronjob_runs_a_job_and_records_it(
         "the recorded success",
     )
     want = reference("A8-cronjob-status-after-job-succeeded")["response"]["body"]
-    assert_same_shape(cron, want, newer=UNRECORDED)
+    assert_same_shape(cron, want, newer=unset_timestamps)
     listed, captured = replay(client, "A9-cronjob-list")
-    assert_same_shape(listed.json, captured["response"]["body"], newer=UNRECORDED)
+    assert_same_shape(listed.json, captured["response"]["body"], newer=unset_timestamps)
