@@ -23,8 +23,9 @@ pytestmark = pytest.mark.clock_speed(20)
 
 @contextmanager
 def _client(cluster: Any, **settings: Any) -> Iterator[JobSchedulerClient]:
+    # The jobs are steered by sim.jobscheduler.io/ annotations, which must reach their pods.
     with (
-        live_server(cluster, **settings) as server,
+        live_server(cluster, pod_annotation_allowed_prefixes=(SIM,), **settings) as server,
         JobSchedulerClient(f"127.0.0.1:{server.port}", timeout=20) as c,
     ):
         yield c
