@@ -18,8 +18,9 @@ from google.protobuf import json_format
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.cli import output
 from jobscheduler.cli.batchfile import schedule_from_file
+from jobscheduler.cli.connection import add_connection_flags, client_from_args
 from jobscheduler.cli.typeflags import TypeFlags, UsageError, parse_pairs
-from jobscheduler.client import DEFAULT_TARGET, JobSchedulerClient, JobSchedulerRpcError
+from jobscheduler.client import JobSchedulerClient, JobSchedulerRpcError
 from jobscheduler.jobtypes import HandlerRegistry, build_registry
 
 EXIT_RPC_ERROR = 1
@@ -27,6 +28,12 @@ EXIT_USAGE = 2
 
 # A command prints its answer; an exit code it returns says some of it failed (None: 0).
 Command = Callable[[JobSchedulerClient, argparse.Namespace, TextIO], int | None]
+_ACCESS_HINTS = {
+    "UNAUTHENTICATED": "pass a Kubernetes token: --token, --token-file, $JOBSCHEDULER_TOKEN "
+    'or a kubeconfig user with a token, e.g. --token "$(kubectl create token NAME)"',
+    "PERMISSION_DENIED": "your Kubernetes user lacks the RBAC verb named above in that "
+    "namespace; check with kubectl auth can-i",
+}
 
 __all__ = ["UsageError", "add_jobs_parser", "build_schedule_request"]
 
@@ -63,9 +70,7 @@ def add_jobs_parser(
 
     def command(name: str, handler: Command, help_text: str) -> argparse.ArgumentParser:
         parser = commands.add_parser(name, help=help_text, description=help_text)
-        parser.add_argument(
-            "--server", default=DEFAULT_TARGET, help=f"host:port (default {DEFAULT_TARGET})"
-        )
+        add_connection_flags(parser)
         parser.add_argument("--output", "-o", choices=("table", "json"), default="table")
         parser.add_argument("--timeout", type=float, default=30.0, help="seconds per call")
         parser.set_defaults(handler=_runner(handler), registry=registry, type_flags=type_flags)
@@ -98,6 +103,7 @@ def add_jobs_parser(
     listing.add_argument("--type", action="append", default=[], dest="job_types")
     listing.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
     listing.add_argument("--schedule-id", default="")
+    listing.add_argument("--created-by", default="", help="only jobs this user created")
     listing.add_argument("--page-size", type=int, default=0)
     listing.add_argument("--page-token", default="")
     listing.add_argument("--all", action="store_true", help="follow every page")
@@ -154,7 +160,7 @@ def _runner(handler: Command) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         out = sys.stdout
         try:
-            with JobSchedulerClient(args.server, timeout=args.timeout) as client:
+            with client_from_args(args) as client:
                 code = handler(client, args, out)
         except UsageError as error:
             print(f"error: {error}", file=sys.stderr)
@@ -163,6 +169,8 @@ def _runner(handler: Command) -> Callable[[argparse.Namespace], int]:
             print(error.describe(), file=sys.stderr)
             if error.code.name == "UNAVAILABLE":
                 print(f"  (is a jobscheduler server running at {args.server}?)", file=sys.stderr)
+            elif error.code.name in _ACCESS_HINTS:
+                print(f"  ({_ACCESS_HINTS[error.code.name]})", file=sys.stderr)
             return EXIT_RPC_ERROR
         except KeyboardInterrupt:
             return 130
@@ -294,6 +302,7 @@ def _list_request(args: argparse.Namespace) -> pb.ListJobsRequest:
         job_types=args.job_types,
         label_selector=parse_pairs(args.label, "--label"),
         schedule_id=args.schedule_id,
+        created_by=args.created_by,
         page_size=args.page_size,
         page_token=args.page_token,
     )

@@ -21,8 +21,15 @@ MAX_LOGGED_BODY = 512
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 # 403s that are not about the service's RBAC rights: a quota, an admission policy or a
 # terminating namespace refused the request. Their messages name what to fix (quota numbers,
-# the policy's own words), so the user sees them.
-_REFUSAL_MARKERS = ("exceeded quota", "admission webhook", "is being terminated")
+# the policy's own words), so the user sees them. A quota is RESOURCE_EXHAUSTED (room may free
+# up; the message names the quota and its numbers); the others are FAILED_PRECONDITION.
+_QUOTA_MARKER = "exceeded quota"
+_REFUSAL_MARKERS = (
+    _QUOTA_MARKER,
+    "admission webhook",
+    "ValidatingAdmissionPolicy",
+    "is being terminated",
+)
 MAX_REFUSAL_MESSAGE = 1024
 
 
@@ -92,14 +99,21 @@ def to_domain_error(status: KubeStatus, what: str) -> errors.JobSchedulerError:
         ] or [FieldViolation("", status.message or "rejected by Kubernetes")]
         return errors.InvalidArgument(violations, f"Kubernetes rejected {what}: {status.message}")
     if status.code == 403 and _is_refusal(status.message):
-        return errors.FailedPrecondition(
-            f"Kubernetes refused {what}: {status.message[:MAX_REFUSAL_MESSAGE]}"
-        )
+        refusal = f"Kubernetes refused {what}: {status.message[:MAX_REFUSAL_MESSAGE]}"
+        if _QUOTA_MARKER in status.message:
+            return errors.ResourceExhausted(refusal)
+        return errors.FailedPrecondition(refusal)
     if status.code in (401, 403):
         return errors.PermissionDenied(f"the service is not allowed to access {what}")
     if status.retryable:
-        return errors.Unavailable(f"Kubernetes is unavailable ({status.code} {status.reason})")
-    return errors.Internal(f"unexpected Kubernetes response {status.code} {status.reason}")
+        return errors.Unavailable(f"Kubernetes is unavailable ({status.code} {_said(status)})")
+    return errors.Internal(f"unexpected Kubernetes response {status.code} {_said(status)}")
+
+
+def _said(status: KubeStatus) -> str:
+    """The reason, or the message when there is none: a real API server's 500 Status often
+    carries only a message (a storage or admission failure), which names what went wrong."""
+    return status.reason or status.message[:MAX_REFUSAL_MESSAGE] or "(no reason given)"
 
 
 def _is_refusal(message: str) -> bool:

@@ -130,6 +130,9 @@ class WatchHub:
         obj = current if current is not None else previous
         assert obj is not None
         info = job_info_from_job(obj, self._registry)
+        # The one place job transitions are observed for the wait/run-time metrics (the
+        # per-stream watch loop does it for namespaces the cache does not hold).
+        metrics.JOB_TIMINGS.observe(info)
         before = job_info_from_job(previous, self._registry) if previous is not None else None
         if current is None:
             event_type = DELETED

@@ -31,10 +31,11 @@ from jobscheduler.jobtypes.fieldtable import (
 from jobscheduler.jobtypes.manifest import build_manifest
 from jobscheduler.jobtypes.metadata import POD_JOB_NAME_LABEL, REQUEST_HASH_ANNOTATION
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF
+from jobscheduler.jobtypes.validation import pod_annotation_violations
 from jobscheduler.kube import JOBS, PODS, JobReader, KubeGateway, Resource
 from jobscheduler.kube.cache import WatchCache
 from jobscheduler.kube.cache.selectors import parse as parse_selector
-from jobscheduler.service import lifecycle, listing
+from jobscheduler.service import events, lifecycle, listing
 from jobscheduler.service.batch import BatchScheduler, ItemOutcome
 from jobscheduler.service.fanout import StreamFilter, WatchHub
 from jobscheduler.service.ids import JobIdGenerator
@@ -60,7 +61,8 @@ JSON = dict[str, Any]
 # How long a kubernetes_reachable() answer is reused: health probes come in bursts.
 REACHABILITY_CACHE_SECONDS = 5.0
 _REACHABILITY_TIMEOUT_SECONDS = 2.0
-_POD_STATES = (pb.JOB_STATUS_PENDING, pb.JOB_STATUS_RUNNING)
+# FAILED too: a failed pod's termination message can say why (service/status.py).
+_POD_STATES = (pb.JOB_STATUS_PENDING, pb.JOB_STATUS_RUNNING, pb.JOB_STATUS_FAILED)
 # Pods GetJobStatus reads to explain a wait: a wide batch job may have thousands, and a stuck
 # image pull or an unschedulable pod shows on any of them.
 STATUS_POD_SAMPLE = 20
@@ -120,6 +122,9 @@ class JobService:
 
     def schedule_job(self, req: pb.ScheduleJobRequest) -> pb.ScheduleJobResponse:
         violations = validate_request(req, self._registry)
+        violations += pod_annotation_violations(
+            req.annotations, self._settings.pod_annotation_allowed_prefixes
+        )
         if violations:
             raise InvalidArgument(violations)
         handler = self._registry.by_request_field(req.WhichOneof(REQUEST_ONEOF) or "")
@@ -231,6 +236,12 @@ class JobService:
             if cached is not None:
                 return cached
         return listing.list_schedules(self._gateway, self._registry, self._settings, req)
+
+    def job_events(self, job_id: str, namespace: str) -> list[JSON]:
+        """Kubernetes Events about the job (or schedule) and its first pods (``service.events``)."""
+        namespace, name = job_address(job_id, namespace, self._settings)
+        read_job_or_schedule(self._reader, namespace, name)  # NOT_FOUND for an unknown job
+        return events.job_events(self._reader, namespace, name)
 
     def list_job_types(self, req: pb.ListJobTypesRequest) -> pb.ListJobTypesResponse:
         return pb.ListJobTypesResponse(

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from jobscheduler import timeparse
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation, InvalidArgument
 from jobscheduler.jobtypes import HandlerRegistry
-from jobscheduler.jobtypes.metadata import MANAGED_BY_LABEL
+from jobscheduler.jobtypes.metadata import CREATED_BY_ANNOTATION, MANAGED_BY_LABEL
 from jobscheduler.kube import CRONJOBS, JOBS, JobReader, ResourceExpired
 from jobscheduler.kube.cache import Key, OrderKey, WatchCache
 from jobscheduler.kube.cache.cache import LABEL_INDEX
@@ -24,6 +25,7 @@ from jobscheduler.kube.cache.store import order_key
 from jobscheduler.service import pagetoken
 from jobscheduler.service.jobinfo import job_info_from_cronjob, job_info_from_job, parse_time
 from jobscheduler.service.readcache import (
+    CREATED_BY_INDEX,
     SCHEDULE_INDEX,
     STATE_INDEX,
     TYPE_INDEX,
@@ -60,8 +62,15 @@ def _validate_list_jobs(req: pb.ListJobsRequest, registry: HandlerRegistry) -> N
     violations += job_type_violations(req.job_types, registry)
     violations += schedule_id_violations(req.schedule_id)
     violations += status_filter_violations(req.status_filter)
+    times_valid = True
+    for field in ("created_after", "created_before"):
+        moment = getattr(req, field)
+        if problem := timeparse.timestamp_problem(moment.seconds, moment.nanos):
+            violations.append(FieldViolation(field, problem))
+            times_valid = False
     if (
-        req.HasField("created_after")
+        times_valid
+        and req.HasField("created_after")
         and req.HasField("created_before")
         and req.created_after.ToNanoseconds() > req.created_before.ToNanoseconds()
     ):
@@ -77,15 +86,26 @@ class _JobFilter:
         self.states = set(req.status_filter)
         self.after = req.created_after.seconds if req.HasField("created_after") else None
         self.before = req.created_before.seconds if req.HasField("created_before") else None
+        # An annotation (user names such as system:serviceaccount:ns:sa are no label values).
+        self.created_by = req.created_by
 
     @property
     def active(self) -> bool:
-        return bool(self.states) or self.after is not None or self.before is not None
+        return (
+            bool(self.states)
+            or self.after is not None
+            or self.before is not None
+            or bool(self.created_by)
+        )
 
     def matches(self, job: JSON) -> bool:
         """Decided on the raw Job, so non-matching jobs cost no JobInfo."""
         if self.states and job_state(job).status not in self.states:
             return False
+        if self.created_by:
+            annotations = (job.get("metadata") or {}).get("annotations") or {}
+            if annotations.get(CREATED_BY_ANNOTATION) != self.created_by:
+                return False
         if self.after is None and self.before is None:
             return True
         created = parse_time((job.get("metadata") or {}).get("creationTimestamp"))
@@ -104,7 +124,12 @@ def list_jobs(
     selector = managed_selector(req.label_selector, req.job_types, req.schedule_id)
     job_filter = _JobFilter(req)
     filters = pagetoken.fingerprint(
-        namespace, selector, sorted(job_filter.states), job_filter.after, job_filter.before
+        namespace,
+        selector,
+        sorted(job_filter.states),
+        job_filter.after,
+        job_filter.before,
+        job_filter.created_by,
     )
     token = pagetoken.decode(req.page_token, filters)
     found: list[pb.JobInfo] = []
@@ -252,9 +277,17 @@ def list_jobs_cached(
         groups.append([(SCHEDULE_INDEX, req.schedule_id)])
     if job_filter.states:
         groups.append([(STATE_INDEX, state_name(s)) for s in sorted(job_filter.states)])
+    if job_filter.created_by:
+        groups.append([(CREATED_BY_INDEX, job_filter.created_by)])
     selector = managed_selector(req.label_selector, req.job_types, req.schedule_id)
     filters = pagetoken.fingerprint(
-        "cache", namespace, selector, sorted(job_filter.states), job_filter.after, job_filter.before
+        "cache",
+        namespace,
+        selector,
+        sorted(job_filter.states),
+        job_filter.after,
+        job_filter.before,
+        job_filter.created_by,
     )
     position = _cache_position(pagetoken.decode(req.page_token, filters))
     keys: set[Key] | None = None

@@ -14,6 +14,7 @@ from typing import Any
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.jobtypes.metadata import (
+    CREATED_BY_ANNOTATION,
     JOB_TYPE_LABEL,
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
@@ -32,6 +33,7 @@ TYPE_INDEX = "job_type"
 SCHEDULE_INDEX = "schedule_id"
 NAMESPACE_INDEX = "namespace"
 JOB_NAME_INDEX = "job"  # pods by the Job that owns them
+CREATED_BY_INDEX = "created_by"  # an annotation: user names are no label values
 MANAGED = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE}"
 
 
@@ -53,6 +55,11 @@ def _label(key: str) -> Any:
     return values
 
 
+def _created_by(obj: JSON) -> Iterable[str]:
+    value = ((obj.get("metadata") or {}).get("annotations") or {}).get(CREATED_BY_ANNOTATION)
+    return (value,) if value else ()
+
+
 def _namespace(obj: JSON) -> Iterable[str]:
     return (str((obj.get("metadata") or {}).get("namespace", "")),)
 
@@ -70,6 +77,7 @@ def _common_indexes() -> dict[str, Any]:
         TYPE_INDEX: _label(JOB_TYPE_LABEL),
         SCHEDULE_INDEX: _label(SCHEDULE_ID_LABEL),
         NAMESPACE_INDEX: _namespace,
+        CREATED_BY_INDEX: _created_by,
     }
 
 

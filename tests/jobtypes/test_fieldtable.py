@@ -14,6 +14,7 @@ import pytest
 from google.protobuf.descriptor import Descriptor
 
 from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation, InvalidArgument
 from jobscheduler.jobtypes.base import JSON
 from jobscheduler.jobtypes.fieldtable import (
@@ -39,6 +40,7 @@ EVERY_EXECUTION_OPTION = pb.ExecutionOptions(
     completions=4,
     indexed=True,
     start_suspended=True,
+    startup_deadline_seconds=120,
 )
 EVERY_SCHEDULE_OPTION = pb.Schedule(
     cron="0 2 * * *",
@@ -59,6 +61,11 @@ COMMON = {
         limits=pb.ResourceList(cpu="1", memory="256Mi", storage="2Gi"),
     ),
 }
+
+
+# User annotations reach the pods only under a prefix the operator allows: allow COMMON's, so
+# the full manifests have every path.
+FULL_SETTINGS = Settings(pod_annotation_allowed_prefixes=("example.com/",))
 
 
 def full_requests() -> list[pb.ScheduleJobRequest]:
@@ -99,13 +106,15 @@ ENVELOPE = [
 
 @pytest.mark.parametrize("req", full_requests(), ids=["job", "delayed", "schedule"])
 def test_every_manifest_path_is_written_by_a_row(req: pb.ScheduleJobRequest) -> None:
-    manifest: JSON = manifest_for(req)
+    manifest: JSON = manifest_for(req, settings=FULL_SETTINGS)
     uncovered = [p for p in leaf_paths(manifest) if not covered(p, ROW_PATHS + ENVELOPE)]
     assert uncovered == []
 
 
 def test_every_row_path_appears_in_some_full_manifest() -> None:
-    built = [p for req in full_requests() for p in leaf_paths(manifest_for(req))]
+    built = [
+        p for req in full_requests() for p in leaf_paths(manifest_for(req, settings=FULL_SETTINGS))
+    ]
     for row in FIELD_TABLE:
         for path in row.manifest:
             expanded = manifest_paths(type(row)(row.request, (path,)))

@@ -13,7 +13,7 @@ from jobscheduler.kube.cache.projection import project_job, project_pod
 from jobscheduler.service.jobinfo import job_info_from_job
 from jobscheduler.service.readcache import _job_state
 from jobscheduler.service.readcache import created_seconds as _created
-from jobscheduler.service.status import job_state
+from jobscheduler.service.status import job_state, termination_reason
 
 JSON = dict[str, Any]
 
@@ -98,6 +98,27 @@ def test_pod_projections_still_explain_a_wait() -> None:
             {"type": "Ready", "status": "False"},
         ],
     )
+    failed = pod(
+        "p3",
+        phase="Failed",
+        containerStatuses=[
+            {
+                "name": "main",
+                "image": "x",
+                "imageID": "sha256:abc",
+                "state": {
+                    "terminated": {
+                        "exitCode": 1,
+                        "finishedAt": "2026-01-02T03:05:00Z",
+                        "message": "ProbeFailed: HTTP 503",
+                        "containerID": "containerd://x",
+                    }
+                },
+            }
+        ],
+    )
+    assert termination_reason([project_pod(failed)]) == termination_reason([failed])
+    assert termination_reason([project_pod(failed)]) == ("ProbeFailed", "ProbeFailed: HTTP 503")
     running = job("j1", "2026-01-02T03:04:05Z", active=1)
     for full in (waiting, unschedulable):
         assert job_state(running, [project_pod(full)]) == job_state(running, [full])

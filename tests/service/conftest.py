@@ -26,6 +26,8 @@ def make_service(
     ApiClient. ``sleep`` replaces the gateway's retry waits."""
     client = cluster.api_client()
     overrides.setdefault("cache_watch_timeout_seconds", 5)
+    # Tests steer the embedded cluster's simulated pods with sim.jobscheduler.io/ annotations.
+    overrides.setdefault("pod_annotation_allowed_prefixes", ("sim.jobscheduler.io/",))
     settings = Settings(
         in_cluster=False, k8s_namespace=getattr(cluster, "namespace", "default"), **overrides
     )

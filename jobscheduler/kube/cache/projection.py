@@ -31,6 +31,8 @@ _METADATA_KEYS = (
 _CONDITION_KEYS = ("type", "status", "reason", "message", "lastTransitionTime")
 _JOB_STATUS_KEYS = ("active", "ready", "succeeded", "failed", "startTime", "completionTime")
 # A pod template's few fields handlers read back (images, command) stay inside the spec.
+# Longer than any message service.status reads as "Reason: detail" (it stops at 1,088).
+_MAX_TERMINATION_MESSAGE = 2048
 _JOB_SPEC_KEYS = ("suspend", "ttlSecondsAfterFinished", "parallelism", "completions")
 
 
@@ -99,14 +101,24 @@ def project_cronjob(cronjob: JSON) -> JSON:
 
 
 def project_pod(pod: JSON) -> JSON:
-    """Phase, start, and what explains a wait (a container's waiting reason, scheduling)."""
+    """Phase, start, and what explains a wait or a failure (a container's waiting reason or
+    termination message, scheduling)."""
     status = pod.get("status") or {}
     containers = []
     for container in status.get("containerStatuses") or []:
-        waiting = (container.get("state") or {}).get("waiting")
+        state = container.get("state") or {}
         entry: JSON = {"name": container.get("name", "")}
-        if waiting:
-            entry["state"] = {"waiting": _pick(waiting, ("reason", "message"))}
+        kept: JSON = {}
+        if state.get("waiting"):
+            kept["waiting"] = _pick(state["waiting"], ("reason", "message"))
+        if state.get("terminated"):
+            # A failed container's "Reason: detail" termination message names why it failed.
+            terminated = _pick(state["terminated"], ("exitCode", "finishedAt", "message"))
+            if "message" in terminated:
+                terminated["message"] = str(terminated["message"])[:_MAX_TERMINATION_MESSAGE]
+            kept["terminated"] = terminated
+        if kept:
+            entry["state"] = kept
         containers.append(entry)
     conditions = [
         _pick(c, _CONDITION_KEYS)

@@ -72,6 +72,7 @@ def container_status(
 
 
 def base_status(run: PodRun, phase: str) -> JSON:
+    # No qosClass: the API server sets it at creation and refuses any change (v1.36 A5).
     return {
         "phase": phase,
         "hostIP": HOST_IP,
@@ -79,7 +80,6 @@ def base_status(run: PodRun, phase: str) -> JSON:
         "podIP": run.pod_ip,
         "podIPs": [{"ip": run.pod_ip}],
         "startTime": format_time(run.scheduled_at) if run.scheduled_at else None,
-        "qosClass": "BestEffort",
     }
 
 
@@ -175,15 +175,16 @@ def terminal_status(
 
 
 def terminated_state(run: PodRun, code: int, finished: datetime) -> JSON:
-    return {
-        "terminated": {
-            "exitCode": code,
-            "reason": "Completed" if code == 0 else "Error",
-            "startedAt": format_time(run.started_at or finished),
-            "finishedAt": format_time(finished),
-            "containerID": run.container_id,
-        }
+    terminated: JSON = {
+        "exitCode": code,
+        "reason": "Completed" if code == 0 else "Error",
+        "startedAt": format_time(run.started_at or finished),
+        "finishedAt": format_time(finished),
+        "containerID": run.container_id,
     }
+    if run.behaviour.termination_message:
+        terminated["message"] = run.behaviour.termination_message
+    return {"terminated": terminated}
 
 
 def pull_error(pod: JSON, image: object) -> str:
