@@ -8,15 +8,6 @@ bounded, retried, counted and translated is ``kube.calls``.
 
 Kubernetes access it needs (the RBAC Role is derived from this list; keep it exact):
 
-API group         resource      verbs
-================  ============  ===========================================================
-batch             jobs          create, get, list, watch, patch, delete
-batch             cronjobs      create, get, list, watch, patch, delete
-"" (core)         pods          list, watch
-"" (core)         pods/log      get
-non-resource      /version      get (reachability probe; granted to everyone by default)
-================  ============  ===========================================================
-=======
 ======================  =====================  =====================================================
 API group               resource               verbs
 ======================  =====================  =====================================================
