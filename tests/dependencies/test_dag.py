@@ -18,7 +18,7 @@ from tests.service.support import WAIT_SECONDS, container, wait_for
 
 from .conftest import make_service
 
-pytestmark = [pytest.mark.clock_speed(60), pytest.mark.slow]
+pytestmark = pytest.mark.clock_speed(60)
 
 FAILED = pb.JobDependency.CONDITION_FAILED
 FINISHED = pb.JobDependency.CONDITION_FINISHED
@@ -160,4 +160,3 @@ def test_a_diamond_dag_with_a_failing_branch(
     for job_id in dependents:
         for dependency, _ in DAG[job_id]:
             assert position[("finished", dependency)] < position[("released", job_id)], job_id
-
