@@ -13,10 +13,11 @@ from jobscheduler import errors
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.jobtypes.dependson import WAITING_LABEL
 from jobscheduler.jobtypes.metadata import MANAGED_BY_LABEL
-from jobscheduler.kube import JOBS, KubeGateway, Resource
+from jobscheduler.kube import JOBS, KubeGateway
 from jobscheduler.service import JobService
 from jobscheduler.service.release import BackgroundSweeper
 from tests.service.support import WAIT_SECONDS, container, wait_for, wait_status
+from tests.service.test_delayed_and_cron import _StaleListGateway
 
 pytestmark = pytest.mark.clock_speed(60)
 FAILED = pb.JobDependency.CONDITION_FAILED
@@ -167,20 +168,6 @@ def test_a_failed_condition_runs_a_cleanup_and_watch_shows_each_transition(
     ]
     assert seen["cleanup"][0] == ("JOB_STATUS_SCHEDULED", "WaitingForDependencies")
     assert len(seen["cleanup"]) > 2  # released: pending or running before it succeeded
-
-
-class _StaleListGateway:
-    """Two replicas that listed the same waiting jobs and then both try to release them."""
-
-    def __init__(self, real: KubeGateway, snapshot: dict[str, Any]) -> None:
-        self._real = real
-        self._snapshot = snapshot
-
-    def list(self, resource: Resource, namespace: str | None, **_: Any) -> dict[str, Any]:
-        return self._snapshot if resource == JOBS else self._real.list(resource, namespace, **_)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._real, name)
 
 
 def test_two_replicas_never_release_a_dependent_twice(cluster: Any, service: JobService) -> None:
