@@ -35,7 +35,7 @@ from jobscheduler.jobtypes.validation import pod_annotation_violations
 from jobscheduler.kube import JOBS, PODS, JobReader, KubeGateway, Resource
 from jobscheduler.kube.cache import WatchCache
 from jobscheduler.kube.cache.selectors import parse as parse_selector
-from jobscheduler.service import events, lifecycle, listing
+from jobscheduler.service import dependencies, events, lifecycle, listing
 from jobscheduler.service.batch import BatchScheduler, ItemOutcome
 from jobscheduler.service.fanout import StreamFilter, WatchHub
 from jobscheduler.service.ids import JobIdGenerator
@@ -135,6 +135,9 @@ class JobService:
         request_hash = _request_hash(req, namespace)
         ctx = BuildContext(job_id=job_id, namespace=namespace, settings=self._settings)
         manifest = build_manifest(req, handler, ctx, request_hash=request_hash)
+        manifest["metadata"]["annotations"] |= dependencies.creation_annotations(
+            self._reader, namespace, req
+        )
         if violations := annotation_size_violations(req, manifest, handler):
             raise InvalidArgument(violations)
         kind = kind_of_manifest(manifest)

@@ -16,7 +16,7 @@ from jobscheduler import timeparse
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation, InvalidArgument
-from jobscheduler.jobtypes import HandlerRegistry
+from jobscheduler.jobtypes import HandlerRegistry, dependson
 from jobscheduler.jobtypes.metadata import CREATED_BY_ANNOTATION, MANAGED_BY_LABEL
 from jobscheduler.kube import CRONJOBS, JOBS, JobReader, ResourceExpired
 from jobscheduler.kube.cache import Key, OrderKey, WatchCache
@@ -61,6 +61,7 @@ def _validate_list_jobs(req: pb.ListJobsRequest, registry: HandlerRegistry) -> N
     violations += page_size_violations(req.page_size)
     violations += job_type_violations(req.job_types, registry)
     violations += schedule_id_violations(req.schedule_id)
+    violations += schedule_id_violations(req.depends_on, "depends_on")
     violations += status_filter_violations(req.status_filter)
     times_valid = True
     for field in ("created_after", "created_before"):
@@ -122,6 +123,8 @@ def list_jobs(
     namespace = req.namespace or settings.k8s_namespace
     page_size = effective_page_size(req.page_size)
     selector = managed_selector(req.label_selector, req.job_types, req.schedule_id)
+    if req.depends_on:  # a job's dependents carry a label naming it
+        selector += "," + dependson.dependents_selector(req.depends_on)
     job_filter = _JobFilter(req)
     filters = pagetoken.fingerprint(
         namespace,
@@ -279,6 +282,8 @@ def list_jobs_cached(
         groups.append([(STATE_INDEX, state_name(s)) for s in sorted(job_filter.states)])
     if job_filter.created_by:
         groups.append([(CREATED_BY_INDEX, job_filter.created_by)])
+    if req.depends_on:  # a job's dependents carry a label naming it
+        groups.append([(LABEL_INDEX, dependson.dependents_selector(req.depends_on))])
     selector = managed_selector(req.label_selector, req.job_types, req.schedule_id)
     filters = pagetoken.fingerprint(
         "cache",
@@ -288,6 +293,7 @@ def list_jobs_cached(
         job_filter.after,
         job_filter.before,
         job_filter.created_by,
+        req.depends_on,
     )
     position = _cache_position(pagetoken.decode(req.page_token, filters))
     keys: set[Key] | None = None
