@@ -193,7 +193,7 @@ def test_template_definition_errors(client: JobSchedulerClient) -> None:
         assert error.value.code is grpc.StatusCode.INVALID_ARGUMENT
         return {v.field: v.description for v in error.value.violations}
 
-    Param = pb.TemplateParameter
+    param = pb.TemplateParameter
     assert "template.body" in refused(pb.JobTemplate(name="empty"))
     assert "template.name" in refused(webhook_template("Bad Name"))
     found = refused(
@@ -207,11 +207,11 @@ def test_template_definition_errors(client: JobSchedulerClient) -> None:
                 }
             ),
             parameters=[
-                Param(name="url", required=True, default_value="https://x"),
-                Param(name="key"),
-                Param(name="unused"),
-                Param(name="n", type=Param.TYPE_INT, default_value="ten"),
-                Param(name="1st"),
+                param(name="url", required=True, default_value="https://x"),
+                param(name="key"),
+                param(name="unused"),
+                param(name="n", type=param.TYPE_INT, default_value="ten"),
+                param(name="1st"),
             ],
         )
     )
