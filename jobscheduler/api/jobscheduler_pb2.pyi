@@ -106,7 +106,7 @@ class TemplateReference(_message.Message):
     def __init__(self, name: _Optional[str] = ..., parameters: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ExecutionOptions(_message.Message):
-    __slots__ = ("timeout_seconds", "max_retries", "exit_code_rules", "ttl_seconds_after_finished", "priority_class_name", "parallelism", "completions", "indexed", "start_suspended")
+    __slots__ = ("timeout_seconds", "max_retries", "exit_code_rules", "ttl_seconds_after_finished", "priority_class_name", "parallelism", "completions", "indexed", "start_suspended", "startup_deadline_seconds")
     TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     MAX_RETRIES_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_RULES_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +116,7 @@ class ExecutionOptions(_message.Message):
     COMPLETIONS_FIELD_NUMBER: _ClassVar[int]
     INDEXED_FIELD_NUMBER: _ClassVar[int]
     START_SUSPENDED_FIELD_NUMBER: _ClassVar[int]
+    STARTUP_DEADLINE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     timeout_seconds: int
     max_retries: int
     exit_code_rules: _containers.RepeatedCompositeFieldContainer[ExitCodeRule]
@@ -125,7 +126,8 @@ class ExecutionOptions(_message.Message):
     completions: int
     indexed: bool
     start_suspended: bool
-    def __init__(self, timeout_seconds: _Optional[int] = ..., max_retries: _Optional[int] = ..., exit_code_rules: _Optional[_Iterable[_Union[ExitCodeRule, _Mapping]]] = ..., ttl_seconds_after_finished: _Optional[int] = ..., priority_class_name: _Optional[str] = ..., parallelism: _Optional[int] = ..., completions: _Optional[int] = ..., indexed: _Optional[bool] = ..., start_suspended: _Optional[bool] = ...) -> None: ...
+    startup_deadline_seconds: int
+    def __init__(self, timeout_seconds: _Optional[int] = ..., max_retries: _Optional[int] = ..., exit_code_rules: _Optional[_Iterable[_Union[ExitCodeRule, _Mapping]]] = ..., ttl_seconds_after_finished: _Optional[int] = ..., priority_class_name: _Optional[str] = ..., parallelism: _Optional[int] = ..., completions: _Optional[int] = ..., indexed: _Optional[bool] = ..., start_suspended: _Optional[bool] = ..., startup_deadline_seconds: _Optional[int] = ...) -> None: ...
 
 class ExitCodeRule(_message.Message):
     __slots__ = ("action", "exit_codes")

@@ -16,6 +16,9 @@ CANCELLED_LABEL = "jobscheduler.io/cancelled"
 # On the ConfigMaps that hold job templates (value: the template's name); one without it is
 # not a template, whatever it holds.
 TEMPLATE_LABEL = "jobscheduler.io/template"
+# On a Job (a schedule's runs get it from the job template): seconds its pods may stay unable
+# to start before the sweep ends it FAILED (service.startup). No label: no deadline.
+STARTUP_DEADLINE_LABEL = "jobscheduler.io/startup-deadline-seconds"
 
 NAME_ANNOTATION = "jobscheduler.io/name"
 CREATED_BY_ANNOTATION = "jobscheduler.io/created-by"
