@@ -145,7 +145,7 @@ class TemplateStore:
             limit=effective_page_size(req.page_size),
             continue_token=token.k8s_continue,
         )
-        templates = [from_configmap(item) for item in page.get("items") or [] if _is_template(item)]
+        templates = [_listed(item) for item in page.get("items") or [] if _is_template(item)]
         next_continue = (page.get("metadata") or {}).get("continue") or ""
         next_token = pagetoken.encode(pagetoken.PageToken(next_continue), filters)
         return pb.ListJobTemplatesResponse(
@@ -254,7 +254,24 @@ def _is_template(configmap: JSON) -> bool:
     ) == metadata.get("name")
 
 
+def _listed(configmap: JSON) -> pb.JobTemplate:
+    """One template of a listing: one an edit broke is listed by name with why, so the others
+    stay listable (using it answers FAILED_PRECONDITION)."""
+    try:
+        return from_configmap(configmap)
+    except errors.FailedPrecondition as exc:
+        metadata = configmap.get("metadata") or {}
+        return pb.JobTemplate(
+            name=metadata.get("name", ""),
+            namespace=metadata.get("namespace", ""),
+            version=metadata.get("resourceVersion", ""),
+            description=f"(not usable) {exc.message}",
+        )
+
+
 def _to_configmap(template: pb.JobTemplate, namespace: str) -> JSON:
+    # Filled with nothing: placeholders stay, and Struct's doubles that are whole numbers are
+    # written as integers, as a person editing the ConfigMap would write them.
     body = templatebody.fill(json_format.MessageToDict(template.body), {}, {}).tree
     parameters = [
         json_format.MessageToDict(p, preserving_proto_field_name=True) for p in template.parameters

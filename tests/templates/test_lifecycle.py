@@ -257,3 +257,6 @@ def test_a_template_broken_by_an_edit_is_failed_precondition(
     with pytest.raises(JobSchedulerRpcError) as unparsable:
         client.get_job_template("report")
     assert unparsable.value.code is grpc.StatusCode.FAILED_PRECONDITION
+    client.create_job_template(webhook_template("intact"))
+    listed = {t.name: t.description for t in client.list_job_templates().templates}
+    assert listed["intact"] == "" and "not usable" in listed["report"]
