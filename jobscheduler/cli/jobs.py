@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from google.protobuf import json_format
 
@@ -19,6 +19,7 @@ from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.cli import output
 from jobscheduler.cli.batchfile import schedule_from_file
 from jobscheduler.cli.connection import add_connection_flags, client_from_args
+from jobscheduler.cli.templates import add_template_commands
 from jobscheduler.cli.typeflags import TypeFlags, UsageError, parse_pairs
 from jobscheduler.client import JobSchedulerClient, JobSchedulerRpcError
 from jobscheduler.jobtypes import HandlerRegistry, build_registry
@@ -69,7 +70,17 @@ def add_jobs_parser(
     )
 
     def command(name: str, handler: Command, help_text: str) -> argparse.ArgumentParser:
-        parser = commands.add_parser(name, help=help_text, description=help_text)
+        return command_in(commands, name, handler, help_text)
+
+    def command_in(
+        where: argparse._SubParsersAction[Any],
+        name: str,
+        handler: Command,
+        help_text: str,
+    ) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = where.add_parser(
+            name, help=help_text, description=help_text
+        )
         add_connection_flags(parser)
         parser.add_argument("--output", "-o", choices=("table", "json"), default="table")
         parser.add_argument("--timeout", type=float, default=30.0, help="seconds per call")
@@ -124,6 +135,7 @@ def add_jobs_parser(
     command("types", _types, "list the job types the server runs")
     schedules = command("schedules", _schedules, "list recurring schedules")
     schedules.add_argument("--namespace", "-n", default="")
+    add_template_commands(commands, command_in)
 
 
 def _add_schedule_flags(parser: argparse.ArgumentParser, type_flags: TypeFlags) -> None:
@@ -133,6 +145,10 @@ def _add_schedule_flags(parser: argparse.ArgumentParser, type_flags: TypeFlags) 
     parser.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--annotation", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--created-by", default="")
+    parser.add_argument("--template", default="", help="schedule from this job template")
+    parser.add_argument(
+        "--param", action="append", default=[], metavar="KEY=VALUE", help="a template parameter"
+    )
     type_flags.add_to(parser)
     parser.add_argument(
         "--request",
@@ -200,13 +216,18 @@ def build_schedule_request(args: argparse.Namespace) -> pb.ScheduleJobRequest:
             setattr(request, field, getattr(args, field))
     request.labels.update(parse_pairs(args.label, "--label"))
     request.annotations.update(parse_pairs(args.annotation, "--annotation"))
+    if args.template:
+        request.template.name = args.template
+    elif args.param:
+        raise UsageError("--param goes with --template NAME")
+    request.template.parameters.update(parse_pairs(args.param, "--param"))
     type_flags: TypeFlags = args.type_flags
     handler = type_flags.chosen_type(args)
     if handler is not None:
         config = handler.config_of(request)
         type_flags.apply(args, handler, config)
         config.SetInParent()  # a type named without flags is still chosen
-    elif not request.WhichOneof("job_config"):
+    elif not request.WhichOneof("job_config") and not request.HasField("template"):
         raise UsageError(f"say what to run: {type_flags.usage_hint()}")
     if args.cpu:
         request.resources.requests.cpu = args.cpu

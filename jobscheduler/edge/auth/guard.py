@@ -120,6 +120,7 @@ class AccessGuard:
         source = context.peer()
         rule = RULES.get(rpc)
         requestctx.hidden_resources.set(frozenset())  # nothing left from this thread's last call
+        requestctx.check_resolved_request.set(None)
         try:
             identity = self.identify(context)
             self._rate.take(identity.key() if identity.authenticated else source_host(source))
@@ -127,6 +128,8 @@ class AccessGuard:
                 raise errors.PermissionDenied(f"{rpc} has no access rule")
             self._authorize(rule, identity, namespace, request)
             request = self._with_identity(rpc, request, identity)
+            if rpc in ("ScheduleJob", "ScheduleJobs"):
+                requestctx.check_resolved_request.set(self._resolved_check(identity))
             admission = Admission(request, identity, self._outgoing(identity))
             if streaming:
                 release = self._streams.open(identity.key() or source_host(source))
@@ -198,6 +201,17 @@ class AccessGuard:
             requestctx.hidden_resources.set(
                 frozenset(p.resource for p in wanted if p not in permitted)
             )
+
+    def _resolved_check(self, identity: Identity) -> Callable[[Message], list[FieldViolation]]:
+        """What admission checks on a direct ScheduleJobRequest, for one resolved from a job
+        template once the service has read it: create on the kind it makes, the image policy."""
+
+        def check(resolved: Message) -> list[FieldViolation]:
+            namespace = self._namespace_of(resolved)
+            self._authorize(RULES["ScheduleJob"], identity, namespace, resolved)
+            return self._images.request_violations(resolved, _REQUEST_ONEOF)
+
+        return check
 
     def _with_identity(self, rpc: str, request: Message, identity: Identity) -> Message:
         violations: list[FieldViolation] = []
