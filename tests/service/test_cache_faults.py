@@ -15,11 +15,12 @@ import pytest
 from prometheus_client import REGISTRY
 
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.kube import CRONJOBS, JOBS, PODS
+from jobscheduler.config import Settings
+from jobscheduler.kube import CRONJOBS, JOBS, PODS, KubeGateway, Resource
 from jobscheduler.kube.cache import WatchCache
 from jobscheduler.kube.cache.informer import WATCH_BACKOFF
 from jobscheduler.service import JobService
-from jobscheduler.service.readcache import CACHED_KINDS, MANAGED
+from jobscheduler.service.readcache import CACHED_KINDS, MANAGED, build_cache
 
 from .conftest import make_service
 from .support import WAIT_SECONDS, container
@@ -227,3 +228,52 @@ def test_half_open_watch_is_dropped_and_reopened(
     info = cached_service.get_job_status(pb.GetJobStatusRequest(job_id=job_id)).job_info
     assert info.job_id == job_id
     assert_converges(cached_service, embedded_cluster.namespace)
+
+
+class _LateFirstSync:
+    """A reader whose first list of jobs answers a while after its snapshot was taken, and
+    whose first watch of jobs opens late: a write in between reaches the cache only later."""
+
+    def __init__(self, real: KubeGateway) -> None:
+        self._real = real
+        self.listed = threading.Event()
+        self._watched = False
+
+    def list(self, resource: Resource, *args: Any, **kwargs: Any) -> Any:
+        page = self._real.list(resource, *args, **kwargs)
+        if resource == JOBS and not self.listed.is_set():
+            self.listed.set()
+            time.sleep(1.0)
+        return page
+
+    def watch(self, resource: Resource, *args: Any, **kwargs: Any) -> Any:
+        if resource == JOBS and not self._watched:
+            self._watched = True
+            time.sleep(1.0)
+        return self._real.watch(resource, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def test_a_write_before_the_first_sync_is_read_back(embedded_cluster: Any) -> None:
+    client = embedded_cluster.api_client()
+    settings = Settings(
+        in_cluster=False, k8s_namespace=embedded_cluster.namespace, cache_write_wait_seconds=5
+    )
+    gateway = KubeGateway(client, settings)
+    late = _LateFirstSync(gateway)
+    cache = build_cache(late, settings)
+    service = JobService(settings, gateway, cache=cache, clock=embedded_cluster.clock)
+    try:
+        cache.start()
+        assert late.listed.wait(WAIT_SECONDS)  # the first list's snapshot is taken
+        suspended = container(execution=pb.ExecutionOptions(start_suspended=True))
+        job_id = service.schedule_job(suspended).job_id
+        assert cache.wait_synced(WAIT_SECONDS)
+        status = service.get_job_status(pb.GetJobStatusRequest(job_id=job_id))
+        assert status.job_info.status == pb.JOB_STATUS_SUSPENDED
+        assert job_id in [job.job_id for job in service.list_jobs(pb.ListJobsRequest()).jobs]
+    finally:
+        service.stop()
+        client.close()

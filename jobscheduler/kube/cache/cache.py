@@ -144,11 +144,16 @@ class WatchCache:
     def informer_for(self, resource: Resource, namespace: str | None) -> Informer | None:
         """The informer holding ``resource`` objects of ``namespace`` (None: all), if it has
         synced and has not been cut off from the API server past the staleness limit."""
+        found = self._holding(resource, namespace)
+        if found is None or not found.synced.is_set() or self._stale(found):
+            return None  # not synced yet, or blind too long: ask the API server
+        return found
+
+    def _holding(self, resource: Resource, namespace: str | None) -> Informer | None:
+        """The informer that holds (or, before its first sync, will hold) these objects."""
         found = self._informers.get((resource.plural, namespace))
         if found is None and namespace is not None:
             found = self._informers.get((resource.plural, None))
-        if found is None or not found.synced.is_set() or self._stale(found):
-            return None  # not synced yet, or blind too long: ask the API server
         return found
 
     def covers(self, resource: Resource, namespace: str | None) -> bool:
@@ -292,8 +297,9 @@ class WatchCache:
     # ---- read-your-writes --------------------------------------------------------------
 
     def saw_write(self, resource: Resource, namespace: str, name: str, version: str) -> None:
-        """Return once the cache holds ``name`` at ``version`` or later (bounded)."""
-        informer = self.informer_for(resource, namespace)
+        """Return once the cache holds ``name`` at ``version`` or later (bounded). A write
+        made before the first sync waits for the sync too: the list may predate it."""
+        informer = self._holding(resource, namespace)
         if informer is None:
             return
         wanted = as_int(version)
@@ -301,20 +307,24 @@ class WatchCache:
 
         def seen() -> bool:
             stored = informer.store.resource_version_of(namespace, name)
-            return informer.version >= wanted > 0 or (
-                stored is not None and as_int(stored) >= wanted > 0
+            return informer.synced.is_set() and (
+                informer.version >= wanted > 0
+                or (stored is not None and as_int(stored) >= wanted > 0)
             )
 
         self._wait(informer, (namespace, name), seen, wanted=wanted, started=started)
 
     def saw_delete(self, resource: Resource, namespace: str, name: str) -> None:
-        informer = self.informer_for(resource, namespace)
+        informer = self._holding(resource, namespace)
         if informer is None:
             return
         started = time.monotonic()
 
         def gone() -> bool:
-            return informer.store.resource_version_of(namespace, name) is None
+            return (
+                informer.synced.is_set()
+                and informer.store.resource_version_of(namespace, name) is None
+            )
 
         self._wait(informer, (namespace, name), gone, wanted=None, started=started)
 
@@ -338,7 +348,7 @@ class WatchCache:
     def has_pending(self, resource: Resource, namespace: str) -> bool:
         """Whether a write to a ``resource`` in ``namespace`` is not in the cache yet: a list
         of them then goes to the API server, so it shows the write."""
-        informer = self.informer_for(resource, namespace)
+        informer = self._holding(resource, namespace)
         with self._pending_lock:
             keys = [k for k in self._pending if k[0] == resource.plural and k[1] == namespace]
         if informer is None:
@@ -352,7 +362,7 @@ class WatchCache:
                 return False
             wanted = self._pending[key]
             stored = informer.store.resource_version_of(namespace, name)
-            caught_up = (
+            caught_up = informer.synced.is_set() and (
                 stored is None
                 if wanted is None
                 else informer.version >= wanted or (stored is not None and as_int(stored) >= wanted)
