@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,7 @@ from prometheus_client import REGISTRY
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.service import JobService
 
-from .support import container, wait_status
+from .support import WAIT_SECONDS, container, wait_status
 
 pytestmark = pytest.mark.clock_speed(60)
 
@@ -33,6 +34,14 @@ def _cache_watches_ended() -> float:
         ended += REGISTRY.get_sample_value("jobscheduler_cache_watch_restarts_total", labels) or 0
     relists = REGISTRY.get_sample_value("jobscheduler_cache_relists_total", {"kind": "jobs"})
     return ended + (relists or 0.0)
+
+
+def _wait_for_cache_watch_end(before: float) -> None:
+    """The cache's watch ends a moment after the compaction, maybe after the events above."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while _cache_watches_ended() <= before:
+        assert time.monotonic() < deadline, "the cache's watch of jobs never ended"
+        time.sleep(0.05)
 
 
 def _statuses(events: list[pb.JobEvent]) -> list[int]:
@@ -76,7 +85,7 @@ def test_watch_job_survives_watch_expiry_without_missing_the_final_state(
     rest = list(stream)
     assert [(e.type, e.job.status) for e in rest] == [(CHANGED, pb.JOB_STATUS_SUCCEEDED)]
     assert rest[-1].job.succeeded == 1
-    assert _cache_watches_ended() > ended_before  # the watch really was cut
+    _wait_for_cache_watch_end(ended_before)  # the watch really was cut
 
 
 def test_watch_job_stops_when_the_caller_goes_away(service: JobService) -> None:
@@ -156,7 +165,7 @@ def test_watch_jobs_relists_after_expiry_and_reports_what_it_missed(
         (CHANGED, finishing, pb.JOB_STATUS_SUCCEEDED),
         (DELETED, vanishing, pb.JOB_STATUS_SUSPENDED),
     }
-    assert _cache_watches_ended() > ended_before
+    _wait_for_cache_watch_end(ended_before)
 
 
 def test_watch_jobs_with_a_status_filter_only_reports_matching_states(
