@@ -278,20 +278,22 @@ class JobEvent(_message.Message):
     def __init__(self, type: _Optional[_Union[JobEvent.Type, str]] = ..., job: _Optional[_Union[JobInfo, _Mapping]] = ...) -> None: ...
 
 class GetJobLogsRequest(_message.Message):
-    __slots__ = ("job_id", "namespace", "follow", "tail_lines", "limit_bytes", "since_seconds")
+    __slots__ = ("job_id", "namespace", "follow", "tail_lines", "limit_bytes", "since_seconds", "previous")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     FOLLOW_FIELD_NUMBER: _ClassVar[int]
     TAIL_LINES_FIELD_NUMBER: _ClassVar[int]
     LIMIT_BYTES_FIELD_NUMBER: _ClassVar[int]
     SINCE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     namespace: str
     follow: bool
     tail_lines: int
     limit_bytes: int
     since_seconds: int
-    def __init__(self, job_id: _Optional[str] = ..., namespace: _Optional[str] = ..., follow: _Optional[bool] = ..., tail_lines: _Optional[int] = ..., limit_bytes: _Optional[int] = ..., since_seconds: _Optional[int] = ...) -> None: ...
+    previous: bool
+    def __init__(self, job_id: _Optional[str] = ..., namespace: _Optional[str] = ..., follow: _Optional[bool] = ..., tail_lines: _Optional[int] = ..., limit_bytes: _Optional[int] = ..., since_seconds: _Optional[int] = ..., previous: _Optional[bool] = ...) -> None: ...
 
 class LogChunk(_message.Message):
     __slots__ = ("pod_name", "text")
@@ -430,6 +432,30 @@ class ScheduleJobResult(_message.Message):
     error: _status_pb2.Status
     def __init__(self, job: _Optional[_Union[ScheduleJobResponse, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
 
+class RerunJobRequest(_message.Message):
+    __slots__ = ("job_id", "namespace", "new_job_id")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    NEW_JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    namespace: str
+    new_job_id: str
+    def __init__(self, job_id: _Optional[str] = ..., namespace: _Optional[str] = ..., new_job_id: _Optional[str] = ...) -> None: ...
+
+class RerunJobResponse(_message.Message):
+    __slots__ = ("job_id", "status", "message", "job_info", "rerun_of")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    JOB_INFO_FIELD_NUMBER: _ClassVar[int]
+    RERUN_OF_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    status: JobStatus
+    message: str
+    job_info: JobInfo
+    rerun_of: str
+    def __init__(self, job_id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., message: _Optional[str] = ..., job_info: _Optional[_Union[JobInfo, _Mapping]] = ..., rerun_of: _Optional[str] = ...) -> None: ...
+
 class TimerJobConfig(_message.Message):
     __slots__ = ("duration_seconds", "timer_name", "control_plane_endpoint", "image", "log_level", "env")
     class EnvEntry(_message.Message):
@@ -493,7 +519,7 @@ class ResourceList(_message.Message):
     def __init__(self, cpu: _Optional[str] = ..., memory: _Optional[str] = ..., storage: _Optional[str] = ...) -> None: ...
 
 class JobInfo(_message.Message):
-    __slots__ = ("job_id", "name", "k8s_job_name", "namespace", "status", "created_at", "started_at", "completed_at", "created_by", "labels", "annotations", "timer_details", "container_details", "job_type", "reason", "message", "attempts", "active", "succeeded", "failed", "create_time", "start_time", "completion_time", "k8s_kind", "schedule_id", "schedule", "last_schedule_time", "active_runs", "start_at", "execution")
+    __slots__ = ("job_id", "name", "k8s_job_name", "namespace", "status", "created_at", "started_at", "completed_at", "created_by", "labels", "annotations", "timer_details", "container_details", "job_type", "reason", "message", "attempts", "active", "succeeded", "failed", "create_time", "start_time", "completion_time", "k8s_kind", "schedule_id", "schedule", "last_schedule_time", "active_runs", "start_at", "execution", "rerun_of")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -538,6 +564,7 @@ class JobInfo(_message.Message):
     ACTIVE_RUNS_FIELD_NUMBER: _ClassVar[int]
     START_AT_FIELD_NUMBER: _ClassVar[int]
     EXECUTION_FIELD_NUMBER: _ClassVar[int]
+    RERUN_OF_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     name: str
     k8s_job_name: str
@@ -568,7 +595,8 @@ class JobInfo(_message.Message):
     active_runs: _containers.RepeatedScalarFieldContainer[str]
     start_at: _timestamp_pb2.Timestamp
     execution: ExecutionOptions
-    def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., k8s_job_name: _Optional[str] = ..., namespace: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., created_at: _Optional[int] = ..., started_at: _Optional[int] = ..., completed_at: _Optional[int] = ..., created_by: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., timer_details: _Optional[_Union[TimerJobDetails, _Mapping]] = ..., container_details: _Optional[_Union[ContainerJobDetails, _Mapping]] = ..., job_type: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., attempts: _Optional[int] = ..., active: _Optional[int] = ..., succeeded: _Optional[int] = ..., failed: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., k8s_kind: _Optional[str] = ..., schedule_id: _Optional[str] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., last_schedule_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., active_runs: _Optional[_Iterable[str]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., execution: _Optional[_Union[ExecutionOptions, _Mapping]] = ...) -> None: ...
+    rerun_of: str
+    def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., k8s_job_name: _Optional[str] = ..., namespace: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., created_at: _Optional[int] = ..., started_at: _Optional[int] = ..., completed_at: _Optional[int] = ..., created_by: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., timer_details: _Optional[_Union[TimerJobDetails, _Mapping]] = ..., container_details: _Optional[_Union[ContainerJobDetails, _Mapping]] = ..., job_type: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., attempts: _Optional[int] = ..., active: _Optional[int] = ..., succeeded: _Optional[int] = ..., failed: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., k8s_kind: _Optional[str] = ..., schedule_id: _Optional[str] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., last_schedule_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., active_runs: _Optional[_Iterable[str]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., execution: _Optional[_Union[ExecutionOptions, _Mapping]] = ..., rerun_of: _Optional[str] = ...) -> None: ...
 
 class TimerJobDetails(_message.Message):
     __slots__ = ("duration_seconds", "timer_name", "control_plane_endpoint", "image")

@@ -16,6 +16,7 @@ from jobscheduler.jobtypes.metadata import (
     EXECUTION_ANNOTATION,
     JOB_TYPE_LABEL,
     NAME_ANNOTATION,
+    RERUN_OF_LABEL,
     SCHEDULE_ANNOTATION,
     SCHEDULE_ID_LABEL,
     START_AT_ANNOTATION,
@@ -81,6 +82,7 @@ def _common(obj: JSON, registry: HandlerRegistry, state: State, kind: str) -> pb
         annotations=user_items(annotations),
         job_type=labels.get(JOB_TYPE_LABEL, ""),
         k8s_kind=kind,
+        rerun_of=labels.get(RERUN_OF_LABEL, ""),
     )
     _set_time(info, "created_at", "create_time", parse_time(metadata.get("creationTimestamp")))
     handler = registry.by_name(info.job_type)

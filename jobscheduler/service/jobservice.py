@@ -30,7 +30,7 @@ from jobscheduler.jobtypes.manifest import build_manifest
 from jobscheduler.jobtypes.metadata import POD_JOB_NAME_LABEL, REQUEST_HASH_ANNOTATION
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF
 from jobscheduler.kube import PODS, JobReader, KubeGateway
-from jobscheduler.service import lifecycle, listing
+from jobscheduler.service import lifecycle, listing, rerun
 from jobscheduler.service.batch import BatchScheduler, ItemOutcome
 from jobscheduler.service.ids import JobIdGenerator
 from jobscheduler.service.kinds import KINDS, Kind, kind_of_manifest, read_job_or_schedule
@@ -100,6 +100,9 @@ class JobService:
     # ---- ScheduleJob --------------------------------------------------------------------
 
     def schedule_job(self, req: pb.ScheduleJobRequest) -> pb.ScheduleJobResponse:
+        return self._schedule(req)
+
+    def _schedule(self, req: pb.ScheduleJobRequest, rerun_of: str = "") -> pb.ScheduleJobResponse:
         violations = validate_request(req, self._registry)
         if violations:
             raise InvalidArgument(violations)
@@ -111,6 +114,8 @@ class JobService:
         request_hash = _request_hash(req, namespace)
         ctx = BuildContext(job_id=job_id, namespace=namespace, settings=self._settings)
         manifest = build_manifest(req, handler, ctx, request_hash=request_hash)
+        if rerun_of:
+            rerun.link_to_original(manifest, rerun_of)
         if violations := annotation_size_violations(req, manifest, handler):
             raise InvalidArgument(violations)
         kind = kind_of_manifest(manifest)
@@ -137,6 +142,9 @@ class JobService:
             k8s_job_name=job_id,
             job_info=info,
         )
+
+    def rerun_job(self, req: pb.RerunJobRequest) -> pb.RerunJobResponse:
+        return rerun.rerun_job(self._reader, self._registry, self._settings, self._schedule, req)
 
     def schedule_jobs(self, req: pb.ScheduleJobsRequest) -> list[ItemOutcome]:
         """Each request scheduled as ``schedule_job`` would (see ``service.batch``)."""

@@ -13,8 +13,8 @@ from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation, InvalidArgument
 from jobscheduler.jobtypes import HandlerRegistry
-from jobscheduler.jobtypes.metadata import MANAGED_BY_LABEL
-from jobscheduler.kube import CRONJOBS, JOBS, JobReader, ResourceExpired
+from jobscheduler.jobtypes.metadata import MANAGED_BY_LABEL, POD_JOB_NAME_LABEL
+from jobscheduler.kube import CRONJOBS, JOBS, PODS, JobReader, ResourceExpired
 from jobscheduler.service import pagetoken
 from jobscheduler.service.jobinfo import job_info_from_cronjob, job_info_from_job, parse_time
 from jobscheduler.service.requests import (
@@ -94,7 +94,7 @@ def list_jobs(
         namespace, selector, sorted(job_filter.states), job_filter.after, job_filter.before
     )
     token = pagetoken.decode(req.page_token, filters)
-    found: list[pb.JobInfo] = []
+    found: list[JSON] = []
     k8s_continue, after = token.k8s_continue, token.after_name
     next_token = ""
     k8s_limit = page_size
@@ -111,7 +111,7 @@ def list_jobs(
                 continue  # returned on a previous page
             last_index = index
             if job_filter.matches(item):
-                found.append(job_info_from_job(item, registry))
+                found.append(item)
                 if len(found) == page_size:
                     break
         if len(found) == page_size and last_index < len(items) - 1:
@@ -128,8 +128,35 @@ def list_jobs(
             break
     else:
         next_token = pagetoken.encode(pagetoken.PageToken(k8s_continue, ""), filters)
-    found.sort(key=lambda info: -info.created_at)  # stable: name order within a second
-    return pb.ListJobsResponse(jobs=found, next_page_token=next_token, total_count=len(found))
+    pending_pods = _pending_pods(reader, namespace, found)
+    jobs = [
+        job_info_from_job(item, registry, pending_pods.get(item["metadata"]["name"]))
+        for item in found
+    ]
+    jobs.sort(key=lambda info: -info.created_at)  # stable: name order within a second
+    return pb.ListJobsResponse(jobs=jobs, next_page_token=next_token, total_count=len(jobs))
+
+
+def _pending_pods(reader: JobReader, namespace: str, jobs: list[JSON]) -> dict[str, list[JSON]]:
+    """The Pending pods of the page's jobs that wait for a pod, by job name: one pod LIST for
+    the whole page (none when no job waits), so a stuck job reads back with the reason
+    GetJobStatus gives it (ImagePullBackOff, Unschedulable), not just PodPending."""
+    waiting = [job["metadata"]["name"] for job in jobs if job_state(job).reason == "PodPending"]
+    if not waiting:
+        return {}
+    page = reader.list(
+        PODS,
+        namespace,
+        label_selector=f"{POD_JOB_NAME_LABEL} in ({','.join(sorted(waiting))})",
+        field_selector="status.phase=Pending",
+        limit=MAX_K8S_PAGE_SIZE,
+    )
+    by_job: dict[str, list[JSON]] = {}
+    for pod in page.get("items") or []:
+        job_name = ((pod.get("metadata") or {}).get("labels") or {}).get(POD_JOB_NAME_LABEL)
+        if job_name:
+            by_job.setdefault(job_name, []).append(pod)
+    return by_job
 
 
 def _list_page(
