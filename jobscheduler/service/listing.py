@@ -42,6 +42,7 @@ MAX_K8S_PAGES_PER_CALL = 8
 
 def _validate_list_jobs(req: pb.ListJobsRequest, registry: HandlerRegistry) -> None:
     violations = namespace_violations(req.namespace)
+    violations += all_namespaces_violations(req.namespace, req.all_namespaces)
     violations += selector_violations(req.label_selector, "label_selector")
     violations += page_size_violations(req.page_size)
     violations += job_type_violations(req.job_types, registry)
@@ -86,7 +87,7 @@ def list_jobs(
     reader: JobReader, registry: HandlerRegistry, settings: Settings, req: pb.ListJobsRequest
 ) -> pb.ListJobsResponse:
     _validate_list_jobs(req, registry)
-    namespace = req.namespace or settings.k8s_namespace
+    namespace = listed_namespace(req.namespace, req.all_namespaces, settings)
     page_size = effective_page_size(req.page_size)
     selector = managed_selector(req.label_selector, req.job_types, req.schedule_id)
     job_filter = _JobFilter(req)
@@ -105,8 +106,10 @@ def list_jobs(
         items = page.get("items") or []
         page_continue = (page.get("metadata") or {}).get("continue") or ""
         last_index = -1
+        # Kubernetes lists in (namespace, name) order: across namespaces the position is both.
+        position = _address if namespace is None else _name
         for index, item in enumerate(items):
-            name = item["metadata"]["name"]
+            name = position(item)
             if after and name <= after:
                 continue  # returned on a previous page
             last_index = index
@@ -117,7 +120,7 @@ def list_jobs(
         if len(found) == page_size and last_index < len(items) - 1:
             # Stopped inside this Kubernetes page: resume in it after the last name seen.
             next_token = pagetoken.encode(
-                pagetoken.PageToken(k8s_continue, items[last_index]["metadata"]["name"]), filters
+                pagetoken.PageToken(k8s_continue, position(items[last_index])), filters
             )
             break
         if not page_continue:
@@ -129,15 +132,34 @@ def list_jobs(
     else:
         next_token = pagetoken.encode(pagetoken.PageToken(k8s_continue, ""), filters)
     pending_pods = _pending_pods(reader, namespace, found)
-    jobs = [
-        job_info_from_job(item, registry, pending_pods.get(item["metadata"]["name"]))
-        for item in found
-    ]
+    jobs = [job_info_from_job(item, registry, pending_pods.get(_address(item))) for item in found]
     jobs.sort(key=lambda info: -info.created_at)  # stable: name order within a second
     return pb.ListJobsResponse(jobs=jobs, next_page_token=next_token, total_count=len(jobs))
 
 
-def _pending_pods(reader: JobReader, namespace: str, jobs: list[JSON]) -> dict[str, list[JSON]]:
+def _name(obj: JSON) -> str:
+    return str(obj["metadata"]["name"])
+
+
+def _address(obj: JSON) -> str:
+    metadata = obj.get("metadata") or {}
+    return f"{metadata.get('namespace')}/{metadata.get('name')}"
+
+
+def all_namespaces_violations(namespace: str, all_namespaces: bool) -> list[FieldViolation]:
+    if all_namespaces and namespace:
+        return [FieldViolation("all_namespaces", "must not be set together with namespace")]
+    return []
+
+
+def listed_namespace(namespace: str, all_namespaces: bool, settings: Settings) -> str | None:
+    """The namespace to list in; None: all of them."""
+    return None if all_namespaces else namespace or settings.k8s_namespace
+
+
+def _pending_pods(
+    reader: JobReader, namespace: str | None, jobs: list[JSON]
+) -> dict[str, list[JSON]]:
     """The Pending pods of the page's jobs that wait for a pod, by job name: one pod LIST for
     the whole page (none when no job waits), so a stuck job reads back with the reason
     GetJobStatus gives it (ImagePullBackOff, Unschedulable), not just PodPending."""
@@ -153,14 +175,15 @@ def _pending_pods(reader: JobReader, namespace: str, jobs: list[JSON]) -> dict[s
     )
     by_job: dict[str, list[JSON]] = {}
     for pod in page.get("items") or []:
-        job_name = ((pod.get("metadata") or {}).get("labels") or {}).get(POD_JOB_NAME_LABEL)
+        metadata = pod.get("metadata") or {}
+        job_name = (metadata.get("labels") or {}).get(POD_JOB_NAME_LABEL)
         if job_name:
-            by_job.setdefault(job_name, []).append(pod)
+            by_job.setdefault(f"{metadata.get('namespace')}/{job_name}", []).append(pod)
     return by_job
 
 
 def _list_page(
-    reader: JobReader, namespace: str, selector: str, k8s_continue: str, limit: int
+    reader: JobReader, namespace: str | None, selector: str, k8s_continue: str, limit: int
 ) -> JSON:
     try:
         return reader.list(
@@ -185,11 +208,12 @@ def list_schedules(
     req: pb.ListSchedulesRequest,
 ) -> pb.ListSchedulesResponse:
     violations = namespace_violations(req.namespace)
+    violations += all_namespaces_violations(req.namespace, req.all_namespaces)
     violations += selector_violations(req.label_selector, "label_selector")
     violations += page_size_violations(req.page_size)
     if violations:
         raise InvalidArgument(violations)
-    namespace = req.namespace or settings.k8s_namespace
+    namespace = listed_namespace(req.namespace, req.all_namespaces, settings)
     selector = managed_selector(req.label_selector)
     filters = pagetoken.fingerprint(namespace, selector)
     token = pagetoken.decode(req.page_token, filters)
