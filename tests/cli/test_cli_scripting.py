@@ -208,3 +208,13 @@ def test_completion_scripts_cover_the_commands(cli: Run) -> None:
         assert result.returncode == 0
         for word in ("jobs", "wait", "rerun", "--all-namespaces"):
             assert word in result.stdout
+
+
+def test_the_annotation_budget_error_says_what_the_readme_says(cli: Run, tmp_path: Path) -> None:
+    request = tmp_path / "big.json"
+    request.write_text(json.dumps({"annotations": {"a": "x" * 140_000}}))
+    result = cli("jobs", "schedule", "--image", "busybox", "--request", str(request))
+    assert result.returncode == 1
+    assert "128 KiB" in result.stderr and "256 KiB" in result.stderr
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert "own `annotations` may\ntake at most 128 KiB" in readme
