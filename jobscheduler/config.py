@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Annotated, TypeVar
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class LogLevel(StrEnum):
@@ -62,11 +62,21 @@ class Settings(BaseSettings):
     # Bounds of GetJobLogs.
     log_stream_max_bytes: Annotated[int, Field(gt=0)] = 10 * 1024 * 1024
     log_stream_max_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    # Prefixes of the request annotations copied to pods (comma-separated); none by default.
+    # Pod annotations drive sidecar and secret injectors, so the operator decides which reach.
+    pod_annotation_allowed_prefixes: Annotated[tuple[str, ...], NoDecode] = ()
 
     @field_validator("log_level", mode="before")
     @classmethod
     def _lower_level(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @field_validator("pod_annotation_allowed_prefixes", mode="before")
+    @classmethod
+    def _split_prefixes(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("log_format", mode="before")
     @classmethod

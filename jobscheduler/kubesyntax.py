@@ -1,4 +1,4 @@
-"""Kubernetes' own syntax rules (names, labels, env vars, quantities, cron), as pure checks.
+"""Kubernetes' own syntax rules (names, labels, images, cron), as pure checks.
 
 The one copy of these rules: request validation uses the checks so a bad request gets every
 problem at once with the request's field path, instead of one 422 from the API server naming a
@@ -11,9 +11,7 @@ when the value is valid.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
-
-from jobscheduler.quantities import SUFFIX_MULTIPLIERS
+from dataclasses import dataclass
 
 # Every pattern is applied with fullmatch: "$" alone also matches before a final newline.
 DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -21,12 +19,6 @@ DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]
 QUALIFIED_NAME_PART = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 # Upstream's label value pattern: empty, or a qualified name part.
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-# Kubernetes accepts any printable ASCII except '=' since 1.30; the classic C-identifier-like
-# rule below is what every version accepts, and what shells can export.
-_ENV_VAR_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
-_QUANTITY = re.compile(
-    r"^(?P<number>[0-9]+(\.[0-9]*)?|\.[0-9]+)(?P<suffix>[KMGTPE]i|[numkMGTPE]|e[-+]?[0-9]+)?$"
-)
 _IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$")
 
 
@@ -81,34 +73,16 @@ def label_value(value: str) -> str | None:
     return None
 
 
-def env_var_name(name: str) -> str | None:
-    if not _ENV_VAR_NAME.fullmatch(name):
-        return "must consist of letters, digits, '_', '-' or '.', and not start with a digit"
-    return None
-
-
 def image_reference(image: str) -> str | None:
     if len(image) > 1024 or not _IMAGE.fullmatch(image):
         return "must be a container image reference such as registry.example/team/app:1.2"
     return None
 
 
-def parse_quantity(value: str) -> Decimal | None:
-    """A Kubernetes resource quantity as a number (e.g. "100m" -> 0.1), or None if invalid."""
-    match = _QUANTITY.fullmatch(value)
-    if not match:
-        return None
-    try:
-        number = Decimal(match["number"])
-    except InvalidOperation:
-        return None
-    suffix = match["suffix"] or ""
-    if suffix.startswith("e"):
-        return number * (Decimal(10) ** int(suffix[1:]))
-    return number * SUFFIX_MULTIPLIERS[suffix]
-
-
-# Cron schedules as the CronJob controller parses them: robfig/cron's standard parser.
+# Cron schedules as the CronJob controller parses them: robfig/cron v3's standard parser
+# (cron.ParseStandard), ported once. Two callers read its errors: the simulated API server
+# answers robfig's own text, as kube-apiserver does (cron_schedule_error); request validation
+# is stricter where robfig is lax and names the cron field instead (cron_problem).
 CRON_MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
 CRON_MONTH_NAMES = (
     "jan",
@@ -125,68 +99,149 @@ CRON_MONTH_NAMES = (
     "dec",
 )
 CRON_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-# (minimum, maximum, names -> numbers)
-_FIELDS: list[tuple[int, int, dict[str, int]]] = [
-    (0, 59, {}),
-    (0, 23, {}),
-    (1, 31, {}),
-    (1, 12, {name: index + 1 for index, name in enumerate(CRON_MONTH_NAMES)}),
-    (0, 6, {name: index for index, name in enumerate(CRON_DAY_NAMES)}),
-]
+MAX_CRON_LENGTH = 256
+# Go's strings.Fields and Python's str.split disagree on some control characters: a request
+# may use only what both read the same way.
+_CRON_CHARACTERS = re.compile(r"[A-Za-z0-9*?,/@ \t-]*")
+_GO_INT = re.compile(r"[+-]?[0-9]+")
+_FIELD_COUNT_PROBLEM = (
+    "must have 5 fields (minute hour day-of-month month day-of-week) "
+    "or be a macro such as @hourly; found {}"
+)
+
+
+@dataclass(frozen=True)
+class _CronField:
+    name: str
+    minimum: int
+    maximum: int
+    names: tuple[str, ...] = ()  # names[i] means minimum + i
+    question_mark: bool = False  # "?" (any) is meaningful only for the two day fields
+
+
+_CRON_FIELDS = (
+    _CronField("minute", 0, 59),
+    _CronField("hour", 0, 23),
+    _CronField("day-of-month", 1, 31, question_mark=True),
+    _CronField("month", 1, 12, CRON_MONTH_NAMES),
+    # robfig: 0-6 only (7 is not Sunday, as it is for some other crons).
+    _CronField("day-of-week", 0, 6, CRON_DAY_NAMES, question_mark=True),
+)
 
 
 class _CronError(ValueError):
-    pass
+    """One problem, in robfig's words (``upstream``) and naming the cron field (``problem``)."""
+
+    def __init__(self, upstream: str, problem: str) -> None:
+        super().__init__(upstream)
+        self.upstream = upstream
+        self.problem = problem
 
 
-def _parse_int(text: str) -> int:
-    try:
-        number = int(text, 10)
-    except ValueError:
-        raise _CronError(
-            f'failed to parse int from {text}: strconv.Atoi: parsing "{text}": invalid syntax'
-        ) from None
-    if number < 0:
-        raise _CronError(f"negative number ({number}) not allowed: {text}")
-    return number
+def _strict_only(problem: str) -> _CronError:
+    """A problem robfig does not have: raised only when parsing strictly."""
+    return _CronError(problem, problem)
 
 
-def _int_or_name(text: str, names: dict[str, int]) -> int:
-    if text.lower() in names:
-        return names[text.lower()]
-    return _parse_int(text)
+def _atoi(text: str, field: _CronField, what: str) -> int:
+    """robfig's mustParseInt (Go's strconv.Atoi, then no negatives); ``what`` is "value" or
+    "step", for the message naming the cron field."""
+    problem = f"{field.name} {what} {text!r} is not a number"
+    if what == "value" and field.names:
+        problem += f" or a name ({field.names[0]}-{field.names[-1]})"
+    if not _GO_INT.fullmatch(text):
+        reason = "invalid syntax"
+    elif not -(2**63) <= int(text) < 2**63:
+        reason = "value out of range"
+    else:
+        number = int(text)
+        if number < 0:
+            raise _CronError(f"negative number ({number}) not allowed: {text}", problem)
+        return number
+    raise _CronError(
+        f'failed to parse int from {text}: strconv.Atoi: parsing "{text}": {reason}', problem
+    )
 
 
-def _check_range(expression: str, minimum: int, maximum: int, names: dict[str, int]) -> None:
-    range_and_step = expression.split("/")
+def _int_or_name(text: str, field: _CronField) -> int:
+    if text.lower() in field.names:
+        return field.minimum + field.names.index(text.lower())
+    return _atoi(text, field, "value")
+
+
+def _check_range(item: str, field: _CronField, strict: bool) -> None:
+    """robfig's getRange: ``*`` / ``?`` / a value / ``a-b``, optionally ``/step``."""
+    range_and_step = item.split("/")
     low_and_high = range_and_step[0].split("-")
     single = len(low_and_high) == 1
+    if strict and len(range_and_step) > 2:  # robfig reads the range first
+        raise _strict_only(f"{field.name} item {item}: too many '/'")
     if low_and_high[0] in ("*", "?"):
-        start, end = minimum, maximum
+        if strict and low_and_high[0] == "?" and not field.question_mark:
+            raise _strict_only(f"{field.name}: '?' is allowed only in day-of-month and day-of-week")
+        if strict and not single:  # robfig ignores what follows "*-"
+            raise _strict_only(f"{field.name} value {low_and_high[0]!r} is not a number")
+        start, end = field.minimum, field.maximum
     else:
-        start = _int_or_name(low_and_high[0], names)
-        if len(low_and_high) == 1:
+        if strict and len(low_and_high) > 2:
+            raise _strict_only(f"{field.name} item {item}: too many '-'")
+        start = _int_or_name(low_and_high[0], field)
+        if single:
             end = start
         elif len(low_and_high) == 2:
-            end = _int_or_name(low_and_high[1], names)
+            end = _int_or_name(low_and_high[1], field)
         else:
-            raise _CronError(f"too many hyphens: {expression}")
+            message = f"too many hyphens: {item}"
+            raise _CronError(message, f"{field.name} item {item}: too many '-'")
     if len(range_and_step) == 1:
         step = 1
     elif len(range_and_step) == 2:
-        step = _parse_int(range_and_step[1])
+        step = _atoi(range_and_step[1], field, "step")
         if single:
-            end = maximum
+            end = field.maximum  # "a/n" means "a-max/n"
     else:
-        raise _CronError(f"too many slashes: {expression}")
-    if start < minimum:
-        raise _CronError(f"beginning of range ({start}) below minimum ({minimum}): {expression}")
-    if end > maximum:
-        raise _CronError(f"end of range ({end}) above maximum ({maximum}): {expression}")
+        raise _CronError(f"too many slashes: {item}", f"{field.name} item {item}: too many '/'")
+    low, high = field.minimum, field.maximum
+    if start < low:
+        raise _CronError(
+            f"beginning of range ({start}) below minimum ({low}): {item}",
+            f"{field.name} value {start} is below the minimum {low}",
+        )
+    if end > high:
+        raise _CronError(
+            f"end of range ({end}) above maximum ({high}): {item}",
+            f"{field.name} value {end} is above the maximum {high}",
+        )
     if start > end:
-        raise _CronError(f"beginning of range ({start}) beyond end of range ({end}): {expression}")
+        raise _CronError(
+            f"beginning of range ({start}) beyond end of range ({end}): {item}",
+            # With "a/n" the end is the maximum: the value is what is wrong.
+            f"{field.name} value {start} is above the maximum {high}"
+            if start > high
+            else f"{field.name} range {range_and_step[0]}: start is after end",
+        )
     if step == 0:
-        raise _CronError(f"step of range should be a positive number: {expression}")
+        raise _CronError(
+            f"step of range should be a positive number: {item}",
+            f"{field.name} step in {item} must be a positive number",
+        )
+
+
+def _check_fields(fields: list[str], strict: bool) -> None:
+    """robfig's five-field parse. Lax as robfig (empty list items skipped, ``?`` anywhere,
+    ``*-x`` read as ``*``) unless ``strict``."""
+    if len(fields) != len(_CRON_FIELDS):
+        raise _CronError(
+            f"expected exactly 5 fields, found {len(fields)}: [{' '.join(fields)}]",
+            _FIELD_COUNT_PROBLEM.format(len(fields)),
+        )
+    for text, field in zip(fields, _CRON_FIELDS, strict=True):
+        for item in text.split(","):
+            if not item:  # robfig splits with strings.FieldsFunc, which drops empty items
+                if strict:
+                    raise _strict_only(f"{field.name} has an empty list item")
+                continue
+            _check_range(item, field, strict)
 
 
 def cron_schedule_error(schedule: str) -> str | None:
@@ -201,13 +256,32 @@ def cron_schedule_error(schedule: str) -> str | None:
         if text.startswith("@every "):
             return None
         return f"unrecognized descriptor: {text}"
-    fields = text.split()
-    if len(fields) != 5:
-        return f"expected exactly 5 fields, found {len(fields)}: [{' '.join(fields)}]"
     try:
-        for field, (minimum, maximum, names) in zip(fields, _FIELDS, strict=True):
-            for expression in field.split(","):
-                _check_range(expression, minimum, maximum, names)
+        _check_fields(text.split(), strict=False)
     except _CronError as error:
-        return str(error)
+        return error.upstream
+    return None
+
+
+def cron_problem(expression: str) -> str | None:
+    """Why a request's cron expression is not a schedule this service accepts, naming the cron
+    field, or None when it is one. Every expression accepted here Kubernetes accepts: where
+    robfig is laxer than it should be (it ignores what follows ``*-`` and empty list items,
+    takes ``+5``, ``?`` in any field and ``@every``), this refuses."""
+    if len(expression) > MAX_CRON_LENGTH:
+        return f"must be at most {MAX_CRON_LENGTH} characters"
+    if "TZ" in expression:  # kube-apiserver refuses TZ= and CRON_TZ= prefixes this way
+        return "must not set TZ= or CRON_TZ=; use schedule.time_zone"
+    if not _CRON_CHARACTERS.fullmatch(expression):
+        return "may contain only letters, digits, spaces and * ? , - / @"
+    if expression.startswith("@"):
+        return (
+            None
+            if expression in CRON_MACROS
+            else f"unknown macro; use one of {', '.join(CRON_MACROS)}"
+        )
+    try:
+        _check_fields(expression.split(), strict=True)
+    except _CronError as error:
+        return error.problem
     return None

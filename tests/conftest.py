@@ -4,7 +4,8 @@
   ``@pytest.mark.clock_speed(50)`` to run the cluster clock 50 times faster than real time.
 * ``kube_client``: a ``kubernetes.client.ApiClient`` for that cluster.
 * ``bare_cluster``: an ``EmbeddedCluster`` without controllers (nothing changes unless the test
-  changes it); it honours ``clock_speed`` too.
+  changes it); it honours ``clock_speed`` too, and ``@pytest.mark.controllers("garbage-collector")``
+  runs the named controllers (from ``kubesim.controllers.CONTROLLERS``) in it.
 
 Set ``JOBSCHEDULER_TEST_KUBECONFIG=/path/to/kubeconfig`` to run the same cluster-facing tests
 against a real cluster instead: each test gets a fresh namespace (``cluster.namespace``), and
@@ -33,6 +34,9 @@ REAL_CLUSTER_ENV = "JOBSCHEDULER_TEST_KUBECONFIG"
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "clock_speed(speed): run the embedded cluster's clock this many times faster"
+    )
+    config.addinivalue_line(
+        "markers", "controllers(*names): the controllers bare_cluster runs, e.g. garbage-collector"
     )
 
 
@@ -111,6 +115,11 @@ def kube_client(cluster: Any) -> Iterator[kubernetes.client.ApiClient]:
 
 @pytest.fixture
 def bare_cluster(request: pytest.FixtureRequest) -> Iterator[EmbeddedCluster]:
-    """An embedded cluster without controllers: nothing changes unless the test changes it."""
-    with EmbeddedCluster(clock_speed=_clock_speed(request) or 1.0, controllers=False) as cluster:
+    """An embedded cluster without controllers (unless the test names some with the
+    ``controllers`` mark): nothing changes unless the test changes it."""
+    marker = request.node.get_closest_marker("controllers")
+    controllers = tuple(marker.args) if marker else ()
+    with EmbeddedCluster(
+        clock_speed=_clock_speed(request) or 1.0, controllers=controllers
+    ) as cluster:
         yield cluster

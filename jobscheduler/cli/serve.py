@@ -24,6 +24,7 @@ from typing import Any
 from jobscheduler.clock import Clock, SystemClock
 from jobscheduler.config import ConfigError, LogFormat, LogLevel, Settings, load_settings
 from jobscheduler.edge.server import Server
+from jobscheduler.jobtypes.metadata import SIMULATION_PREFIX
 from jobscheduler.logs import configure_logging, get_logger
 
 EXIT_OK = 0
@@ -137,9 +138,15 @@ def run_serve(args: argparse.Namespace) -> int:
         if kubesim is None:
             return EXIT_CONFIG
         cluster, clock = _start_embedded_cluster(kubesim, args)
-        settings = settings.model_copy(
-            update={"kubeconfig": str(cluster.kubeconfig_path), "in_cluster": False}
-        )
+        update: dict[str, object] = {
+            "kubeconfig": str(cluster.kubeconfig_path),
+            "in_cluster": False,
+        }
+        if "pod_annotation_allowed_prefixes" not in settings.model_fields_set:
+            # The simulated pods are steered by these annotations: let them reach the pods,
+            # unless the operator chose the prefixes.
+            update["pod_annotation_allowed_prefixes"] = (SIMULATION_PREFIX,)
+        settings = settings.model_copy(update=update)
 
         def publish(port: int) -> None:
             _publish_kubeconfig(cluster, args, port)

@@ -33,7 +33,7 @@ from grpc_status import rpc_status
 
 from jobscheduler import requestctx
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.errors import InvalidArgument, JobSchedulerError
+from jobscheduler.errors import FieldViolation, InvalidArgument, JobSchedulerError
 from jobscheduler.logs import get_logger
 from jobscheduler.metrics import (
     BATCH_ITEMS_HANDLED,
@@ -49,6 +49,17 @@ INTERNAL_MESSAGE = "internal error; the server log has the details"
 # A deadline further away than this (a year) is no deadline at all.
 NO_DEADLINE_SECONDS = 365 * 24 * 3600.0
 DEADLINE_MESSAGE = "the deadline set by the client passed before the request completed"
+
+# What one INVALID_ARGUMENT may carry. The status travels in trailing metadata, which clients
+# refuse past 8 KiB (soft) / 16 KiB (hard) by default: the details (base64 on the wire) and the
+# message (percent-encoded past ASCII, up to 12 bytes a character) must stay well inside that
+# however large the request, or the caller gets RESOURCE_EXHAUSTED instead of its violations.
+MAX_VIOLATIONS = 20
+MAX_VIOLATION_FIELD_CHARS = 160
+MAX_VIOLATION_DESCRIPTION_CHARS = 320
+MAX_VIOLATIONS_BYTES = 2500  # UTF-8 of all fields and descriptions kept
+MAX_MESSAGE_BYTES = 300  # UTF-8 of the status message
+_ELLIPSIS = "…"
 
 log = get_logger("jobscheduler.edge")
 _CODES_BY_NUMBER = {code.value[0]: code for code in grpc.StatusCode}
@@ -89,18 +100,57 @@ def rich_status(error: JobSchedulerError) -> status_pb2.Status:
     message = INTERNAL_MESSAGE if code is grpc.StatusCode.INTERNAL else error.message
     rich = status_pb2.Status(code=code.value[0], message=message)
     if isinstance(error, InvalidArgument):
+        message, violations = bounded_violations(error.violations, message)
+        rich.message = message
         bad_request = error_details_pb2.BadRequest(
             field_violations=[
                 error_details_pb2.BadRequest.FieldViolation(
                     field=v.field, description=v.description
                 )
-                for v in error.violations
+                for v in violations
             ]
         )
         detail = any_pb2.Any()
         detail.Pack(bad_request)
         rich.details.append(detail)
     return rich
+
+
+def bounded_violations(
+    violations: list[FieldViolation], message: str
+) -> tuple[str, list[FieldViolation]]:
+    """The message and violations an INVALID_ARGUMENT can carry: the first violations whole
+    (their echoed values shortened), as many as fit the budget, and a message that says how
+    many more there were."""
+    kept: list[FieldViolation] = []
+    budget = MAX_VIOLATIONS_BYTES
+    for violation in violations[:MAX_VIOLATIONS]:
+        short = FieldViolation(
+            _truncate(violation.field, MAX_VIOLATION_FIELD_CHARS),
+            _truncate(violation.description, MAX_VIOLATION_DESCRIPTION_CHARS),
+        )
+        size = len(short.field.encode()) + len(short.description.encode())
+        if kept and size > budget:
+            break
+        kept.append(short)
+        budget -= size
+    if len(kept) < len(violations):
+        more = f" (and {len(violations) - len(kept)} more problems)"
+        message = _truncate_bytes(message, MAX_MESSAGE_BYTES - len(more)) + more
+    else:
+        message = _truncate_bytes(message, MAX_MESSAGE_BYTES)
+    return message, kept
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + _ELLIPSIS
+
+
+def _truncate_bytes(text: str, limit: int) -> str:
+    if len(text.encode()) <= limit:
+        return text
+    cut = text.encode()[: limit - len(_ELLIPSIS.encode())].decode(errors="ignore")
+    return cut + _ELLIPSIS
 
 
 def _status_code(name: str) -> grpc.StatusCode:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "jobscheduler"
 JOB_ID_LABEL = "jobscheduler.io/job-id"
@@ -25,16 +27,21 @@ EXECUTION_ANNOTATION = "jobscheduler.io/execution"
 SCHEDULE_ANNOTATION = "jobscheduler.io/schedule"
 START_AT_ANNOTATION = "jobscheduler.io/start-at"
 CANCELLED_AT_ANNOTATION = "jobscheduler.io/cancelled-at"
+# When the Job first started, kept by the service when it suspends or cancels a started Job:
+# Kubernetes removes status.startTime from a suspended Job and sets a new one on resume.
+FIRST_STARTED_AT_ANNOTATION = "jobscheduler.io/first-started-at"
 
 # Label set by the Kubernetes job controller on a Job's pods (since 1.27; "job-name" before).
 POD_JOB_NAME_LABEL = "batch.kubernetes.io/job-name"
 
-# Users may not set keys under our own prefix (read-back depends on them) nor in the domains
-# Kubernetes reserves for its components (kubernetes.io, k8s.io and their subdomains)...
+# Users may not set keys under our own prefix (read-back depends on them, and the server's pods
+# are selected by jobscheduler.io/component) nor in the domains Kubernetes reserves
+# (kubernetes.io, k8s.io and their subdomains). That includes app.kubernetes.io/: the
+# deployment manifests label the service's own workloads with its name, instance, component,
+# part-of and managed-by keys, so a job's pods carrying them would be taken for the server by
+# Services, NetworkPolicies and PodDisruptionBudgets. No exception keeps the rule one line.
 _OWN_PREFIX = "jobscheduler.io"
 _KUBERNETES_DOMAINS = ("kubernetes.io", "k8s.io")
-# ...except the recommended application labels, which are meant for users.
-_USER_ALLOWED_PREFIXES = ("app.kubernetes.io/",)
 _RESERVED_KEYS = frozenset({MANAGED_BY_LABEL, "controller-uid", "job-name"})
 # Annotations container runtimes read from the pod (CRI-O: devices, user namespaces, cgroups;
 # Kata: hypervisor settings): a request must not grant its pods such privileges.
@@ -58,8 +65,6 @@ def is_reserved_key(key: str) -> bool:
     jobscheduler.io stay open (the embedded cluster's ``sim.jobscheduler.io/`` controls)."""
     if key in _RESERVED_KEYS or key.startswith(_RUNTIME_KEY_PREFIXES):
         return True
-    if key.startswith(_USER_ALLOWED_PREFIXES):
-        return False
     prefix, slash, _ = key.rpartition("/")
     if not slash:
         return False
@@ -71,3 +76,52 @@ def is_reserved_key(key: str) -> bool:
 def user_items(items: dict[str, str] | None) -> dict[str, str]:
     """The labels or annotations a user set (everything not reserved)."""
     return {k: v for k, v in (items or {}).items() if not is_reserved_key(k)}
+
+
+# Annotations whose only effect is on pods: sidecar, proxy and secret injectors, and the embedded
+# cluster's simulated kubelet. Set on the Job alone they would do nothing, so a request naming one
+# the operator has not allowed for pods is refused instead of quietly kept off the pods.
+# (AppArmor and seccomp annotations are under kubernetes.io, reserved above.)
+SIMULATION_PREFIX = "sim.jobscheduler.io/"
+INJECTOR_PREFIXES = (
+    "sidecar.istio.io/",
+    "traffic.sidecar.istio.io/",
+    "proxy.istio.io/",
+    "istio.io/",
+    "linkerd.io/",
+    "config.linkerd.io/",
+    "config.alpha.linkerd.io/",
+    "vault.hashicorp.com/",
+    "agent.vault.hashicorp.com/",
+)
+_POD_CONTROL_PREFIXES = (*INJECTOR_PREFIXES, SIMULATION_PREFIX)
+POD_ANNOTATIONS_SETTING = "POD_ANNOTATION_ALLOWED_PREFIXES"
+
+
+def reaches_pods(key: str, allowed_prefixes: tuple[str, ...]) -> bool:
+    """Whether the user annotation ``key`` is copied to the pods. It must start with an allowed
+    prefix; under a pod-control prefix, that allowed prefix must name the control prefix itself
+    (or something under it), so a broad entry such as "io/" never lets an injector through."""
+    controls = [prefix for prefix in _POD_CONTROL_PREFIXES if key.startswith(prefix)]
+    return any(
+        key.startswith(allowed) and all(allowed.startswith(control) for control in controls)
+        for allowed in allowed_prefixes
+    )
+
+
+def pod_annotation_problem(key: str, allowed_prefixes: tuple[str, ...]) -> str | None:
+    """Why the user annotation ``key`` is refused, or None: a pod control that would not reach
+    the pods. Other annotations not allowed for pods stay on the Job only."""
+    if reaches_pods(key, allowed_prefixes) or not key.startswith(_POD_CONTROL_PREFIXES):
+        return None
+    return (
+        "acts on pods, and this server copies it to pods only when its operator allows the "
+        f"prefix in {POD_ANNOTATIONS_SETTING}"
+    )
+
+
+def pod_annotations(
+    annotations: Mapping[str, str], allowed_prefixes: tuple[str, ...]
+) -> dict[str, str]:
+    """The user annotations the pods get."""
+    return {k: v for k, v in annotations.items() if reaches_pods(k, allowed_prefixes)}

@@ -17,6 +17,7 @@ from decimal import Decimal
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from jobscheduler import quantities, timeparse
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.jobtypes.base import (
@@ -41,7 +42,9 @@ from jobscheduler.jobtypes.metadata import (
     START_AT_LABEL,
     name_label_value,
 )
-from jobscheduler.kubesyntax import parse_quantity
+from jobscheduler.jobtypes.metadata import (
+    pod_annotations as user_pod_annotations,
+)
 
 # Numeric, so the kubelet can check runAsNonRoot without inspecting the image (65532 is the
 # conventional "nonroot" user of distroless images).
@@ -177,7 +180,10 @@ def _request_and_limit(
 
 
 def _quantity(value: str) -> Decimal:
-    return parse_quantity(value) or Decimal(0)
+    try:
+        return quantities.parse_quantity(value)
+    except quantities.QuantityError:
+        return Decimal(0)  # only for comparisons; validation refused bad request values
 
 
 def priority_class(d: Draft) -> None:
@@ -187,9 +193,11 @@ def priority_class(d: Draft) -> None:
 
 
 def pod_annotations(d: Draft) -> None:
-    """User annotations reach the pods too: that is where sidecar injectors, scrapers and
-    the embedded cluster's simulation controls (``sim.jobscheduler.io/``) read them."""
-    d.pod_annotations.update(d.req.annotations)
+    """Only the annotations the operator allows reach the pods: that is where sidecar and
+    secret injectors, scrapers and the embedded cluster's simulation controls read them."""
+    d.pod_annotations.update(
+        user_pod_annotations(d.req.annotations, d.settings.pod_annotation_allowed_prefixes)
+    )
 
 
 def pod_labels(d: Draft) -> None:
@@ -301,8 +309,8 @@ def read_back_annotations(d: Draft) -> None:
 def delayed_start(d: Draft) -> None:
     """The release loop finds waiting jobs by label and reads the exact time from the annotation."""
     if d.req.HasField("start_at"):
-        # Whole seconds, rounded up: a job never starts before the time it was given.
-        seconds = d.req.start_at.seconds + (1 if d.req.start_at.nanos > 0 else 0)
+        seconds = timeparse.start_second(d.req.start_at.seconds, d.req.start_at.nanos)
+        assert seconds is not None  # validated
         d.labels[START_AT_LABEL] = str(seconds)
         d.annotations[START_AT_ANNOTATION] = format_time(datetime.fromtimestamp(seconds, UTC))
 

@@ -38,6 +38,7 @@ RESERVED_ENV = (
     "CONTROL_PLANE_ENDPOINT",
     "TIMER_ID",
     "LOG_LEVEL",
+    "LOG_FORMAT",  # read by the runner too (``jobscheduler timer``)
 )
 
 

@@ -7,21 +7,15 @@ own handler validates its config under its request field (e.g. ``timer_job.durat
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from croniter import croniter
 
 from jobscheduler import kubesyntax as k8snames
+from jobscheduler import quantities, timeparse
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.errors import FieldViolation
-from jobscheduler.jobtypes.metadata import is_reserved_key
+from jobscheduler.jobtypes.metadata import is_reserved_key, pod_annotation_problem
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF, HandlerRegistry
-from jobscheduler.kubesyntax import CRON_DAY_NAMES as _DAY_NAMES
-from jobscheduler.kubesyntax import CRON_MACROS as _MACROS
-from jobscheduler.kubesyntax import CRON_MONTH_NAMES as _MONTH_NAMES
 
 # A CronJob's name is at most 52 characters: the controller appends "-<11 digits>" to name runs.
 MAX_SCHEDULE_ID_LENGTH = 52
@@ -34,8 +28,6 @@ MAX_TIMEOUT_SECONDS = 366 * 86400
 MAX_RETRIES = 1000
 MAX_PARALLELISM = 10000
 SYSTEM_PRIORITY_CLASS_PREFIX = "system-"
-# 9999-12-31T23:59:59Z is the last second a start time can be written (and compared) as.
-MAX_START_AT_SECONDS = 253402300800
 
 # Proto3 enums are open: anything outside these is a value this server cannot act on.
 _EXIT_CODE_ACTIONS = frozenset(
@@ -118,6 +110,18 @@ def validate_annotations(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list
     return violations
 
 
+def pod_annotation_violations(
+    annotations: Mapping[str, str], allowed_prefixes: tuple[str, ...]
+) -> list[FieldViolation]:
+    """Pod controls the operator has not allowed for pods (``POD_ANNOTATION_ALLOWED_PREFIXES``).
+    Apart from the other validators: it depends on the server's settings, not the request only."""
+    return [
+        FieldViolation(f'annotations["{key}"]', problem)
+        for key in sorted(annotations)
+        if not is_reserved_key(key) and (problem := pod_annotation_problem(key, allowed_prefixes))
+    ]
+
+
 def validate_resources(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[FieldViolation]:
     violations = []
     parsed: dict[tuple[str, str], Decimal] = {}
@@ -127,15 +131,12 @@ def validate_resources(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[F
             value = getattr(resource_list, resource)
             if not value:
                 continue
-            quantity = k8snames.parse_quantity(value)
-            if quantity is None:
-                violations.append(
-                    FieldViolation(
-                        f"resources.{group}.{resource}",
-                        "must be a Kubernetes quantity such as 500m, 2, 128Mi or 1Gi",
-                    )
-                )
-            elif quantity <= 0:
+            try:
+                quantity = quantities.parse_quantity(value)
+            except quantities.QuantityError as problem:
+                violations.append(FieldViolation(f"resources.{group}.{resource}", str(problem)))
+                continue
+            if quantity <= 0:
                 violations.append(FieldViolation(f"resources.{group}.{resource}", "must be > 0"))
             else:
                 parsed[(group, resource)] = quantity
@@ -226,26 +227,16 @@ def validate_schedule(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[Fi
     violations = []
     if not schedule.cron:
         violations.append(FieldViolation("schedule.cron", "is required for a schedule"))
-    elif not _valid_cron(schedule.cron):
-        violations.append(
-            FieldViolation(
-                "schedule.cron",
-                "must be a five-field cron expression (e.g. '*/5 * * * *') or a macro like @hourly",
-            )
-        )
+    elif problem := k8snames.cron_problem(schedule.cron):
+        violations.append(FieldViolation("schedule.cron", problem))
     if schedule.concurrency_policy not in pb.ConcurrencyPolicy.values():
         violations.append(
             FieldViolation("schedule.concurrency_policy", "must be ALLOW, FORBID or REPLACE")
         )
-    if schedule.time_zone:
-        try:
-            ZoneInfo(schedule.time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            violations.append(
-                FieldViolation(
-                    "schedule.time_zone", "must be an IANA time zone such as Europe/Paris"
-                )
-            )
+    if schedule.time_zone and timeparse.load_time_zone(schedule.time_zone) is None:
+        violations.append(
+            FieldViolation("schedule.time_zone", "must be an IANA time zone such as Europe/Paris")
+        )
     if schedule.HasField("starting_deadline_seconds") and schedule.starting_deadline_seconds < 0:
         violations.append(FieldViolation("schedule.starting_deadline_seconds", "must be >= 0"))
     for field in ("successful_runs_history_limit", "failed_runs_history_limit"):
@@ -262,37 +253,8 @@ def validate_start_at(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[Fi
     """A delayed job starts by itself; one that starts suspended waits for ResumeJob."""
     if not req.HasField("start_at"):
         return []
-    if not 0 < req.start_at.seconds < MAX_START_AT_SECONDS or not 0 <= req.start_at.nanos < 10**9:
+    if timeparse.start_second(req.start_at.seconds, req.start_at.nanos) is None:
         return [FieldViolation("start_at", "must be a time between 1970 and 9999")]
     if req.execution.start_suspended:
         return [FieldViolation("start_at", "cannot be combined with execution.start_suspended")]
     return []
-
-
-def _valid_cron(expression: str) -> bool:
-    """What the Kubernetes CronJob controller accepts: five fields or a standard macro."""
-    if expression.startswith("@"):
-        return expression in _MACROS
-    fields = expression.split()
-    if len(fields) != 5 or "TZ=" in expression:
-        return False
-    return bool(croniter.is_valid(expression)) and _robfig_standard(fields)
-
-
-_NUMERIC_FIELD = re.compile(r"[0-9*?,/-]+")
-_NAMED_FIELD = re.compile(r"[0-9A-Za-z*?,/-]+")
-
-
-def _robfig_standard(fields: list[str]) -> bool:
-    """The CronJob controller parses with robfig/cron (standard): no L, W or # extensions,
-    names only for months and days of week, days of week 0-6 (croniter also takes 7)."""
-    minute, hour, day, month, weekday = fields
-    if not all(_NUMERIC_FIELD.fullmatch(field) for field in (minute, hour, day)):
-        return False
-    for field, names in ((month, _MONTH_NAMES), (weekday, _DAY_NAMES)):
-        if not _NAMED_FIELD.fullmatch(field):
-            return False
-        if any(word.lower() not in names for word in re.findall(r"[A-Za-z]+", field)):
-            return False
-    # Day-of-week values (not step sizes, which follow a '/') must be 0-6.
-    return all(int(value) <= 6 for value in re.findall(r"(?<![/0-9])[0-9]+", weekday))

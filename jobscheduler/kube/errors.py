@@ -98,8 +98,14 @@ def to_domain_error(status: KubeStatus, what: str) -> errors.JobSchedulerError:
     if status.code in (401, 403):
         return errors.PermissionDenied(f"the service is not allowed to access {what}")
     if status.retryable:
-        return errors.Unavailable(f"Kubernetes is unavailable ({status.code} {status.reason})")
-    return errors.Internal(f"unexpected Kubernetes response {status.code} {status.reason}")
+        return errors.Unavailable(f"Kubernetes is unavailable ({status.code} {_said(status)})")
+    return errors.Internal(f"unexpected Kubernetes response {status.code} {_said(status)}")
+
+
+def _said(status: KubeStatus) -> str:
+    """The reason, or the message when there is none: a real API server's 500 Status often
+    carries only a message (a storage or admission failure), which names what went wrong."""
+    return status.reason or status.message[:MAX_REFUSAL_MESSAGE] or "(no reason given)"
 
 
 def _is_refusal(message: str) -> bool:

@@ -14,6 +14,7 @@ from jobscheduler.jobtypes.metadata import (
     CANCELLED_AT_ANNOTATION,
     CREATED_BY_ANNOTATION,
     EXECUTION_ANNOTATION,
+    FIRST_STARTED_AT_ANNOTATION,
     JOB_TYPE_LABEL,
     NAME_ANNOTATION,
     RERUN_OF_LABEL,
@@ -109,7 +110,11 @@ def job_info_from_job(
     info.succeeded = int(status.get("succeeded") or 0)
     info.failed = int(status.get("failed") or 0)
     info.attempts = info.active + info.succeeded + info.failed
-    started = parse_time(status.get("startTime"))
+    # The first start the service recorded wins over Kubernetes' startTime, which a
+    # suspension removes and a resume replaces (see first_start_annotations).
+    started = parse_time(annotations.get(FIRST_STARTED_AT_ANNOTATION)) or parse_time(
+        status.get("startTime")
+    )
     if started is None and pods and not is_final(state.status):
         # The same lag: the job controller may not have written startTime yet, but the pods
         # already say when the job started running.

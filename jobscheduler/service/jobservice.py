@@ -29,6 +29,7 @@ from jobscheduler.jobtypes.fieldtable import (
 from jobscheduler.jobtypes.manifest import build_manifest
 from jobscheduler.jobtypes.metadata import POD_JOB_NAME_LABEL, REQUEST_HASH_ANNOTATION
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF
+from jobscheduler.jobtypes.validation import pod_annotation_violations
 from jobscheduler.kube import PODS, JobReader, KubeGateway
 from jobscheduler.service import lifecycle, listing, rerun
 from jobscheduler.service.batch import BatchScheduler, ItemOutcome
@@ -104,6 +105,9 @@ class JobService:
 
     def _schedule(self, req: pb.ScheduleJobRequest, rerun_of: str = "") -> pb.ScheduleJobResponse:
         violations = validate_request(req, self._registry)
+        violations += pod_annotation_violations(
+            req.annotations, self._settings.pod_annotation_allowed_prefixes
+        )
         if violations:
             raise InvalidArgument(violations)
         handler = self._registry.by_request_field(req.WhichOneof(REQUEST_ONEOF) or "")

@@ -27,7 +27,7 @@ from jobscheduler.jobtypes.metadata import (
 )
 from jobscheduler.kube import JOBS, JobReader, KubeGateway
 from jobscheduler.service.kinds import Kind, read_job_or_schedule
-from jobscheduler.service.status import State, is_final, job_state
+from jobscheduler.service.status import State, first_start_annotations, is_final, job_state
 
 JSON = dict[str, Any]
 _CONFLICT_RETRIES = 3
@@ -77,7 +77,10 @@ def cancel(
         return {
             "metadata": {
                 "labels": {CANCELLED_LABEL: "true", START_AT_LABEL: None},
-                "annotations": {CANCELLED_AT_ANNOTATION: format_time(now)},
+                "annotations": {
+                    CANCELLED_AT_ANNOTATION: format_time(now),
+                    **first_start_annotations(obj),
+                },
             },
             "spec": {"suspend": True},
         }
@@ -113,7 +116,10 @@ def suspend(
                 f"job {name!r} is {_status_name(state)}; it cannot be suspended"
             )
         # A delayed job loses its start time: it now waits for ResumeJob instead.
-        return {"metadata": {"labels": {START_AT_LABEL: None}}, "spec": {"suspend": True}}
+        metadata: JSON = {"labels": {START_AT_LABEL: None}}
+        if started := first_start_annotations(obj):  # a schedule has no startTime
+            metadata["annotations"] = started
+        return {"metadata": metadata, "spec": {"suspend": True}}
 
     return _change(gateway, reader, namespace, name, decide)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from jobscheduler import timeparse
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation, InvalidArgument
@@ -48,8 +49,15 @@ def _validate_list_jobs(req: pb.ListJobsRequest, registry: HandlerRegistry) -> N
     violations += job_type_violations(req.job_types, registry)
     violations += schedule_id_violations(req.schedule_id)
     violations += status_filter_violations(req.status_filter)
+    times_valid = True
+    for field in ("created_after", "created_before"):
+        moment = getattr(req, field)
+        if problem := timeparse.timestamp_problem(moment.seconds, moment.nanos):
+            violations.append(FieldViolation(field, problem))
+            times_valid = False
     if (
-        req.HasField("created_after")
+        times_valid
+        and req.HasField("created_after")
         and req.HasField("created_before")
         and req.created_after.ToNanoseconds() > req.created_before.ToNanoseconds()
     ):

@@ -14,6 +14,7 @@ from typing import Any
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.jobtypes.metadata import (
     CANCELLED_AT_ANNOTATION,
+    FIRST_STARTED_AT_ANNOTATION,
     START_AT_ANNOTATION,
     START_AT_LABEL,
 )
@@ -109,6 +110,17 @@ def pod_trouble(pods: list[JSON]) -> tuple[str, str] | None:
             ):
                 return "Unschedulable", condition.get("message") or "no node can run the pod"
     return None
+
+
+def first_start_annotations(job: JSON) -> JSON:
+    """Annotations to add when the service suspends (or cancels) ``job``: its start time, which
+    a current job controller removes from a suspended Job and replaces on resume. The first
+    one recorded stays."""
+    annotations = (job.get("metadata") or {}).get("annotations") or {}
+    started = (job.get("status") or {}).get("startTime")
+    if not started or FIRST_STARTED_AT_ANNOTATION in annotations:
+        return {}
+    return {FIRST_STARTED_AT_ANNOTATION: started}
 
 
 def cronjob_state(cronjob: JSON) -> State:

@@ -107,6 +107,8 @@ def server_address(
         "K8S_NAMESPACE": service_namespace,
         "TIMER_IMAGE": IMAGE,
         "LOG_FORMAT": "json",
+        # The suite steers `jobscheduler cluster`'s simulated pods (real clusters ignore them).
+        "POD_ANNOTATION_ALLOWED_PREFIXES": "sim.jobscheduler.io/",
     }
     executable = Path(sys.executable).parent / "jobscheduler"
     with log_path.open("w") as log:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from jobscheduler.client import JobSchedulerClient
 from jobscheduler.config import Settings
 from jobscheduler.edge.server import Server
 from jobscheduler.service import build_service
@@ -34,3 +35,13 @@ def live_server(cluster: Any, **settings: Any) -> Iterator[Server]:
     finally:
         server.stop(grace=0)
         client.close()
+
+
+@contextmanager
+def live_client(cluster: Any, **settings: Any) -> Iterator[JobSchedulerClient]:
+    """A client of a live server (see live_server)."""
+    with (
+        live_server(cluster, **settings) as server,
+        JobSchedulerClient(f"127.0.0.1:{server.port}", timeout=20) as client,
+    ):
+        yield client

@@ -42,7 +42,7 @@ REQUESTS = {
             "log_level": "debug",
             "env": {"EXTRA": "1"},
         },
-        labels={"team": "platform", "app.kubernetes.io/part-of": "ci"},
+        labels={"team": "platform", "example.com/part-of": "ci"},
         annotations={"example.com/ticket": "OPS-1"},
         resources=pb.ResourceRequirements(
             requests=pb.ResourceList(cpu="250m", memory="128Mi", storage="1Gi"),
@@ -248,7 +248,7 @@ def test_labels_identify_the_job_and_keep_user_labels() -> None:
     manifest = manifest_for(REQUESTS["timer everything"], job_id="job-x")
     expected = {
         "team": "platform",
-        "app.kubernetes.io/part-of": "ci",
+        "example.com/part-of": "ci",
         MANAGED_BY_LABEL: "jobscheduler",
         JOB_TYPE_LABEL: "timer",
         JOB_ID_LABEL: "job-x",
@@ -327,8 +327,9 @@ def test_read_back_survives_a_hand_edited_annotation() -> None:
     assert details.image == "timer-service:latest"
 
 
-def test_user_annotations_reach_the_pods_but_service_annotations_do_not() -> None:
-    manifest = manifest_for(REQUESTS["timer everything"])
+def test_allowed_user_annotations_reach_the_pods_but_service_annotations_do_not() -> None:
+    allowed = Settings(pod_annotation_allowed_prefixes=("example.com/",))
+    manifest = manifest_for(REQUESTS["timer everything"], settings=allowed)
     template_annotations = manifest["spec"]["template"]["metadata"]["annotations"]
     assert template_annotations == {"example.com/ticket": "OPS-1"}
     assert "annotations" not in manifest_for(timer_request())["spec"]["template"]["metadata"]

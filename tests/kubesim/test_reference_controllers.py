@@ -9,24 +9,22 @@ the captured status patches are replayed against the pods our job controller cre
 from __future__ import annotations
 
 import re
-import time
+import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from kubesim.apiserver.objects import parse_rfc3339 as parse_time
-from kubesim.clock import ScaledClock
 from kubesim.cluster import EmbeddedCluster
 from kubesim.controllers import ControllerManager
 
-from .wire_helpers import HttpClient, assert_same_shape, reference, replay
+from .wire_helpers import HttpClient, assert_same_shape, reference, replay, until
 
 JOBS = "/apis/batch/v1/namespaces/default/jobs"
 PODS = "/api/v1/namespaces/default/pods"
 EVENTS = "/api/v1/namespaces/default/events"
-WAIT_SECONDS = 20.0
 MERGE_PATCH = "application/merge-patch+json"
 
 # The embedded server does not record managedFields (deliberate, see test_reference_coverage).
@@ -46,45 +44,19 @@ NEWER_JOB = (
     # Conditions gained reason/message (1.26+) - Complete and the interim SuccessCriteriaMet.
     ".status.conditions[].reason extra",
     ".status.conditions[].message extra",
+    # An unset creationTimestamp is omitted, not null, in template metadata (v1.36 B1).
+    "*emplate.metadata.creationTimestamp missing",
     *UNRECORDED,
 )
 NEWER_POD = (
     "*.labels.batch.kubernetes.io/* extra",
-    ".metadata.finalizers extra",  # batch.kubernetes.io/job-tracking (1.26+)
+    "*.metadata.finalizers extra",  # batch.kubernetes.io/job-tracking (1.26+)
+    "*.metadata.generation extra",  # pods have a generation since 1.33 (v1.36 A1)
     *UNRECORDED,
 )
 
 
-@pytest.fixture
-def controlled() -> Iterator[EmbeddedCluster]:
-    """A cluster whose controllers run but whose pods move only when the test moves them."""
-    with EmbeddedCluster(controllers=False, clock_speed=20) as cluster:
-        manager = ControllerManager(cluster.api, cluster.clock, kubelet=False)
-        manager.start()
-        assert manager.wait_synced()
-        try:
-            yield cluster
-        finally:
-            manager.stop()
-
-
-@pytest.fixture
-def client(controlled: EmbeddedCluster) -> Iterator[HttpClient]:
-    http = HttpClient(controlled.url, token=controlled.admin_token)
-    try:
-        yield http
-    finally:
-        http.close()
-
-
-def _until(fetch: Callable[[], Any], done: Callable[[Any], bool], what: str) -> Any:
-    deadline = time.monotonic() + WAIT_SECONDS
-    value = fetch()
-    while not done(value):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}: {value!r}"
-        time.sleep(0.02)
-        value = fetch()
-    return value
+_until = until
 
 
 def _get(http: HttpClient, path: str, query: str = "") -> Any:
@@ -303,8 +275,11 @@ def test_suspend_resume_and_suspend_again(client: HttpClient) -> None:
         "re-suspension",
     )
     want = reference("66-suspend-job-resuspended")["response"]["body"]
-    assert_same_shape(job, want, newer=NEWER_JOB)
-    assert job["status"]["startTime"] == started and "failed" not in job["status"]
+    # 1.24 kept startTime while suspended; current controllers remove it once the pods are
+    # gone (v1.36 C5, replayed in test_reference_v136_jobs).
+    job = _until(_status_of(client, "ref-suspend"), lambda j: "startTime" not in j["status"], "")
+    assert_same_shape(job, want, newer=(*NEWER_JOB, ".status.startTime missing"))
+    assert started and "failed" not in job["status"]
 
 
 def test_ttl_after_finished_deletes_job_and_pods(client: HttpClient) -> None:
@@ -364,7 +339,11 @@ def test_indexed_job(client: HttpClient) -> None:
         assert pod["metadata"]["generateName"] == f"ref-indexed-{index}-"
         assert pod["spec"]["hostname"] == f"ref-indexed-{index}"
         env = pod["spec"]["containers"][0]["env"]
-        assert env == want["items"][0]["spec"]["containers"][0]["env"]
+        # 1.24 read the index from the annotation; current controllers read the label
+        # (v1.36 B4), which tests/embedded/test_reference_v136_jobs.py checks.
+        field_path = env[0]["valueFrom"]["fieldRef"]["fieldPath"]
+        assert field_path == "metadata.labels['batch.kubernetes.io/job-completion-index']"
+        assert [item["name"] for item in env] == ["JOB_COMPLETION_INDEX"]
         _replay_pod_status(
             client, "43-lifecycle-pod1-patch-status-running", pod["metadata"]["name"]
         )
@@ -460,13 +439,45 @@ def test_events_of_the_namespace(client: HttpClient) -> None:
     assert {e["source"]["component"] for e in got["items"]} <= sources
 
 
+class SteppedClock:
+    """A clock that moves only when the test moves it, so a CronJob runs exactly when the test
+    says (a clock running on its own lets a loaded machine see a second run, or the first run
+    before the test has looked at the CronJob)."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += timedelta(seconds=seconds)
+
+    def sleep(self, seconds: float) -> None:
+        self.wait(threading.Event(), seconds)
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        deadline = self.now() + timedelta(seconds=max(0.0, seconds))
+        while not event.is_set():
+            if self.now() >= deadline:
+                return False
+            event.wait(0.02)  # real seconds: notices an advance promptly
+        return True
+
+
 @pytest.fixture
-def cron_client() -> Iterator[HttpClient]:
-    """Controllers without a kubelet on a clock 60x real time that starts 5 s past a minute,
-    so the first run of an every-minute CronJob comes about a real second after its creation."""
-    now = datetime.now(UTC)
-    start = now.replace(second=5, microsecond=0)
-    with EmbeddedCluster(controllers=False, clock=ScaledClock(60, start=start)) as cluster:
+def cron_clock() -> SteppedClock:
+    """Stopped 55 s before a minute: an every-minute CronJob runs once the test advances it."""
+    return SteppedClock(datetime.now(UTC).replace(second=5, microsecond=0))
+
+
+@pytest.fixture
+def cron_client(cron_clock: SteppedClock) -> Iterator[HttpClient]:
+    """Controllers without a kubelet on the test's stepped clock."""
+    with EmbeddedCluster(controllers=False, clock=cron_clock) as cluster:
         manager = ControllerManager(cluster.api, cluster.clock, kubelet=False)
         manager.start()
         assert manager.wait_synced()
@@ -478,22 +489,29 @@ def cron_client() -> Iterator[HttpClient]:
             manager.stop()
 
 
-def test_cronjob_runs_a_job_and_records_it(cron_client: HttpClient) -> None:
+def test_cronjob_runs_a_job_and_records_it(
+    cron_client: HttpClient, cron_clock: SteppedClock
+) -> None:
     client = cron_client
     cron_path = "/apis/batch/v1/namespaces/default/cronjobs/ref-cron"
     created, _ = replay(client, "A0-cronjob-create")
     assert created.status == 201
     before, captured = replay(client, "A3-cronjob-get-before-first-run")
     assert before.json["status"] == captured["response"]["body"]["status"] == {}
-    assert_same_shape(before.json, captured["response"]["body"], newer=UNRECORDED)
+    # v1.36 omits an unset creationTimestamp instead of writing null (v1.36 B1, H1).
+    unset_timestamps = (*UNRECORDED, "*emplate.metadata.creationTimestamp missing")
+    assert_same_shape(before.json, captured["response"]["body"], newer=unset_timestamps)
+    cron_clock.advance(56)  # just past the minute; the clock then stays there: one run only
     cron = _until(lambda: _get(client, cron_path), lambda c: c["status"].get("active"), "a run")
-    # Stop further runs so the states below are the first run's (as in the capture).
+    # As the capture did, so the CronJob's state below matches (spec.suspend).
     client.request("PATCH", cron_path, body={"spec": {"suspend": True}}, content_type=MERGE_PATCH)
     want = reference("A5-cronjob-status-after-first-run")["response"]["body"]
-    assert_same_shape(cron, want, newer=UNRECORDED)
+    assert_same_shape(cron, want, newer=unset_timestamps)
     job_name = cron["status"]["active"][0]["name"]
     scheduled = parse_time(cron["status"]["lastScheduleTime"])
     assert job_name == f"ref-cron-{int(scheduled.timestamp()) // 60}"
+    # The capture saw the Job once its controller had started its pod.
+    _until(_status_of(client, job_name), lambda j: j["status"].get("active"), "the job's pod")
     job, captured = replay(client, "A4-cronjob-created-job", path=f"{JOBS}/{job_name}")
     want_job = captured["response"]["body"]
     # batch.kubernetes.io/cronjob-scheduled-timestamp arrived in 1.28.
@@ -520,6 +538,6 @@ def test_cronjob_runs_a_job_and_records_it(cron_client: HttpClient) -> None:
         "the recorded success",
     )
     want = reference("A8-cronjob-status-after-job-succeeded")["response"]["body"]
-    assert_same_shape(cron, want, newer=UNRECORDED)
+    assert_same_shape(cron, want, newer=unset_timestamps)
     listed, captured = replay(client, "A9-cronjob-list")
-    assert_same_shape(listed.json, captured["response"]["body"], newer=UNRECORDED)
+    assert_same_shape(listed.json, captured["response"]["body"], newer=unset_timestamps)

@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from kubesim.cluster import EmbeddedCluster
 from kubesim.clusterapi import ApiError
 
@@ -21,9 +23,13 @@ from .wire_helpers import (
 
 JOBS = "/apis/batch/v1/namespaces/default/jobs"
 
+# The API server only marks deletions; these controllers act on them, as in Kubernetes.
+pytestmark = pytest.mark.controllers("garbage-collector", "namespace")
 
-def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Waits for the garbage collector (it works asynchronously, as upstream's does)."""
+
+def eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Waits for the garbage collector (it works asynchronously, as upstream's does): a
+    generous bound, since a loaded machine may run it late."""
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
@@ -251,3 +257,118 @@ def test_a_pod_on_a_node_waits_for_its_kubelet(bare_cluster: EmbeddedCluster) ->
     api.create("pods", "default", pod_body("unbound"))
     api.delete("pods", "default", "unbound")  # no node took it: deleted at once (58b)
     assert _gone(bare_cluster, "pods", "unbound")
+
+
+def test_an_owner_gone_for_good_takes_every_kind_of_dependent(
+    bare_cluster: EmbeddedCluster,
+) -> None:
+    """No table of kinds: an Event owned by a Pod owned by a CronJob goes, level by level."""
+    api = bare_cluster.api
+    cron = api.create(
+        "cronjobs",
+        "default",
+        {
+            "metadata": {"name": "gc-chain"},
+            "spec": {
+                "schedule": "@yearly",
+                "jobTemplate": {"spec": {"template": job_body("x")["spec"]["template"]}},
+            },
+        },
+    )
+    pod = api.create("pods", "default", pod_body("gc-chain-pod", cron))
+    event = {
+        "metadata": {
+            "name": "gc-chain-event",
+            "ownerReferences": pod_body("e", pod)["metadata"]["ownerReferences"],
+        },
+        "involvedObject": {"kind": "Pod", "name": "gc-chain-pod", "namespace": "default"},
+        "reason": "Test",
+        "message": "owned by a pod",
+    }
+    api.create("events", "default", event)
+    api.delete("cronjobs", "default", "gc-chain")
+    eventually(lambda: _gone(bare_cluster, "pods", "gc-chain-pod"))
+    eventually(lambda: _gone(bare_cluster, "events", "gc-chain-event"))
+
+
+def test_a_dependent_with_another_live_owner_only_loses_the_reference(
+    bare_cluster: EmbeddedCluster,
+) -> None:
+    api = bare_cluster.api
+    first = api.create("jobs", "default", job_body("gc-first"))
+    second = api.create("jobs", "default", job_body("gc-second"))
+    shared = pod_body("gc-shared", first)
+    shared["metadata"]["ownerReferences"].append(
+        {**pod_body("x", second)["metadata"]["ownerReferences"][0], "controller": False}
+    )
+    api.create("pods", "default", shared)
+    api.delete("jobs", "default", "gc-first", propagation_policy="Background")
+    eventually(
+        lambda: (
+            [
+                ref["name"]
+                for ref in api.get("pods", "default", "gc-shared")["metadata"]["ownerReferences"]
+            ]
+            == ["gc-second"]
+        )
+    )
+
+
+def test_a_reference_to_an_owner_that_never_existed_is_collected(
+    bare_cluster: EmbeddedCluster,
+) -> None:
+    ghost = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "ghost", "uid": "0"}}
+    bare_cluster.api.create("pods", "default", pod_body("gc-orphaned", ghost))
+    eventually(lambda: _gone(bare_cluster, "pods", "gc-orphaned"))
+
+
+def test_a_non_blocking_dependent_does_not_hold_a_foreground_owner(
+    bare_cluster: EmbeddedCluster,
+) -> None:
+    api = bare_cluster.api
+    job = api.create("jobs", "default", job_body("gc-fg-nonblocking"))
+    loose = pod_body("gc-loose", job, finalizers=["example.com/hold"])
+    loose["metadata"]["ownerReferences"][0]["blockOwnerDeletion"] = False
+    api.create("pods", "default", loose)
+    api.delete("jobs", "default", "gc-fg-nonblocking", propagation_policy="Foreground")
+    eventually(lambda: _gone(bare_cluster, "jobs", "gc-fg-nonblocking"))
+    assert api.get("pods", "default", "gc-loose")["metadata"]["deletionTimestamp"]
+
+
+def test_a_namespace_waits_for_an_object_its_finalizer_holds(
+    bare_cluster: EmbeddedCluster,
+) -> None:
+    api = bare_cluster.api
+    api.create("namespaces", None, {"metadata": {"name": "held-ns"}})
+    api.create("pods", "held-ns", pod_body("held-pod", finalizers=["example.com/hold"]))
+    api.delete("namespaces", None, "held-ns")
+    eventually(
+        lambda: bool(api.get("pods", "held-ns", "held-pod")["metadata"].get("deletionTimestamp"))
+    )
+    assert api.get("namespaces", None, "held-ns")["status"]["phase"] == "Terminating"
+    api.patch("pods", "held-ns", "held-pod", {"metadata": {"finalizers": None}}, MERGE)
+    eventually(lambda: _gone_cluster_scoped(bare_cluster, "namespaces", "held-ns"))
+
+
+@pytest.mark.controllers()
+def test_without_the_garbage_collector_the_api_server_only_marks_deletions(
+    bare_cluster: EmbeddedCluster,
+) -> None:
+    job = _job_with_pods(bare_cluster, "gc-off", pods=1)
+    bare_cluster.api.delete("jobs", "default", "gc-off", propagation_policy="Background")
+    bare_cluster.api.delete("namespaces", None, "default")
+    pod = bare_cluster.api.get("pods", "default", "gc-off-0")
+    assert pod["metadata"]["ownerReferences"][0]["uid"] == job["metadata"]["uid"]
+    namespace = bare_cluster.api.get("namespaces", None, "default")
+    assert namespace["status"]["phase"] == "Terminating"
+
+
+def _gone_cluster_scoped(cluster: EmbeddedCluster, resource: str, name: str) -> bool:
+    try:
+        cluster.api.get(resource, None, name)
+    except ApiError as error:
+        return error.code == 404
+    return False
+
+
+MERGE = "application/merge-patch+json"

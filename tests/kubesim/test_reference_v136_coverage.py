@@ -21,44 +21,7 @@ _CALLS = {"reference_v136", "replay_v136"}
 
 # Captures no test replays yet, each with why. A gap that gets closed must leave this list
 # (test_known_v136_gaps_are_still_gaps fails otherwise), so it cannot go stale.
-KNOWN_GAPS: dict[str, str] = {
-    # A-D, H, I: pod QoS, Job defaults, suspend/resume, completion, watches, /version
-    "A1-pod-qos-besteffort-201": "not replayed yet",
-    "A2-pod-qos-burstable-requests-only-201": "not replayed yet",
-    "A3-pod-qos-guaranteed-201": "not replayed yet",
-    "A4-pod-qos-limits-only-201": "not replayed yet",
-    "A5-pod-status-patch-qosclass-change-422": "not replayed yet",
-    "A6-pod-status-patch-running-200": "not replayed yet",
-    "B1-job-create-minimal-201": "not replayed yet",
-    "B2-job-create-indexed-201": "not replayed yet",
-    "B3-job-indexed-get-after-controller": "not replayed yet",
-    "B4-job-indexed-pods-list": "not replayed yet",
-    "B5-job-minimal-get-after-controller": "not replayed yet",
-    "B6-job-create-no-labels-201": "not replayed yet",
-    "C1-suspend-job-create-201": "not replayed yet",
-    "C2-suspend-job-pod-patch-running": "not replayed yet",
-    "C3-suspend-job-running-before-suspend": "not replayed yet",
-    "C4-suspend-job-patch-suspend-true": "not replayed yet",
-    "C5-suspend-job-suspended-settled": "not replayed yet",
-    "C5b-suspend-job-pods-after-suspend": "not replayed yet",
-    "C6-suspend-job-patch-resume": "not replayed yet",
-    "C7-suspend-job-resumed-settled": "not replayed yet",
-    "C8-suspend-job-events": "not replayed yet",
-    "D1-complete-job-create-201": "not replayed yet",
-    "D2-complete-job-pod-before": "not replayed yet",
-    "D3-complete-job-pod-patch-running": "not replayed yet",
-    "D4-complete-job-pod-patch-succeeded": "not replayed yet",
-    "D5-complete-job-get-complete": "not replayed yet",
-    "D6-complete-job-pod-after": "not replayed yet",
-    "D7-complete-job-events": "not replayed yet",
-    "H1-watch-jobs-bookmarks-70s": "not replayed yet",
-    "H2-watchlist-sendinitialevents": "not replayed yet",
-    "H3-watchlist-no-rv-param": "not replayed yet",
-    "H4-watchlist-rv0": "not replayed yet",
-    "I0-version": "not replayed yet",
-    # E: authentication, authorization reviews, RBAC, discovery
-    # F, G: ConfigMaps (ownership, GC, size limit) and Leases
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def _capture_names() -> list[str]:

@@ -7,6 +7,8 @@ import base64
 import time
 from typing import Any
 
+import pytest
+
 from .wire_helpers import (
     HttpClient,
     assert_same_shape,
@@ -37,6 +39,7 @@ def _wait_until_gone(http: HttpClient, path: str) -> Any:
         time.sleep(0.02)
 
 
+@pytest.mark.controllers("garbage-collector")
 def test_configmap_owned_by_a_job_goes_with_it_on_background_delete(http: HttpClient) -> None:
     job = http.request("POST", "/apis/batch/v1/namespaces/default/jobs", body=job_body("ref-owner"))
     assert job.status == 201, job.json
@@ -64,6 +67,7 @@ def test_configmap_owned_by_a_job_goes_with_it_on_background_delete(http: HttpCl
     assert_same_status(gone, reference_v136("F3-configmap-get-after-gc-404"))
 
 
+@pytest.mark.controllers("garbage-collector")
 def test_configmap_with_another_live_owner_survives_losing_one(http: HttpClient) -> None:
     owners = []
     for name in ("owner-a", "owner-b"):

@@ -6,6 +6,7 @@ import fnmatch
 import http.client
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -250,3 +251,14 @@ def assert_same_shape(got: Any, want: Any, *, newer: tuple[str, ...] = ()) -> No
         if not any(fnmatch.fnmatchcase(difference, pattern) for pattern in newer)
     ]
     assert differences == [], differences
+
+
+def until(fetch: Any, done: Any, what: str, seconds: float = 20.0) -> Any:
+    """Poll ``fetch`` until ``done`` holds for its value (generous bound; no timing asserted)."""
+    deadline = time.monotonic() + seconds
+    value = fetch()
+    while not done(value):
+        assert time.monotonic() < deadline, f"timed out waiting for {what}: {value!r}"
+        time.sleep(0.02)
+        value = fetch()
+    return value

@@ -17,6 +17,8 @@ def make_service(
     """A JobService on the test cluster (its clock, its namespace); the caller closes the
     returned ApiClient. ``sleep`` replaces the gateway's retry waits."""
     client = cluster.api_client()
+    # Tests steer the embedded cluster's simulated pods with sim.jobscheduler.io/ annotations.
+    overrides.setdefault("pod_annotation_allowed_prefixes", ("sim.jobscheduler.io/",))
     settings = Settings(
         in_cluster=False, k8s_namespace=getattr(cluster, "namespace", "default"), **overrides
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import tempfile
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import Any
@@ -24,7 +25,7 @@ from kubesim.auth.identity import parse_token_file
 from kubesim.auth.tls import ServingCertificate
 from kubesim.clock import Clock, ScaledClock
 from kubesim.clusterapi import ClusterAPI, PodLogSource
-from kubesim.controllers import ControllerManager
+from kubesim.controllers import CONTROLLERS, ControllerManager
 from kubesim.http.faults import FaultInjector
 from kubesim.http.server import EmbeddedHTTPServer
 from kubesim.kubeconfig import write_kubeconfig
@@ -42,11 +43,14 @@ class EmbeddedCluster:
         kubeconfig_path: str | Path | None = None,
         clock: Clock | None = None,
         clock_speed: float = 1.0,
-        controllers: bool = True,
+        controllers: bool | Iterable[str] = True,
         schema_validation: str = "all",
         token_file: str | Path | None = None,
     ) -> None:
-        """``token_file``: more users, in kube-apiserver's ``--token-auth-file`` format
+        """``controllers``: True runs them all, False none (the API server alone: nothing
+        changes unless a client changes it), or the names to run, from ``CONTROLLERS``
+        (e.g. ``("garbage-collector",)`` to have owners' deletions reach their dependents).
+        ``token_file``: more users, in kube-apiserver's ``--token-auth-file`` format
         (``token,user,uid,"group1,group2"``), beside the admin whose token the kubeconfig and
         ``api_client()`` carry."""
         self.clock: Clock = clock or ScaledClock(clock_speed)
@@ -57,7 +61,7 @@ class EmbeddedCluster:
         self.server = ApiServer(self.store, self.clock, SchemaChecker(schema_validation))
         self.api: ClusterAPI = InProcessAPI(self.server)
         self.faults = FaultInjector(expire=self.store.compact)
-        self._want_controllers = controllers
+        self._want_controllers = _selected(controllers)
         self.controllers: Any = None
         self._http: EmbeddedHTTPServer | None = None
         self._serve_thread: threading.Thread | None = None
@@ -77,10 +81,19 @@ class EmbeddedCluster:
     def start(self) -> None:
         if self._http is not None:
             return
-        self.server.start_garbage_collector()
         logs: PodLogSource | None = None
         if self._want_controllers:
-            self.controllers = ControllerManager(self.api, self.clock)
+            wanted = self._want_controllers
+            self.controllers = ControllerManager(
+                self.api,
+                self.clock,
+                job="job" in wanted,
+                cronjob="cronjob" in wanted,
+                ttl="ttl" in wanted,
+                garbage_collector="garbage-collector" in wanted,
+                namespace="namespace" in wanted,
+                kubelet="kubelet" in wanted,
+            )
             logs = self.controllers.pod_logs
         self._http = EmbeddedHTTPServer(
             (self._host, self._port),
@@ -123,7 +136,6 @@ class EmbeddedCluster:
         if self._serve_thread is not None:
             self._serve_thread.join(timeout=10)
         self._http = None
-        self.server.stop_garbage_collector()
         if self._temporary_dir is not None:
             self._temporary_dir.cleanup()
             self._temporary_dir = None
@@ -148,6 +160,20 @@ class EmbeddedCluster:
         configuration.api_key = {"authorization": self.admin_token}
         configuration.api_key_prefix = {"authorization": "Bearer"}
         return kubernetes.client.ApiClient(configuration)
+
+
+def _selected(controllers: bool | Iterable[str]) -> frozenset[str]:
+    if controllers is True:
+        return frozenset(CONTROLLERS)
+    if controllers is False:
+        return frozenset()
+    names = frozenset(controllers)
+    unknown = names - set(CONTROLLERS)
+    if unknown:
+        raise ValueError(
+            f"unknown controllers {sorted(unknown)}; choose from {', '.join(CONTROLLERS)}"
+        )
+    return names
 
 
 def run_standalone(*, port: int, kubeconfig_path: Path | None, clock_speed: float = 1.0) -> None:

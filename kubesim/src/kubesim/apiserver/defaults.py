@@ -6,10 +6,9 @@ cluster has the shape a client would see from a real one (reference captures 10,
 
 from __future__ import annotations
 
-from typing import Any
-
 from kubesim.apiserver.leases import default_lease
 from kubesim.apiserver.objects import generate_name
+from kubesim.apiserver.qos import default_requests_from_limits, qos_class
 from kubesim.clusterapi import JSON
 
 CONTROLLER_UID = "controller-uid"
@@ -51,8 +50,8 @@ def default_pod_spec(spec: JSON) -> None:
 
 
 def default_pod_template(template: JSON) -> None:
-    meta = template.setdefault("metadata", {})
-    meta.setdefault("creationTimestamp", None)
+    # Current servers write no ``creationTimestamp: null`` into template metadata (v1.36 B1).
+    template.setdefault("metadata", {})
     default_pod_spec(template.setdefault("spec", {}))
 
 
@@ -63,6 +62,7 @@ def default_job(job: JSON) -> None:
     name = meta["name"]
     template = spec.setdefault("template", {})
     default_pod_template(template)
+    spec.setdefault("manualSelector", False)  # written out since 1.30 or so (v1.36 B1)
     if not spec.get("manualSelector"):
         template_labels = template["metadata"].setdefault("labels", {})
         template_labels.update(
@@ -107,7 +107,7 @@ def default_cronjob(cronjob: JSON) -> None:
     spec.setdefault("successfulJobsHistoryLimit", 3)
     spec.setdefault("failedJobsHistoryLimit", 1)
     job_template = spec.setdefault("jobTemplate", {})
-    job_template.setdefault("metadata", {}).setdefault("creationTimestamp", None)
+    job_template.setdefault("metadata", {})
     default_pod_template(job_template.setdefault("spec", {}).setdefault("template", {}))
     cronjob.setdefault("status", {})
 
@@ -128,29 +128,10 @@ _DEFAULT_TOLERATIONS = [
 ]
 
 
-def _qos_class(spec: JSON) -> str:
-    containers = list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
-    requests_any = False
-    guaranteed = True
-    for container in containers:
-        resources = container.get("resources") or {}
-        limits: dict[str, Any] = resources.get("limits") or {}
-        requests: dict[str, Any] = resources.get("requests") or {}
-        if limits or requests:
-            requests_any = True
-        for resource_name in ("cpu", "memory"):
-            limit = limits.get(resource_name)
-            request = requests.get(resource_name, limit)
-            if limit is None or request != limit:
-                guaranteed = False
-    if not requests_any:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"
-
-
 def default_pod(pod: JSON) -> None:
     spec = pod.setdefault("spec", {})
     default_pod_spec(spec)
+    default_requests_from_limits(spec)
     spec.setdefault("serviceAccountName", "default")
     spec.setdefault("serviceAccount", spec["serviceAccountName"])
     tolerations = spec.setdefault("tolerations", [])
@@ -164,7 +145,25 @@ def default_pod(pod: JSON) -> None:
     _mount_service_account_token(spec)
     status = pod.setdefault("status", {})
     status.setdefault("phase", "Pending")
-    status.setdefault("qosClass", _qos_class(spec))
+    # Set once, at creation: a pods/status write may not change it (reference v1.36 A5).
+    status.setdefault("qosClass", qos_class(spec))
+
+
+def default_pod_status(pod: JSON) -> None:
+    """A pods/status write reads back with Go's zero values for the fields that are never
+    omitted: a condition's ``lastProbeTime``, a container status's ``lastState`` (v1.36 A6)."""
+    status = pod.get("status") or {}
+    for condition in status.get("conditions") or []:
+        condition.setdefault("lastProbeTime", None)
+        condition.setdefault("lastTransitionTime", None)
+    for section in ("initContainerStatuses", "containerStatuses", "ephemeralContainerStatuses"):
+        for container in status.get(section) or []:
+            container.setdefault("state", {})
+            container.setdefault("lastState", {})
+            container.setdefault("ready", False)
+            container.setdefault("restartCount", 0)
+            container.setdefault("image", "")
+            container.setdefault("imageID", "")
 
 
 _TOKEN_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"

@@ -12,14 +12,20 @@ import hashlib
 from kubesim.apiserver.registry import RESOURCES, ResourceType, resources_in, served
 from kubesim.clusterapi import JSON
 
+# The behaviour simulated is v1.36's (its captures win where they differ from 1.24's); the
+# emulation and compatibility versions arrived with compatibility versions (reference v1.36 I0).
 VERSION: JSON = {
     "major": "1",
-    "minor": "32",
-    "gitVersion": "v1.32.0-jobscheduler-embedded",
+    "minor": "36",
+    "emulationMajor": "1",
+    "emulationMinor": "36",
+    "minCompatibilityMajor": "1",
+    "minCompatibilityMinor": "35",
+    "gitVersion": "v1.36.0-jobscheduler-embedded",
     "gitCommit": "0000000000000000000000000000000000000000",
     "gitTreeState": "clean",
     "buildDate": "2026-01-01T00:00:00Z",
-    "goVersion": "go1.23.0",
+    "goVersion": "go1.26.0",
     "compiler": "gc",
     "platform": "linux/amd64",
 }

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from kubesim.apiserver.registry import served
 from kubesim.apiserver.server import ApiServer
-from kubesim.clusterapi import JSON, WatchStream
+from kubesim.clusterapi import JSON, APIResources, WatchStream
 from kubesim.store import clone
 
 
@@ -140,3 +141,16 @@ class InProcessAPI:
             timeout_seconds=timeout_seconds,
             copy_objects=True,
         )
+
+    def server_resources(self) -> APIResources:
+        return [
+            {
+                "name": rt.plural,
+                "group": rt.group,
+                "version": rt.version,
+                "kind": rt.kind,
+                "namespaced": rt.namespaced,
+                "verbs": list(rt.verbs),
+            }
+            for rt in served()
+        ]

@@ -124,13 +124,17 @@ class ReadMixin:
         allow_bookmarks: bool = False,
         timeout_seconds: float | None = None,
         copy_objects: bool = False,
+        send_initial_events: bool = False,
     ) -> WatchStream:
+        """``send_initial_events``: a WatchList request. Current objects come first whatever
+        the resourceVersion (the store is never older than what the client asks for), then a
+        bookmark marks their end (reference v1.36 H2-H4, answered as a modern etcd would)."""
         rt = resource_type(resource)
         predicate = combine(
             label_predicate(label_selector), field_predicate(field_selector, rt.plural, rt.kind)
         )
         since: int | None = None
-        if resource_version not in ("", "0"):
+        if resource_version not in ("", "0") and not send_initial_events:
             try:
                 since = int(resource_version)
             except ValueError:
@@ -160,5 +164,6 @@ class ReadMixin:
             initial=snapshot,
             backlog=backlog,
             since=start,
+            initial_events_end=send_initial_events,
             **common,
         )

@@ -15,7 +15,7 @@ from typing import Any
 
 from kubesim.apiserver.apply import FieldOwners
 from kubesim.apiserver.configmaps import validate_configmap
-from kubesim.apiserver.defaults import DEFAULTERS, label_unlabelled_job
+from kubesim.apiserver.defaults import DEFAULTERS, default_pod_status, label_unlabelled_job
 from kubesim.apiserver.deletion import DeletionMixin
 from kubesim.apiserver.leases import validate_lease
 from kubesim.apiserver.objects import generate_name, rfc3339
@@ -58,7 +58,8 @@ _VALIDATORS: dict[str, Callable[[JSON], list[FieldError]]] = {
 }
 # Resources whose create resets the status a client sent (PrepareForCreate upstream).
 _STATUS_RESET_ON_CREATE = {"jobs", "cronjobs"}
-_HAS_GENERATION = {"jobs", "cronjobs"}
+# Pods too since 1.33 (metadata.generation 1 on create, v1.36 A1-A4).
+_HAS_GENERATION = {"jobs", "cronjobs", "pods"}
 # ServiceAccounts and the RBAC kinds: defaulted and validated beside the authorizer.
 _VALIDATORS.update(auth_objects.VALIDATORS)
 DEFAULTERS.update(auth_objects.DEFAULTERS)
@@ -74,6 +75,16 @@ def _template_spec(resource: str, obj: JSON) -> JSON | None:
     elif resource != "pods":
         return None
     return spec
+
+
+def _spec_changed(resource: str, current: JSON, new: JSON) -> bool:
+    """Whether an update moves the generation; binding a pod to a node does not (upstream
+    binds through the bindings subresource, which leaves it alone)."""
+    old_spec, new_spec = current.get("spec") or {}, new.get("spec") or {}
+    if resource == "pods":
+        old_spec = {key: value for key, value in old_spec.items() if key != "nodeName"}
+        new_spec = {key: value for key, value in new_spec.items() if key != "nodeName"}
+    return bool(old_spec != new_spec)
 
 
 class ApiServer(ReadMixin, DeletionMixin):
@@ -215,9 +226,7 @@ class ApiServer(ReadMixin, DeletionMixin):
                 )
             if dry_run:
                 return obj
-            stored = self.store.put(rt.plural, obj)
-            self._track(stored, None)
-            return stored
+            return self.store.put(rt.plural, obj)
 
     # -- read ----------------------------------------------------------------------------
     def update(
@@ -283,10 +292,14 @@ class ApiServer(ReadMixin, DeletionMixin):
     ) -> JSON:
         """The update pipeline; the caller holds the store lock."""
         new = merge_for_update(rt.plural, current, body, subresource)
-        if rt.plural in _HAS_GENERATION and new.get("spec") != current.get("spec"):
+        if new["metadata"].get("finalizers") == []:
+            del new["metadata"]["finalizers"]  # omitempty: removing the last one drops the list
+        if rt.plural in _HAS_GENERATION and _spec_changed(rt.plural, current, new):
             new["metadata"]["generation"] = int(current["metadata"].get("generation", 1)) + 1
         if subresource != "status":
             DEFAULTERS[rt.plural](new)
+        elif rt.plural == "pods":
+            default_pod_status(new)
         raise_invalid(
             rt.kind, rt.group, current["metadata"]["name"], check_update(rt.plural, current, new)
         )
@@ -296,15 +309,11 @@ class ApiServer(ReadMixin, DeletionMixin):
             return current  # a no-op write does not bump the resourceVersion
         if dry_run:
             return new
-        if new["metadata"].get("deletionTimestamp") and not new["metadata"].get("finalizers"):
+        if self._deletion_complete(rt, new):
             # Like etcd's delete, the DELETED event carries the last stored state, which still
             # lists the finalizer whose removal ended the deletion (reference 73).
             return self._remove(rt, clone(current))
-        stored = self.store.put(rt.plural, new)
-        self._track(stored, current)
-        if new["metadata"].get("deletionTimestamp"):
-            self._finalizers_changed(rt, stored)
-        return stored
+        return self.store.put(rt.plural, new)
 
     def patch(
         self,

@@ -121,10 +121,16 @@ def _pod_spec_comparable(spec: JSON) -> JSON:
 
 
 def _pod_update_errors(current: JSON, new: JSON) -> list[FieldError]:
+    errors: list[FieldError] = []
+    # The QoS class is the API server's, set at creation; a status write that omits it keeps
+    # it (a merge patch), one that changes or drops it is refused (reference v1.36 A5).
+    old_qos = (current.get("status") or {}).get("qosClass")
+    new_qos = (new.get("status") or {}).get("qosClass")
+    if old_qos is not None and new_qos != old_qos:
+        errors.append(_immutable("status.qosClass", new_qos or ""))
     old_spec, new_spec = current.get("spec") or {}, new.get("spec") or {}
     if old_spec == new_spec:
-        return []
-    errors: list[FieldError] = []
+        return errors
     # Binding a pod to a node is allowed once (what the scheduler's binding does).
     old_node, new_node = old_spec.get("nodeName"), new_spec.get("nodeName")
     if old_node and old_node != new_node:

@@ -197,11 +197,31 @@ def parse_quantity(value: Any) -> Decimal | None:
     except InvalidOperation:
         return None
     if suffix in SUFFIX_MULTIPLIERS:
-        return amount * SUFFIX_MULTIPLIERS[suffix]
+        return _capped(amount * SUFFIX_MULTIPLIERS[suffix])
     exponent = re.fullmatch(r"[eE]([-+]?[0-9]+)", suffix)
     if exponent is None:
         return None
-    return amount * (Decimal(10) ** int(exponent.group(1)))
+    power = int(exponent.group(1))
+    # Out there the result is capped or rounded anyway, and scaling first could overflow.
+    if amount and power > _MAX_DIGITS:
+        return Decimal(_QUANTITY_CAP).copy_sign(amount)
+    if amount and power < -_MAX_DIGITS:
+        return _SMALLEST.copy_sign(amount)
+    return _capped(amount.scaleb(power))
+
+
+# "No quantity may represent a number greater than 2^63-1 in magnitude ... larger numbers will
+# be capped" (apimachinery resource.Quantity), so no exponent can overflow the parse.
+# and more than three decimal places are rounded up (0.1m becomes 1m).
+_QUANTITY_CAP = 2**63 - 1
+_SMALLEST = Decimal("0.001")
+_MAX_DIGITS = 40
+
+
+def _capped(amount: Decimal) -> Decimal:
+    if abs(amount) > _QUANTITY_CAP:
+        return Decimal(_QUANTITY_CAP).copy_sign(amount)
+    return amount
 
 
 def quantity_syntax_errors(obj: JSON, template_spec: JSON | None) -> str | None:

@@ -3,8 +3,12 @@
 An object that starts matching a selector arrives as ADDED and one that stops matching as
 DELETED, so a client's view of "the matching set" stays right. With ``allowWatchBookmarks``
 a BOOKMARK carries the resource's latest resourceVersion when it advanced beyond what the
-watcher has seen. A too-old resourceVersion yields one ERROR event (a 410 Expired Status)
-and ends the stream, inside a 200 response (reference 91).
+watcher has seen: every second (kube-apiserver waits about a minute; clients only need them
+to be timely), and once more in the second before ``timeoutSeconds`` ends the stream, as
+kube-apiserver does (reference v1.36 H1). A WatchList request (``sendInitialEvents=true``)
+gets the current objects as ADDED events, then a BOOKMARK annotated
+``k8s.io/initial-events-end: "true"``, then the changes. A too-old resourceVersion yields one
+ERROR event (a 410 Expired Status) and ends the stream, inside a 200 response (reference 91).
 """
 
 from __future__ import annotations
@@ -18,9 +22,13 @@ from kubesim.clusterapi import JSON, ApiError
 from kubesim.store import StoreEvent, Subscription, clone
 
 BOOKMARK_INTERVAL_SECONDS = 1.0
+# The last bookmark comes this long before the watch's timeout.
+_FINAL_BOOKMARK_SECONDS = 1.0
+INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 # A BOOKMARK's object is the kind's Go zero value with only the resourceVersion set, so it
-# carries the non-omitempty fields of the kind too (reference 73 shows the Job's).
-_EMPTY_POD_TEMPLATE = {"metadata": {"creationTimestamp": None}, "spec": {"containers": None}}
+# carries the non-omitempty fields of the kind too (reference 73 shows the Job's; since 1.35 an
+# unset creationTimestamp is omitted, reference v1.36 H1).
+_EMPTY_POD_TEMPLATE = {"metadata": {}, "spec": {"containers": None}}
 _EMPTY_FIELDS: dict[str, JSON] = {
     "jobs": {"spec": {"template": _EMPTY_POD_TEMPLATE}, "status": {}},
     "cronjobs": {
@@ -61,6 +69,7 @@ class ServerWatch:
         timeout_seconds: float | None,
         copy_objects: bool,
         error: ApiError | None = None,
+        initial_events_end: bool = False,
     ) -> None:
         self._resource = resource
         self._namespace = namespace
@@ -75,6 +84,7 @@ class ServerWatch:
         self._deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
         self._copy = copy_objects
         self._error = error
+        self._initial_events_end = initial_events_end
         self._stopped = threading.Event()
         # Set by the HTTP layer: False once the client has gone, so an idle stream ends.
         self.alive: Callable[[], bool] | None = None
@@ -115,13 +125,17 @@ class ServerWatch:
             return self._event("DELETED", event.object)
         return None
 
-    def _bookmark(self, resource_version: int) -> JSON:
+    def _bookmark(self, resource_version: int, *, initial_events_end: bool = False) -> JSON:
+        self._sent_rv = max(self._sent_rv, resource_version)
+        metadata: JSON = {"resourceVersion": str(resource_version)}
+        if initial_events_end:
+            metadata["annotations"] = {INITIAL_EVENTS_END: "true"}
         return {
             "type": "BOOKMARK",
             "object": {
                 "kind": self._resource.kind,
                 "apiVersion": self._resource.api_version,
-                "metadata": {"resourceVersion": str(resource_version), "creationTimestamp": None},
+                "metadata": metadata,
                 **clone(_EMPTY_FIELDS.get(self._resource.plural, {})),
             },
         }
@@ -136,6 +150,8 @@ class ServerWatch:
                     return
                 if self._matches(obj):
                     yield self._event("ADDED", obj)
+            if self._initial_events_end:
+                yield self._bookmark(self._seen_rv, initial_events_end=True)
             for event in self._backlog:
                 translated = self._translate(event)
                 if translated is not None:
@@ -149,6 +165,8 @@ class ServerWatch:
         subscription = self._subscription
         assert subscription is not None
         next_bookmark = time.monotonic() + BOOKMARK_INTERVAL_SECONDS
+        if self._deadline is not None:
+            next_bookmark = min(next_bookmark, self._deadline - _FINAL_BOOKMARK_SECONDS)
         while not self._stopped.is_set():
             now = time.monotonic()
             if self._deadline is not None and now >= self._deadline:
@@ -156,6 +174,8 @@ class ServerWatch:
             wait = _POLL_SECONDS
             if self._deadline is not None:
                 wait = min(wait, self._deadline - now)
+            if self._allow_bookmarks:
+                wait = max(0.0, min(wait, next_bookmark - now))
             event = subscription.next(wait)
             if event is not None:
                 translated = self._translate(event)
@@ -166,7 +186,13 @@ class ServerWatch:
                 return
             if self._allow_bookmarks and time.monotonic() >= next_bookmark:
                 next_bookmark = time.monotonic() + BOOKMARK_INTERVAL_SECONDS
+                if self._deadline is not None:
+                    final = self._deadline - _FINAL_BOOKMARK_SECONDS
+                    next_bookmark = (
+                        min(next_bookmark, final)
+                        if time.monotonic() < final
+                        else (self._deadline + 1.0)
+                    )
                 latest = self._last_rv()
                 if latest > self._sent_rv:
-                    self._sent_rv = latest
                     yield self._bookmark(latest)

@@ -189,7 +189,8 @@ def _known_time_zone(name: str) -> bool:
         return False
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a name longer than a file name can be ("File name too long") is no zone.
         return False
     return True
 

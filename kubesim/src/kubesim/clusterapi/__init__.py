@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 
 JSON = dict[str, Any]
+# Discovery's answer (a plain alias: ``list`` inside the protocol names its method).
+APIResources = list[JSON]
 
 
 class ApiError(Exception):
@@ -140,6 +142,11 @@ class ClusterAPI(Protocol):
         allow_bookmarks: bool = False,
         timeout_seconds: float | None = None,
     ) -> WatchStream: ...
+
+    def server_resources(self) -> APIResources:
+        """Discovery: one APIResource per served resource (``name`` is the plural), with its
+        ``group``, ``version``, ``kind``, ``namespaced`` and ``verbs``; no subresources."""
+        ...
 
 
 class PodLogSource(Protocol):

@@ -16,7 +16,7 @@ from typing import Any
 from kubernetes.client import ApiClient
 from kubernetes.client.exceptions import ApiException
 
-from kubesim.clusterapi import JSON, ApiError
+from kubesim.clusterapi import JSON, ApiError, APIResources
 
 _CORE = "/api/v1"
 _BATCH = "/apis/batch/v1"
@@ -230,6 +230,17 @@ class RestClusterAPI:
             read_timeout=read_timeout,
         )
         return RestWatchStream(response)
+
+    def server_resources(self) -> APIResources:
+        """What discovery lists under the API versions this client can address."""
+        resources: APIResources = []
+        for prefix in sorted(set(_PREFIXES.values())):
+            group_version = prefix.removeprefix("/api/").removeprefix("/apis/")
+            group, _, version = group_version.rpartition("/")
+            for entry in self._call("GET", prefix).get("resources") or []:
+                if entry.get("name") in _PREFIXES and _PREFIXES[entry["name"]] == prefix:
+                    resources.append({**entry, "group": group, "version": version})
+        return resources
 
     def _call(
         self,

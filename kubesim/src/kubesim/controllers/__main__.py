@@ -21,9 +21,10 @@ from kubernetes import config as kube_config
 
 from kubesim.clock import ScaledClock
 from kubesim.clusterapi.rest import RestClusterAPI
+from kubesim.controllers import CONTROLLERS as ALL_CONTROLLERS
 from kubesim.controllers import ControllerManager, KubeletServing
 
-CONTROLLERS = ("job", "cronjob", "ttl")
+CONTROLLERS = tuple(name for name in ALL_CONTROLLERS if name != "kubelet")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--controllers",
         default="",
-        help="comma-separated controllers to run as well: job,cronjob,ttl "
+        help=f"comma-separated controllers to run as well: {','.join(CONTROLLERS)} "
         "(leave empty when the cluster runs kube-controller-manager)",
     )
     parser.add_argument("--no-kubelet", action="store_true", help="do not simulate pods")
@@ -69,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         job="job" in wanted,
         cronjob="cronjob" in wanted,
         ttl="ttl" in wanted,
+        garbage_collector="garbage-collector" in wanted,
+        namespace="namespace" in wanted,
         kubelet=not args.no_kubelet,
         kubelet_serving=None
         if args.no_kubelet_server

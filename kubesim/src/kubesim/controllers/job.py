@@ -2,7 +2,9 @@
 
 Like upstream it keeps "expectations": after creating or deleting pods it does not act on the
 Job again until its pod cache has seen those changes, so a stale cache never makes it create
-pods twice.
+pods twice. It also removes the ``batch.kubernetes.io/job-tracking`` finalizer from its pods:
+once the Job's status counts them, and at once from pods whose Job is gone or being deleted
+(work keys ``pod:<namespace>/<name>``; a namespace never contains a colon).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from kubesim.clusterapi import JSON, ApiError, ClusterAPI
 from kubesim.controllers.events import EventRecorder
 from kubesim.controllers.informer import Informer, controller_owner, object_key
 from kubesim.controllers.job_logic import BackoffPolicy, reconcile_job
-from kubesim.controllers.jobpods import pod_name
+from kubesim.controllers.jobpods import TRACKING_FINALIZER, is_tracked, pod_name
 from kubesim.controllers.runner import QueueWorker
 from kubesim.controllers.workqueue import WorkQueue
 
@@ -25,6 +27,9 @@ log = logging.getLogger(__name__)
 
 # Real seconds after which unmet expectations are dropped (a watch event was lost).
 _EXPECTATION_TTL_SECONDS = 30.0
+_POD_KEY = "pod:"
+STRATEGIC_MERGE_PATCH = "application/strategic-merge-patch+json"
+_RELEASE_PATCH = {"metadata": {"$deleteFromPrimitiveList/finalizers": [TRACKING_FINALIZER]}}
 
 
 class _Expectations:
@@ -121,6 +126,8 @@ class JobController:
             return
         owner = controller_owner(pod)
         if owner is None or owner.get("kind") != "Job":
+            if new is not None and is_tracked(new):
+                self._queue.add(_POD_KEY + object_key(new))  # orphaned: nothing counts it
             return
         uid = str(owner.get("uid"))
         if old is None and new is not None:
@@ -128,13 +135,30 @@ class JobController:
         if new is None or new["metadata"].get("deletionTimestamp"):
             self._expectations.deletion_seen(uid, pod_name(pod))
         namespace = pod["metadata"].get("namespace") or ""
-        self._queue.add(f"{namespace}/{owner.get('name')}")
+        job_key = f"{namespace}/{owner.get('name')}"
+        if new is not None and is_tracked(new) and self._live_job(job_key, uid) is None:
+            self._queue.add(_POD_KEY + object_key(new))
+        self._queue.add(job_key)
+
+    def _live_job(self, key: str, uid: str) -> JSON | None:
+        """The Job ``key`` if it is the one with ``uid`` and not being deleted."""
+        job = self._jobs.get(key)
+        if job is None or str(job["metadata"].get("uid")) != uid:
+            return None
+        return None if job["metadata"].get("deletionTimestamp") else job
 
     def sync(self, key: str) -> None:
+        if key.startswith(_POD_KEY):
+            self._release_if_unowned(key.removeprefix(_POD_KEY))
+            return
         job = self._jobs.get(key)
-        if job is None or job["metadata"].get("deletionTimestamp"):
+        if job is None:
             return
         uid = str(job["metadata"].get("uid"))
+        if job["metadata"].get("deletionTimestamp"):
+            # Its pods must be able to go with it (the garbage collector deletes them).
+            self._release(str(job["metadata"].get("namespace")), self._pods.owned_by(uid))
+            return
         if not self._expectations.satisfied(uid):
             return
         pods = self._pods.owned_by(uid)
@@ -157,10 +181,36 @@ class JobController:
                     # 409: our cache was stale; the watch brings the newer Job and a new sync.
                     self._queue.add_after(key, 0.5)
                 return
+        released = set(actions.pods_to_release)
+        self._release(namespace, [pod for pod in pods if pod_name(pod) in released])
         for event in actions.events:
             self._events.record(job, event.type, event.reason, event.message)
         if actions.requeue_after is not None:
             self._queue.add_after(key, actions.requeue_after)
+
+    def _release_if_unowned(self, pod_key: str) -> None:
+        pod = self._pods.get(pod_key)
+        if pod is None or not is_tracked(pod):
+            return
+        owner = controller_owner(pod)
+        namespace = str(pod["metadata"].get("namespace"))
+        owner = owner if owner is not None and owner.get("kind") == "Job" else {}
+        if owner and self._live_job(f"{namespace}/{owner.get('name')}", str(owner.get("uid"))):
+            return  # its Job counts it and releases it
+        self._release(namespace, [pod])
+
+    def _release(self, namespace: str, pods: list[JSON]) -> None:
+        """Remove the tracking finalizer (a strategic merge patch, as upstream sends)."""
+        for pod in pods:
+            if not is_tracked(pod):
+                continue
+            try:
+                self._api.patch(
+                    "pods", namespace, pod_name(pod), _RELEASE_PATCH, STRATEGIC_MERGE_PATCH
+                )
+            except ApiError as error:
+                if error.code != 404:
+                    log.warning("job-controller: releasing %s: %s", pod_name(pod), error.message)
 
     def _delete_pods(self, job: JSON, namespace: str, names: list[str]) -> None:
         uid = str(job["metadata"].get("uid"))

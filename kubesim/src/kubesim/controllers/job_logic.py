@@ -2,8 +2,9 @@
 
 It follows the current upstream controller (1.31+): interim ``SuccessCriteriaMet`` /
 ``FailureTarget`` conditions come first, and the final ``Complete`` / ``Failed`` condition is
-added once no pod of the Job is still running or terminating. Pod tracking finalizers are not
-used; counts never go down, so pods removed after they were counted do not undo progress.
+added once no pod of the Job is still running or terminating. Every pod carries the
+``batch.kubernetes.io/job-tracking`` finalizer until the status written for it counts it; counts
+never go down, so pods removed after they were counted do not undo progress.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class JobActions:
     status: JSON
     pods_to_create: list[JSON] = field(default_factory=list)
     pods_to_delete: list[str] = field(default_factory=list)
+    # Pods whose tracking finalizer may go once ``status`` is written (they are counted).
+    pods_to_release: list[str] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     # Clock seconds after which the Job must be looked at again even if nothing changes.
     requeue_after: float | None = None
@@ -77,6 +80,7 @@ def reconcile_job(
     status = copy.deepcopy(job.get("status") or {})
     actions = JobActions(status=status)
     if is_finished(job):
+        actions.pods_to_release = releasable_pods(pods, everything=True)
         return actions
 
     indexed = spec.get("completionMode") == "Indexed"
@@ -230,7 +234,25 @@ def reconcile_job(
     status["ready"] = sum(1 for pod in active if pod not in deleted_now and jobpods.is_ready(pod))
     status["terminating"] = len(terminating) + len(deleted_now)
     status.setdefault("uncountedTerminatedPods", {})
+    if suspended and remaining_active == 0 and status["terminating"] == 0:
+        # Current controllers forget when a suspended Job started once its pods are gone: the
+        # deadline counts from the resume, and the template's scheduling directives may change
+        # again (reference v1.36 C5).
+        status.pop("startTime", None)
+    actions.pods_to_release = releasable_pods(pods, everything=is_finished({"status": status}))
     return actions
+
+
+def releasable_pods(pods: list[JSON], *, everything: bool) -> list[str]:
+    """Tracked pods the status now accounts for: finished ones, and deleted ones whose deletion
+    is final (no grace period left: unscheduled, or its kubelet has stopped it); with
+    ``everything`` (the Job is finished) all of them."""
+    return [
+        jobpods.pod_name(pod)
+        for pod in pods
+        if jobpods.is_tracked(pod)
+        and (everything or jobpods.is_terminal(pod) or jobpods.is_gone_but_tracked(pod))
+    ]
 
 
 def _track_suspension(

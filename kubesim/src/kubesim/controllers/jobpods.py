@@ -9,6 +9,9 @@ from kubesim.clusterapi import JSON
 from kubesim.controllers.timeutil import parse_time
 
 COMPLETION_INDEX_KEY = "batch.kubernetes.io/job-completion-index"
+# Kept on every pod the Job controller creates until its status accounts for the pod, so a pod
+# cannot vanish uncounted (reference v1.36 D2, D6).
+TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
 JOB_NAME_LABELS = ("job-name", "batch.kubernetes.io/job-name")
 CONTROLLER_UID_LABELS = ("controller-uid", "batch.kubernetes.io/controller-uid")
 
@@ -38,6 +41,16 @@ def is_ready(pod: JSON) -> bool:
         if condition.get("type") == "Ready":
             return bool(condition.get("status") == "True")
     return False
+
+
+def is_tracked(pod: JSON) -> bool:
+    return TRACKING_FINALIZER in ((pod.get("metadata") or {}).get("finalizers") or [])
+
+
+def is_gone_but_tracked(pod: JSON) -> bool:
+    """Deleted with no grace period left: only the tracking finalizer keeps it."""
+    meta = pod.get("metadata") or {}
+    return bool(meta.get("deletionTimestamp")) and not meta.get("deletionGracePeriodSeconds")
 
 
 def pod_name(pod: JSON) -> str:
@@ -107,7 +120,8 @@ def parse_indexes(text: str | None) -> set[int]:
 
 def build_pod(job: JSON, index: int | None) -> JSON:
     """The pod the Job controller creates from ``spec.template`` (ownerReference, job labels,
-    and for Indexed Jobs the completion index annotation, label, hostname and env)."""
+    the tracking finalizer, and for Indexed Jobs the completion index annotation, label,
+    hostname and env read from the label, reference v1.36 B4)."""
     meta = job["metadata"]
     name, uid = str(meta["name"]), str(meta["uid"])
     template = copy.deepcopy((job.get("spec") or {}).get("template") or {})
@@ -135,7 +149,7 @@ def build_pod(job: JSON, index: int | None) -> JSON:
                 {
                     "name": "JOB_COMPLETION_INDEX",
                     "valueFrom": {
-                        "fieldRef": {"fieldPath": f"metadata.annotations['{COMPLETION_INDEX_KEY}']"}
+                        "fieldRef": {"fieldPath": f"metadata.labels['{COMPLETION_INDEX_KEY}']"}
                     },
                 }
             )
@@ -154,6 +168,7 @@ def build_pod(job: JSON, index: int | None) -> JSON:
                 "blockOwnerDeletion": True,
             }
         ],
+        "finalizers": [TRACKING_FINALIZER],
     }
     if annotations:
         metadata["annotations"] = annotations

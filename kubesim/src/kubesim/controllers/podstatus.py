@@ -72,6 +72,7 @@ def container_status(
 
 
 def base_status(run: PodRun, phase: str) -> JSON:
+    # No qosClass: the API server sets it at creation and refuses any change (v1.36 A5).
     return {
         "phase": phase,
         "hostIP": HOST_IP,
@@ -79,7 +80,6 @@ def base_status(run: PodRun, phase: str) -> JSON:
         "podIP": run.pod_ip,
         "podIPs": [{"ip": run.pod_ip}],
         "startTime": format_time(run.scheduled_at) if run.scheduled_at else None,
-        "qosClass": "BestEffort",
     }
 
 

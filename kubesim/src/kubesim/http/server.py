@@ -401,6 +401,7 @@ class _Handler(WireHandler):
             field_selector=first(query, "fieldSelector"),
             allow_bookmarks=flag(query, "allowWatchBookmarks"),
             timeout_seconds=timeout,
+            send_initial_events=flag(query, "sendInitialEvents"),
         )
         stream.alive = self._client_alive  # type: ignore[attr-defined]
         as_table = self._wants_table()
