@@ -345,7 +345,7 @@ def _schedule(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO)
         return None
     if reply.job_info.k8s_kind == "CronJob":
         raise UsageError("--wait waits for a job; a schedule never ends (wait for one of its runs)")
-    return _wait_for(client, [reply.job_id], args, deadline)
+    return _wait_for(client, [reply.job_id], args, deadline, out)
 
 
 def _print_created(
@@ -371,7 +371,7 @@ def _rerun(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) ->
     _print_created(out, args, reply, reply.message)
     if not args.wait:
         return None
-    return _wait_for(client, [reply.job_id], args, deadline)
+    return _wait_for(client, [reply.job_id], args, deadline, out)
 
 
 def _deadline(text: str, flag: str) -> float | None:
@@ -382,7 +382,7 @@ def _deadline(text: str, flag: str) -> float | None:
 
 
 def _wait(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> int:
-    return _wait_for(client, args.job_ids, args, _deadline(args.wait_timeout, "--timeout"))
+    return _wait_for(client, args.job_ids, args, _deadline(args.wait_timeout, "--timeout"), out)
 
 
 def _wait_for(
@@ -390,13 +390,14 @@ def _wait_for(
     job_ids: Sequence[str],
     args: argparse.Namespace,
     deadline: float | None,
+    out: TextIO,
 ) -> int:
     """One line per job as it ends (``-o json``/``yaml``: its JobInfo), then the exit code."""
     outcomes = []
     for job_id in job_ids:
         outcome = follow_job(client, job_id, args.namespace, deadline)
         outcomes.append(outcome)
-        _print_outcome(sys.stdout, outcome, args.output)
+        _print_outcome(out, outcome, args.output)
         if outcome.timed_out:
             break
     return exit_code(outcomes, args.wait_for)
