@@ -110,8 +110,37 @@ def _violations_of(status: status_pb2.Status) -> list[FieldViolation]:
     return found
 
 
+@dataclass(frozen=True)
+class TlsOptions:
+    """TLS to the server: the CA that signed its certificate (None: the system's roots), a
+    client certificate and key for mTLS, and the name to expect in the server's certificate
+    when it differs from the target host."""
+
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    server_name: str | None = None
+
+    def channel(self, target: str) -> grpc.Channel:
+        def read(path: str | None) -> bytes | None:
+            if path is None:
+                return None
+            with open(path, "rb") as handle:
+                return handle.read()
+
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=read(self.ca_file),
+            private_key=read(self.key_file),
+            certificate_chain=read(self.cert_file),
+        )
+        options = [("grpc.ssl_target_name_override", self.server_name)] if self.server_name else []
+        return grpc.secure_channel(target, credentials, options=options)
+
+
 class JobSchedulerClient:
-    """Blocking client over one plaintext channel (pass ``channel`` for TLS or custom options)."""
+    """Blocking client over one channel: plaintext, or TLS with ``tls``; ``token`` is sent as
+    ``authorization: Bearer <token>`` on every call (a Kubernetes token: the server reviews
+    it). Pass ``channel`` for custom options."""
 
     def __init__(
         self,
@@ -120,11 +149,17 @@ class JobSchedulerClient:
         timeout: float | None = 30.0,
         metadata: Sequence[tuple[str, str]] = (),
         channel: grpc.Channel | None = None,
+        token: str | None = None,
+        tls: TlsOptions | None = None,
     ) -> None:
         self.target = target
         self.timeout = timeout
         self._metadata = tuple(metadata)
-        self._channel = channel if channel is not None else grpc.insecure_channel(target)
+        if token:
+            self._metadata += (("authorization", f"Bearer {token}"),)
+        if channel is None:
+            channel = tls.channel(target) if tls is not None else grpc.insecure_channel(target)
+        self._channel = channel
         self._stub = pb_grpc.JobSchedulerStub(self._channel)  # type: ignore[no-untyped-call]
         self._health = health_pb2_grpc.HealthStub(self._channel)
 

@@ -11,6 +11,8 @@ from typing import Annotated, TypeVar
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from jobscheduler.egress import EgressPolicy
+
 
 class LogLevel(StrEnum):
     TRACE = "trace"
@@ -26,6 +28,11 @@ class LogFormat(StrEnum):
     CONSOLE = "console"
 
 
+class AuthMode(StrEnum):
+    KUBERNETES = "kubernetes"  # bearer tokens via TokenReview (and client certificates)
+    NONE = "none"  # no authentication: local development on loopback only
+
+
 Port = Annotated[int, Field(ge=1, le=65535)]
 
 
@@ -39,6 +46,10 @@ class Settings(BaseSettings):
     # Where the gRPC server listens; the container binds all interfaces, tests bind loopback.
     grpc_host: str = "[::]"
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = 8080  # 0 disables the HTTP endpoint
+    # The read-only web dashboard (``jobscheduler.dashboard``), on GRPC_HOST; 0 (default): off.
+    # Its own port, not METRICS_PORT's: it shows job data and logs, so it belongs behind the
+    # same access as the gRPC API, while probes and scrapes stay unauthenticated.
+    dashboard_port: Annotated[int, Field(ge=0, le=65535)] = 0
     k8s_namespace: str = "default"
     in_cluster: bool = True
     kubeconfig: str | None = None
@@ -51,6 +62,9 @@ class Settings(BaseSettings):
     # Seconds Kubernetes keeps a finished Job before deleting it (ttlSecondsAfterFinished).
     job_ttl_seconds: Annotated[int, Field(ge=0)] = 86400
     default_backoff_limit: Annotated[int, Field(ge=0)] = 3
+    # Seconds a job's pods may stay unable to start (image pull failing, unschedulable) before
+    # the job ends FAILED, for requests that set no startup_deadline_seconds; 0 = no deadline.
+    default_startup_deadline_seconds: Annotated[int, Field(ge=0, le=2_147_483_647)] = 0
     # On SIGTERM: seconds to drain in-flight RPCs before the server stops.
     shutdown_grace_seconds: Annotated[float, Field(ge=0)] = 20.0
     # Retries of a Kubernetes call that was throttled (429) or failed with a 5xx/connection error.
@@ -65,6 +79,44 @@ class Settings(BaseSettings):
     # Prefixes of the request annotations copied to pods (comma-separated); none by default.
     # Pod annotations drive sidecar and secret injectors, so the operator decides which reach.
     pod_annotation_allowed_prefixes: Annotated[tuple[str, ...], NoDecode] = ()
+
+    # ---- access control (README "Security model") ----
+    auth_mode: AuthMode = AuthMode.KUBERNETES
+    # AUTH_MODE=none on a non-loopback address only with this (a warning at start and on /readyz).
+    insecure_allow_unauthenticated: bool = False
+    # Audiences a caller's token must be issued for (TokenReview spec.audiences); empty: the
+    # API server's own (a plain `kubectl create token` token).
+    auth_token_audiences: Annotated[list[str], NoDecode] = []
+    # How long a TokenReview or SubjectAccessReview answer is reused, and how many are kept.
+    auth_cache_ttl_seconds: Annotated[float, Field(ge=0)] = 30.0
+    auth_cache_size: Annotated[int, Field(ge=1)] = 10000
+    # Health and reflection answer without credentials (probes, grpcurl describe).
+    auth_exempt_health: bool = True
+    auth_exempt_reflection: bool = True
+    # Key that binds page tokens to the caller who received them; every replica needs the same
+    # one (from a Secret). Unset: a random key per process (a single replica only).
+    page_token_key: str | None = Field(default=None, repr=False)
+    # Per caller: RPCs per second (token bucket refill), burst, and open streams at once.
+    rate_limit_per_second: Annotated[float, Field(gt=0)] = 50.0
+    rate_limit_burst: Annotated[int, Field(ge=1)] = 100
+    max_streams_per_caller: Annotated[int, Field(ge=1)] = 32
+    # Image prefixes a request may name (registry/repository, after docker.io normalisation);
+    # empty: any image. IMAGE_REQUIRE_DIGEST: images must be pinned by @sha256 digest.
+    image_allowlist: Annotated[list[str], NoDecode] = []
+    image_require_digest: bool = False
+    # TLS for the gRPC port: server certificate and key (reloaded when the files change), and
+    # a CA bundle that makes client certificates required (user = CN, groups = O).
+    tls_cert_file: str | None = None
+    tls_key_file: str | None = None
+    tls_client_ca_file: str | None = None
+
+    @field_validator("auth_token_audiences", "image_allowlist", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        # Comma-separated in the environment, as a ConfigMap value reads naturally.
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -82,6 +134,35 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_format(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+
+class EgressSettings(BaseSettings):
+    """Where health-check and webhook jobs may connect (``jobscheduler.egress``), from
+    EGRESS_ALLOWED_HOSTS and EGRESS_ALLOWED_CIDRS (comma-separated). Checked at ScheduleJob
+    and passed to the job's runner, which checks the resolved addresses too. Empty hosts:
+    those job types can reach nothing."""
+
+    model_config = SettingsConfigDict(env_prefix="EGRESS_", case_sensitive=False, extra="ignore")
+
+    # Exact names, "*.example.com" (its subdomains) or "*" (any host with a public address).
+    allowed_hosts: str = ""
+    # Addresses otherwise refused (private, loopback, link-local, metadata) that jobs may reach.
+    allowed_cidrs: str = ""
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts_parse(cls, value: str) -> str:
+        EgressPolicy.parse(value, "")  # a bad entry is a ValueError naming it
+        return value
+
+    @field_validator("allowed_cidrs")
+    @classmethod
+    def _cidrs_parse(cls, value: str) -> str:
+        EgressPolicy.parse("", value)
+        return value
+
+    def policy(self) -> EgressPolicy:
+        return EgressPolicy.parse(self.allowed_hosts, self.allowed_cidrs)
 
 
 class ConfigError(Exception):

@@ -70,6 +70,23 @@ class PermissionDenied(JobSchedulerError):
     code = "PERMISSION_DENIED"
 
 
+class Unauthenticated(JobSchedulerError):
+    """The caller sent no credentials, or ones Kubernetes does not accept."""
+
+    code = "UNAUTHENTICATED"
+
+
+class ResourceExhausted(JobSchedulerError):
+    """The caller is over a limit: a Kubernetes ResourceQuota leaves no room (retry once freed),
+    or this service's per-caller rate; ``retry_after_seconds`` becomes google.rpc.RetryInfo."""
+
+    code = "RESOURCE_EXHAUSTED"
+
+    def __init__(self, message: str, retry_after_seconds: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
 class Internal(JobSchedulerError):
     """Anything unexpected: clients get a fixed message, the details go to the log only."""
 

@@ -18,6 +18,8 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
+from jobscheduler import tracing
+
 # Libraries whose debug output only ``trace`` shows.
 _NOISY_LIBRARIES = ("grpc", "urllib3", "kubernetes", "asyncio")
 
@@ -88,6 +90,7 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | N
 
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
+        tracing.add_trace_id,
         _level_name,
         _logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),

@@ -5,7 +5,16 @@ RPC metrics follow go-grpc-prometheus naming, which is what existing dashboards 
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from collections import OrderedDict
+from dataclasses import dataclass
+from threading import Lock
+
+from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+
+from jobscheduler.api import jobscheduler_pb2 as pb
+
+# ``*_created`` series double the series count and no dashboard or alert here reads them.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 GRPC_SERVER_STARTED = Counter(
     "grpc_server_started_total",
@@ -50,3 +59,88 @@ BATCH_ITEMS_HANDLED = Counter(
     "Items of batch RPCs (ScheduleJobs) answered, by the status code of each item.",
     ["grpc_method", "grpc_code"],
 )
+BUILD_INFO = Gauge(
+    "jobscheduler_build_info",
+    "Always 1; the labels say which build is running.",
+    ["version", "git_commit", "python_version"],
+)
+# Jobs take from seconds to days to start and to run.
+_JOB_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 3 * 3600, 12 * 3600, 86400)
+JOB_SCHEDULE_TO_START_SECONDS = Histogram(
+    "jobscheduler_job_schedule_to_start_seconds",
+    "Time from a job's creation (or its requested start_at) to its first pod starting.",
+    ["job_type"],
+    buckets=_JOB_BUCKETS,
+)
+JOB_RUN_SECONDS = Histogram(
+    "jobscheduler_job_run_duration_seconds",
+    "Time from a job's start to its completion, by job type and final state.",
+    ["job_type", "state"],
+    buckets=_JOB_BUCKETS,
+)
+
+
+def record_build_info(version: str, git_commit: str, python_version: str) -> None:
+    BUILD_INFO.clear()
+    BUILD_INFO.labels(version, git_commit, python_version).set(1)
+
+
+@dataclass(frozen=True)
+class JobTimings:
+    """What one observation of a job says about how long it waited and ran (None: not yet)."""
+
+    schedule_to_start: float | None
+    run: float | None
+    final_state: str
+
+
+_FINAL = {pb.JOB_STATUS_SUCCEEDED: "succeeded", pb.JOB_STATUS_FAILED: "failed"}
+
+
+def job_timings(info: pb.JobInfo) -> JobTimings:
+    """The waits a job's info shows: pure, so it is the same wherever the job is observed."""
+    created = info.create_time.ToSeconds() if info.HasField("create_time") else None
+    if info.HasField("start_at"):
+        created = max(created or 0, info.start_at.ToSeconds())  # it was asked to wait until then
+    started = info.start_time.ToSeconds() if info.HasField("start_time") else None
+    finished = info.completion_time.ToSeconds() if info.HasField("completion_time") else None
+    final = _FINAL.get(info.status, "")
+    wait = max(0.0, started - created) if started is not None and created is not None else None
+    run = max(0.0, finished - started) if final and started is not None and finished else None
+    return JobTimings(wait, run, final)
+
+
+class JobTimingsRecorder:
+    """Observes each job's wait and run once per process, however often it is seen.
+
+    Remembers the last ``capacity`` jobs (by namespace, id and creation time, so a job
+    re-created under the same id counts again); a job forgotten and seen again would count
+    twice, which at that capacity means an extraordinary churn.
+    """
+
+    def __init__(self, capacity: int = 50_000) -> None:
+        self._capacity = capacity
+        self._seen: OrderedDict[tuple[str, str, int], tuple[bool, bool]] = OrderedDict()
+        self._lock = Lock()
+
+    def observe(self, info: pb.JobInfo) -> None:
+        if info.k8s_kind == "CronJob" or not info.job_type:
+            return  # a schedule never runs itself; its runs are jobs of their own
+        timings = job_timings(info)
+        key = (info.namespace, info.job_id, info.create_time.seconds)
+        with self._lock:
+            started_seen, finished_seen = self._seen.pop(key, (False, False))
+            if timings.schedule_to_start is not None and not started_seen:
+                JOB_SCHEDULE_TO_START_SECONDS.labels(info.job_type).observe(
+                    timings.schedule_to_start
+                )
+                started_seen = True
+            if timings.run is not None and not finished_seen:
+                JOB_RUN_SECONDS.labels(info.job_type, timings.final_state).observe(timings.run)
+                finished_seen = True
+            self._seen[key] = (started_seen, finished_seen)
+            while len(self._seen) > self._capacity:
+                self._seen.popitem(last=False)
+
+
+JOB_TIMINGS = JobTimingsRecorder()

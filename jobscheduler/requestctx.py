@@ -13,6 +13,17 @@ request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", d
 # time.monotonic() value by which the caller needs an answer; None when it set no deadline.
 deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
 
+# Resource plurals (e.g. "cronjobs") the caller may not act on with this RPC's verb: reads of
+# one job skip them, so such an object is not found rather than changed on the caller's behalf.
+hidden_resources: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar(
+    "hidden_resources", default=frozenset()
+)
+
+# The authenticated caller's Kubernetes user name ("" without authentication): what a job the
+# service creates on the caller's behalf records as created_by (a rerun, which has no request
+# field the edge could set).
+caller: contextvars.ContextVar[str] = contextvars.ContextVar("caller", default="")
+
 
 def remaining_seconds() -> float | None:
     """Seconds left before the caller's deadline (never negative), or None without one."""

@@ -42,7 +42,7 @@ JOB_STATUS_SUSPENDED: JobStatus
 JOB_STATUS_SCHEDULED: JobStatus
 
 class ScheduleJobRequest(_message.Message):
-    __slots__ = ("job_id", "name", "timer_job", "container_job", "labels", "annotations", "resources", "namespace", "created_by", "execution", "schedule", "start_at")
+    __slots__ = ("job_id", "name", "timer_job", "container_job", "health_check_job", "webhook_job", "labels", "annotations", "resources", "namespace", "created_by", "execution", "schedule", "start_at")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -61,6 +61,8 @@ class ScheduleJobRequest(_message.Message):
     NAME_FIELD_NUMBER: _ClassVar[int]
     TIMER_JOB_FIELD_NUMBER: _ClassVar[int]
     CONTAINER_JOB_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_CHECK_JOB_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_JOB_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     ANNOTATIONS_FIELD_NUMBER: _ClassVar[int]
     RESOURCES_FIELD_NUMBER: _ClassVar[int]
@@ -73,6 +75,8 @@ class ScheduleJobRequest(_message.Message):
     name: str
     timer_job: TimerJobConfig
     container_job: ContainerJobConfig
+    health_check_job: HealthCheckJobConfig
+    webhook_job: WebhookJobConfig
     labels: _containers.ScalarMap[str, str]
     annotations: _containers.ScalarMap[str, str]
     resources: ResourceRequirements
@@ -81,10 +85,10 @@ class ScheduleJobRequest(_message.Message):
     execution: ExecutionOptions
     schedule: Schedule
     start_at: _timestamp_pb2.Timestamp
-    def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., timer_job: _Optional[_Union[TimerJobConfig, _Mapping]] = ..., container_job: _Optional[_Union[ContainerJobConfig, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., resources: _Optional[_Union[ResourceRequirements, _Mapping]] = ..., namespace: _Optional[str] = ..., created_by: _Optional[str] = ..., execution: _Optional[_Union[ExecutionOptions, _Mapping]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., timer_job: _Optional[_Union[TimerJobConfig, _Mapping]] = ..., container_job: _Optional[_Union[ContainerJobConfig, _Mapping]] = ..., health_check_job: _Optional[_Union[HealthCheckJobConfig, _Mapping]] = ..., webhook_job: _Optional[_Union[WebhookJobConfig, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., resources: _Optional[_Union[ResourceRequirements, _Mapping]] = ..., namespace: _Optional[str] = ..., created_by: _Optional[str] = ..., execution: _Optional[_Union[ExecutionOptions, _Mapping]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ExecutionOptions(_message.Message):
-    __slots__ = ("timeout_seconds", "max_retries", "exit_code_rules", "ttl_seconds_after_finished", "priority_class_name", "parallelism", "completions", "indexed", "start_suspended")
+    __slots__ = ("timeout_seconds", "max_retries", "exit_code_rules", "ttl_seconds_after_finished", "priority_class_name", "parallelism", "completions", "indexed", "start_suspended", "startup_deadline_seconds")
     TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     MAX_RETRIES_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_RULES_FIELD_NUMBER: _ClassVar[int]
@@ -94,6 +98,7 @@ class ExecutionOptions(_message.Message):
     COMPLETIONS_FIELD_NUMBER: _ClassVar[int]
     INDEXED_FIELD_NUMBER: _ClassVar[int]
     START_SUSPENDED_FIELD_NUMBER: _ClassVar[int]
+    STARTUP_DEADLINE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     timeout_seconds: int
     max_retries: int
     exit_code_rules: _containers.RepeatedCompositeFieldContainer[ExitCodeRule]
@@ -103,7 +108,8 @@ class ExecutionOptions(_message.Message):
     completions: int
     indexed: bool
     start_suspended: bool
-    def __init__(self, timeout_seconds: _Optional[int] = ..., max_retries: _Optional[int] = ..., exit_code_rules: _Optional[_Iterable[_Union[ExitCodeRule, _Mapping]]] = ..., ttl_seconds_after_finished: _Optional[int] = ..., priority_class_name: _Optional[str] = ..., parallelism: _Optional[int] = ..., completions: _Optional[int] = ..., indexed: _Optional[bool] = ..., start_suspended: _Optional[bool] = ...) -> None: ...
+    startup_deadline_seconds: int
+    def __init__(self, timeout_seconds: _Optional[int] = ..., max_retries: _Optional[int] = ..., exit_code_rules: _Optional[_Iterable[_Union[ExitCodeRule, _Mapping]]] = ..., ttl_seconds_after_finished: _Optional[int] = ..., priority_class_name: _Optional[str] = ..., parallelism: _Optional[int] = ..., completions: _Optional[int] = ..., indexed: _Optional[bool] = ..., start_suspended: _Optional[bool] = ..., startup_deadline_seconds: _Optional[int] = ...) -> None: ...
 
 class ExitCodeRule(_message.Message):
     __slots__ = ("action", "exit_codes")
@@ -174,7 +180,7 @@ class GetJobStatusResponse(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., job_info: _Optional[_Union[JobInfo, _Mapping]] = ..., status: _Optional[_Union[JobStatus, str]] = ..., message: _Optional[str] = ...) -> None: ...
 
 class ListJobsRequest(_message.Message):
-    __slots__ = ("label_selector", "namespace", "status_filter", "page_size", "page_token", "job_types", "created_after", "created_before", "schedule_id", "all_namespaces")
+    __slots__ = ("label_selector", "namespace", "status_filter", "page_size", "page_token", "job_types", "created_after", "created_before", "schedule_id", "created_by", "all_namespaces")
     class LabelSelectorEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -191,6 +197,7 @@ class ListJobsRequest(_message.Message):
     CREATED_AFTER_FIELD_NUMBER: _ClassVar[int]
     CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
     ALL_NAMESPACES_FIELD_NUMBER: _ClassVar[int]
     label_selector: _containers.ScalarMap[str, str]
     namespace: str
@@ -201,8 +208,9 @@ class ListJobsRequest(_message.Message):
     created_after: _timestamp_pb2.Timestamp
     created_before: _timestamp_pb2.Timestamp
     schedule_id: str
+    created_by: str
     all_namespaces: bool
-    def __init__(self, label_selector: _Optional[_Mapping[str, str]] = ..., namespace: _Optional[str] = ..., status_filter: _Optional[_Iterable[_Union[JobStatus, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., job_types: _Optional[_Iterable[str]] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., schedule_id: _Optional[str] = ..., all_namespaces: _Optional[bool] = ...) -> None: ...
+    def __init__(self, label_selector: _Optional[_Mapping[str, str]] = ..., namespace: _Optional[str] = ..., status_filter: _Optional[_Iterable[_Union[JobStatus, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., job_types: _Optional[_Iterable[str]] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., schedule_id: _Optional[str] = ..., created_by: _Optional[str] = ..., all_namespaces: _Optional[bool] = ...) -> None: ...
 
 class ListJobsResponse(_message.Message):
     __slots__ = ("jobs", "next_page_token", "total_count")
@@ -504,6 +512,104 @@ class ContainerJobConfig(_message.Message):
     working_dir: str
     def __init__(self, image: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., args: _Optional[_Iterable[str]] = ..., env: _Optional[_Mapping[str, str]] = ..., working_dir: _Optional[str] = ...) -> None: ...
 
+class HealthCheckJobConfig(_message.Message):
+    __slots__ = ("target", "http_method", "expected_status_codes", "body_contains", "headers", "grpc_service", "timeout_seconds", "attempts", "attempt_interval_seconds", "follow_redirects", "image")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    HTTP_METHOD_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_STATUS_CODES_FIELD_NUMBER: _ClassVar[int]
+    BODY_CONTAINS_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    GRPC_SERVICE_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPT_INTERVAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_REDIRECTS_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    target: str
+    http_method: str
+    expected_status_codes: _containers.RepeatedScalarFieldContainer[int]
+    body_contains: str
+    headers: _containers.ScalarMap[str, str]
+    grpc_service: str
+    timeout_seconds: int
+    attempts: int
+    attempt_interval_seconds: int
+    follow_redirects: bool
+    image: str
+    def __init__(self, target: _Optional[str] = ..., http_method: _Optional[str] = ..., expected_status_codes: _Optional[_Iterable[int]] = ..., body_contains: _Optional[str] = ..., headers: _Optional[_Mapping[str, str]] = ..., grpc_service: _Optional[str] = ..., timeout_seconds: _Optional[int] = ..., attempts: _Optional[int] = ..., attempt_interval_seconds: _Optional[int] = ..., follow_redirects: _Optional[bool] = ..., image: _Optional[str] = ...) -> None: ...
+
+class HealthCheckJobDetails(_message.Message):
+    __slots__ = ("target", "probe", "image")
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    PROBE_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    target: str
+    probe: str
+    image: str
+    def __init__(self, target: _Optional[str] = ..., probe: _Optional[str] = ..., image: _Optional[str] = ...) -> None: ...
+
+class WebhookJobConfig(_message.Message):
+    __slots__ = ("url", "method", "headers", "secret_headers", "body", "expected_status_codes", "timeout_seconds", "max_attempts", "follow_redirects", "image")
+    class HeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    URL_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    SECRET_HEADERS_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_STATUS_CODES_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MAX_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_REDIRECTS_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    url: str
+    method: str
+    headers: _containers.ScalarMap[str, str]
+    secret_headers: _containers.RepeatedCompositeFieldContainer[SecretHeader]
+    body: str
+    expected_status_codes: _containers.RepeatedScalarFieldContainer[int]
+    timeout_seconds: int
+    max_attempts: int
+    follow_redirects: bool
+    image: str
+    def __init__(self, url: _Optional[str] = ..., method: _Optional[str] = ..., headers: _Optional[_Mapping[str, str]] = ..., secret_headers: _Optional[_Iterable[_Union[SecretHeader, _Mapping]]] = ..., body: _Optional[str] = ..., expected_status_codes: _Optional[_Iterable[int]] = ..., timeout_seconds: _Optional[int] = ..., max_attempts: _Optional[int] = ..., follow_redirects: _Optional[bool] = ..., image: _Optional[str] = ...) -> None: ...
+
+class SecretHeader(_message.Message):
+    __slots__ = ("header", "secret_name", "secret_key", "value_prefix")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    SECRET_NAME_FIELD_NUMBER: _ClassVar[int]
+    SECRET_KEY_FIELD_NUMBER: _ClassVar[int]
+    VALUE_PREFIX_FIELD_NUMBER: _ClassVar[int]
+    header: str
+    secret_name: str
+    secret_key: str
+    value_prefix: str
+    def __init__(self, header: _Optional[str] = ..., secret_name: _Optional[str] = ..., secret_key: _Optional[str] = ..., value_prefix: _Optional[str] = ...) -> None: ...
+
+class WebhookJobDetails(_message.Message):
+    __slots__ = ("url", "method", "image", "secret_names")
+    URL_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    SECRET_NAMES_FIELD_NUMBER: _ClassVar[int]
+    url: str
+    method: str
+    image: str
+    secret_names: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, url: _Optional[str] = ..., method: _Optional[str] = ..., image: _Optional[str] = ..., secret_names: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class ResourceRequirements(_message.Message):
     __slots__ = ("requests", "limits")
     REQUESTS_FIELD_NUMBER: _ClassVar[int]
@@ -523,7 +629,7 @@ class ResourceList(_message.Message):
     def __init__(self, cpu: _Optional[str] = ..., memory: _Optional[str] = ..., storage: _Optional[str] = ...) -> None: ...
 
 class JobInfo(_message.Message):
-    __slots__ = ("job_id", "name", "k8s_job_name", "namespace", "status", "created_at", "started_at", "completed_at", "created_by", "labels", "annotations", "timer_details", "container_details", "job_type", "reason", "message", "attempts", "active", "succeeded", "failed", "create_time", "start_time", "completion_time", "k8s_kind", "schedule_id", "schedule", "last_schedule_time", "active_runs", "start_at", "execution", "rerun_of")
+    __slots__ = ("job_id", "name", "k8s_job_name", "namespace", "status", "created_at", "started_at", "completed_at", "created_by", "labels", "annotations", "timer_details", "container_details", "health_check_details", "webhook_details", "job_type", "reason", "message", "attempts", "active", "succeeded", "failed", "create_time", "start_time", "completion_time", "k8s_kind", "schedule_id", "schedule", "last_schedule_time", "active_runs", "start_at", "execution", "rerun_of")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -551,6 +657,8 @@ class JobInfo(_message.Message):
     ANNOTATIONS_FIELD_NUMBER: _ClassVar[int]
     TIMER_DETAILS_FIELD_NUMBER: _ClassVar[int]
     CONTAINER_DETAILS_FIELD_NUMBER: _ClassVar[int]
+    HEALTH_CHECK_DETAILS_FIELD_NUMBER: _ClassVar[int]
+    WEBHOOK_DETAILS_FIELD_NUMBER: _ClassVar[int]
     JOB_TYPE_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
@@ -582,6 +690,8 @@ class JobInfo(_message.Message):
     annotations: _containers.ScalarMap[str, str]
     timer_details: TimerJobDetails
     container_details: ContainerJobDetails
+    health_check_details: HealthCheckJobDetails
+    webhook_details: WebhookJobDetails
     job_type: str
     reason: str
     message: str
@@ -600,7 +710,7 @@ class JobInfo(_message.Message):
     start_at: _timestamp_pb2.Timestamp
     execution: ExecutionOptions
     rerun_of: str
-    def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., k8s_job_name: _Optional[str] = ..., namespace: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., created_at: _Optional[int] = ..., started_at: _Optional[int] = ..., completed_at: _Optional[int] = ..., created_by: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., timer_details: _Optional[_Union[TimerJobDetails, _Mapping]] = ..., container_details: _Optional[_Union[ContainerJobDetails, _Mapping]] = ..., job_type: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., attempts: _Optional[int] = ..., active: _Optional[int] = ..., succeeded: _Optional[int] = ..., failed: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., k8s_kind: _Optional[str] = ..., schedule_id: _Optional[str] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., last_schedule_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., active_runs: _Optional[_Iterable[str]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., execution: _Optional[_Union[ExecutionOptions, _Mapping]] = ..., rerun_of: _Optional[str] = ...) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., k8s_job_name: _Optional[str] = ..., namespace: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., created_at: _Optional[int] = ..., started_at: _Optional[int] = ..., completed_at: _Optional[int] = ..., created_by: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., timer_details: _Optional[_Union[TimerJobDetails, _Mapping]] = ..., container_details: _Optional[_Union[ContainerJobDetails, _Mapping]] = ..., health_check_details: _Optional[_Union[HealthCheckJobDetails, _Mapping]] = ..., webhook_details: _Optional[_Union[WebhookJobDetails, _Mapping]] = ..., job_type: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., attempts: _Optional[int] = ..., active: _Optional[int] = ..., succeeded: _Optional[int] = ..., failed: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., k8s_kind: _Optional[str] = ..., schedule_id: _Optional[str] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., last_schedule_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., active_runs: _Optional[_Iterable[str]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., execution: _Optional[_Union[ExecutionOptions, _Mapping]] = ..., rerun_of: _Optional[str] = ...) -> None: ...
 
 class TimerJobDetails(_message.Message):
     __slots__ = ("duration_seconds", "timer_name", "control_plane_endpoint", "image")

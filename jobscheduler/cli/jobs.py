@@ -23,7 +23,7 @@ from jobscheduler.cli.batchfile import schedule_from_file
 from jobscheduler.cli.connection import (
     DEFAULT_REQUEST_TIMEOUT,
     NAMESPACE_ENV,
-    SERVER_ENV,
+    add_connection_flags,
     connect,
     resolve,
 )
@@ -37,6 +37,12 @@ EXIT_USAGE = 2
 
 # A command prints its answer; an exit code it returns says some of it failed (None: 0).
 Command = Callable[[JobSchedulerClient, argparse.Namespace, TextIO], int | None]
+_ACCESS_HINTS = {
+    "UNAUTHENTICATED": "pass a Kubernetes token: --token, --token-file, $JOBSCHEDULER_TOKEN "
+    'or a kubeconfig user with a token, e.g. --token "$(kubectl create token NAME)"',
+    "PERMISSION_DENIED": "your Kubernetes user lacks the RBAC verb named above in that "
+    "namespace; check with kubectl auth can-i",
+}
 
 __all__ = ["UsageError", "add_jobs_parser", "build_schedule_request"]
 
@@ -82,11 +88,7 @@ def add_jobs_parser(
         parser = commands.add_parser(
             name, help=help_text, description=help_text, aliases=list(aliases)
         )
-        parser.add_argument(
-            "--server",
-            default="",
-            help=f"host:port (env {SERVER_ENV}, config file, default {DEFAULT_TARGET})",
-        )
+        add_connection_flags(parser)
         parser.add_argument("--output", "-o", choices=output.FORMATS, default="table")
         timeouts = ["--request-timeout"] if waits else ["--request-timeout", "--timeout"]
         parser.add_argument(
@@ -152,6 +154,7 @@ def add_jobs_parser(
     listing.add_argument("--type", action="append", default=[], dest="job_types")
     listing.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
     listing.add_argument("--schedule-id", default="")
+    listing.add_argument("--created-by", default="", help="only jobs this user created")
     listing.add_argument("--page-size", type=int, default=0)
     listing.add_argument("--page-token", default="")
     listing.add_argument("--all", action="store_true", help="follow every page")
@@ -267,6 +270,8 @@ def _runner(handler: Command) -> Callable[[argparse.Namespace], int]:
             print(error.describe(), file=sys.stderr)
             if error.code.name == "UNAVAILABLE":
                 print(f"  (is a jobscheduler server running at {server}?)", file=sys.stderr)
+            elif error.code.name in _ACCESS_HINTS:
+                print(f"  ({_ACCESS_HINTS[error.code.name]})", file=sys.stderr)
             return EXIT_RPC_ERROR
         except KeyboardInterrupt:
             return 130
@@ -478,6 +483,7 @@ def _list_request(args: argparse.Namespace) -> pb.ListJobsRequest:
         job_types=args.job_types,
         label_selector=parse_pairs(args.label, "--label"),
         schedule_id=args.schedule_id,
+        created_by=args.created_by,
         page_size=args.page_size,
         page_token=args.page_token,
     )

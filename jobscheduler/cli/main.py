@@ -16,7 +16,10 @@ from grpc_health.v1 import health_pb2
 from jobscheduler.cli.jobs import add_jobs_parser
 from jobscheduler.cli.serve import add_serve_parser
 from jobscheduler.client import DEFAULT_TARGET, JobSchedulerClient, JobSchedulerRpcError
+from jobscheduler.egress import EgressPolicy
 from jobscheduler.logs import configure_logging
+from jobscheduler.probe import runner as probe_runner
+from jobscheduler.runnerio import finish
 from jobscheduler.timer.runner import (
     EXIT_BAD_CONFIG,
     RetryPolicy,
@@ -25,6 +28,7 @@ from jobscheduler.timer.runner import (
     run_timer,
 )
 from jobscheduler.version import get_version_info
+from jobscheduler.webhook import runner as webhook_runner
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,6 +61,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     timer.add_argument("--max-attempts", type=int, default=8, help="report attempts (default 8)")
     timer.set_defaults(handler=_timer)
+
+    probe = commands.add_parser(
+        "probe",
+        help="run one health check (the health-check job's container): PROBE_CONFIG, "
+        "EGRESS_ALLOWED_HOSTS, EGRESS_ALLOWED_CIDRS from the environment",
+    )
+    probe.set_defaults(handler=_probe)
+    webhook = commands.add_parser(
+        "webhook",
+        help="send one webhook (the webhook job's container): WEBHOOK_CONFIG, "
+        "WEBHOOK_SECRET_HEADER_<n>, EGRESS_ALLOWED_HOSTS, EGRESS_ALLOWED_CIDRS from the "
+        "environment",
+    )
+    webhook.set_defaults(handler=_webhook)
 
     add_jobs_parser(commands)
 
@@ -117,6 +135,42 @@ def _health(args: argparse.Namespace) -> int:
     return 0 if status == health_pb2.HealthCheckResponse.SERVING else 1
 
 
+def _stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, request_stop)
+    return stop
+
+
+def _probe(args: argparse.Namespace) -> int:
+    try:
+        config = probe_runner.config_from_env(os.environ)
+        policy = EgressPolicy.from_env(os.environ)
+    except ValueError as error:
+        return _bad_runner_config("probe", str(error))
+    return probe_runner.run_probe(config, policy, os.environ, _stop_on_signals())
+
+
+def _webhook(args: argparse.Namespace) -> int:
+    try:
+        config = webhook_runner.config_from_env(os.environ)
+        policy = EgressPolicy.from_env(os.environ)
+        webhook_runner.request_headers(config, os.environ)
+    except ValueError as error:
+        return _bad_runner_config("webhook", str(error))
+    return webhook_runner.run_webhook(config, policy, os.environ, _stop_on_signals())
+
+
+def _bad_runner_config(command: str, problem: str) -> int:
+    print(f"jobscheduler {command}: {problem}", file=sys.stderr)
+    finish({"error": problem, "reason": "BadConfig"}, f"BadConfig: {problem}", os.environ)
+    return EXIT_BAD_CONFIG
+
+
 def _timer(args: argparse.Namespace) -> int:
     try:
         config = TimerConfig.from_env(os.environ)
@@ -128,14 +182,9 @@ def _timer(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"jobscheduler timer: LOG_LEVEL: {error}", file=sys.stderr)
         return EXIT_BAD_CONFIG
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, request_stop)
-    return run_timer(config, stop, policy=RetryPolicy(max_attempts=max(1, args.max_attempts)))
+    return run_timer(
+        config, _stop_on_signals(), policy=RetryPolicy(max_attempts=max(1, args.max_attempts))
+    )
 
 
 if __name__ == "__main__":

@@ -21,8 +21,17 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from jobscheduler import tracing
 from jobscheduler.clock import Clock, SystemClock
-from jobscheduler.config import ConfigError, LogFormat, LogLevel, Settings, load_settings
+from jobscheduler.config import (
+    AuthMode,
+    ConfigError,
+    LogFormat,
+    LogLevel,
+    Settings,
+    load_settings,
+)
+from jobscheduler.dashboard import DashboardServer
 from jobscheduler.edge.server import Server
 from jobscheduler.jobtypes.metadata import SIMULATION_PREFIX
 from jobscheduler.logs import configure_logging, get_logger
@@ -54,6 +63,9 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     serve.add_argument(
         "--metrics-port", type=int, help="metrics/health HTTP port, 0 = off (env METRICS_PORT)"
     )
+    serve.add_argument(
+        "--dashboard-port", type=int, help="web dashboard HTTP port, 0 = off (env DASHBOARD_PORT)"
+    )
     serve.add_argument("--namespace", help="default namespace for jobs (env K8S_NAMESPACE)")
     serve.add_argument("--kubeconfig", help="kubeconfig file; implies IN_CLUSTER=false")
     serve.add_argument("--log-level", choices=[level.value for level in LogLevel])
@@ -62,6 +74,26 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         "--shutdown-grace",
         type=float,
         help="seconds to drain on SIGTERM (env SHUTDOWN_GRACE_SECONDS)",
+    )
+    serve.add_argument(
+        "--auth-mode",
+        choices=[mode.value for mode in AuthMode],
+        help="kubernetes: callers send a bearer token (TokenReview) and RBAC decides "
+        "(SubjectAccessReview); none: no authentication, loopback only "
+        "(env AUTH_MODE, default kubernetes; with --embedded-cluster: none)",
+    )
+    serve.add_argument(
+        "--insecure-allow-unauthenticated",
+        action="store_true",
+        default=None,
+        help="allow --auth-mode none on a non-loopback address (logged as a warning)",
+    )
+    serve.add_argument("--tls-cert", metavar="FILE", help="server certificate (env TLS_CERT_FILE)")
+    serve.add_argument("--tls-key", metavar="FILE", help="server key (env TLS_KEY_FILE)")
+    serve.add_argument(
+        "--tls-client-ca",
+        metavar="FILE",
+        help="require client certificates signed by this CA (env TLS_CLIENT_CA_FILE)",
     )
     serve.add_argument(
         "--embedded-cluster",
@@ -98,16 +130,26 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "grpc_host": args.host,
         "grpc_port": args.port,
         "metrics_port": args.metrics_port,
+        "dashboard_port": args.dashboard_port,
         "k8s_namespace": args.namespace,
         "kubeconfig": args.kubeconfig,
         "log_level": args.log_level,
         "log_format": args.log_format,
         "shutdown_grace_seconds": args.shutdown_grace,
+        "auth_mode": args.auth_mode,
+        "insecure_allow_unauthenticated": args.insecure_allow_unauthenticated,
+        "tls_cert_file": args.tls_cert,
+        "tls_key_file": args.tls_key,
+        "tls_client_ca_file": args.tls_client_ca,
     }
     if args.kubeconfig or args.embedded_cluster:
         overrides["in_cluster"] = False
-    if args.embedded_cluster and args.host is None and "GRPC_HOST" not in os.environ:
-        overrides["grpc_host"] = EMBEDDED_DEFAULT_HOST
+    if args.embedded_cluster:
+        # A developer's sandbox: loopback and no authentication, unless told otherwise.
+        if args.host is None and "GRPC_HOST" not in os.environ:
+            overrides["grpc_host"] = EMBEDDED_DEFAULT_HOST
+        if args.auth_mode is None and "AUTH_MODE" not in os.environ:
+            overrides["auth_mode"] = AuthMode.NONE.value
     return load_settings(**overrides)
 
 
@@ -121,15 +163,21 @@ def run_serve(args: argparse.Namespace) -> int:
         print("jobscheduler: --clock-speed must be positive", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(settings.log_level.value, settings.log_format.value)
+    try:
+        tracing.configure_from_env()
+    except tracing.TracingUnavailable as error:
+        print(f"jobscheduler: {error}", file=sys.stderr)
+        return EXIT_CONFIG
 
     stop_requested = threading.Event()
     _install_signal_handlers(stop_requested)
 
     # Refuse a taken port before anything else: before the embedded cluster writes a
     # kubeconfig, and before gRPC core prints its own error lines for the failed bind.
-    if problem := port_taken(settings.grpc_host, settings.grpc_port):
-        print(f"jobscheduler: cannot listen for gRPC on {problem}", file=sys.stderr)
-        return EXIT_CONFIG
+    for what, port in (("gRPC", settings.grpc_port), ("the dashboard", settings.dashboard_port)):
+        if problem := port_taken(settings.grpc_host, port):
+            print(f"jobscheduler: cannot listen for {what} on {problem}", file=sys.stderr)
+            return EXIT_CONFIG
     cluster: Any = None
     clock: Clock = SystemClock()
     on_listening: Callable[[int], None] | None = None
@@ -183,10 +231,13 @@ def _serve(
     on_listening: Callable[[int], None] | None,
 ) -> int:
     # Imported here: the service pulls in the Kubernetes client, which `version` never needs.
+    from jobscheduler.kube import KubeGateway  # noqa: PLC0415
     from jobscheduler.service import build_service  # noqa: PLC0415
 
     try:
         service = build_service(settings, clock=clock)
+        # Its own client: reviews never queue behind the service's long-lived watches.
+        reviewer = KubeGateway.from_settings(settings)
     except Exception as error:
         print(
             f"jobscheduler: cannot configure the Kubernetes client: {error}\n"
@@ -195,22 +246,35 @@ def _serve(
             file=sys.stderr,
         )
         return EXIT_CONFIG
-    server = Server.from_settings(settings, service)
+    try:
+        server = Server.from_settings(settings, service, reviewer)
+    except ConfigError as error:
+        print(f"jobscheduler: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    dashboard: DashboardServer | None = None
     try:
         server.start()
+        if settings.dashboard_port:
+            dashboard = DashboardServer(
+                service, settings.grpc_host, settings.dashboard_port, clock=clock.now
+            )
+            dashboard.start()
     except OSError as error:
         print(f"jobscheduler: {error}", file=sys.stderr)
+        server.stop(grace=0)
         return EXIT_CONFIG
     if on_listening is not None:
         on_listening(server.port)
     # The addresses as bound: the metrics endpoint listens on the gRPC host.
     print(
         f"jobscheduler serving gRPC on {settings.grpc_host}:{server.port}"
+        + f" (auth {settings.auth_mode.value}{', TLS' if settings.tls_cert_file else ''})"
         + (
             f", metrics on {settings.grpc_host}:{server.metrics_port}"
             if server.metrics_port
             else ""
-        ),
+        )
+        + (f", dashboard on {settings.grpc_host}:{dashboard.port}" if dashboard else ""),
         file=sys.stderr,
         flush=True,
     )
@@ -218,6 +282,8 @@ def _serve(
     while not stop_requested.wait(1.0):
         pass
     log.info("signal received: draining", grace_seconds=settings.shutdown_grace_seconds)
+    if dashboard is not None:
+        dashboard.stop()  # its streams end first: the service they read is about to stop
     server.stop()
     return EXIT_OK
 

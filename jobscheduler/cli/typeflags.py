@@ -42,6 +42,9 @@ def _kind(handler: JobTypeHandler, flag: CliFlag) -> str:
     if message is not None and message.GetOptions().map_entry:
         return "pairs"
     if descriptor.is_repeated:
+        # Named flags of a repeated field are given once per item; "--" takes the rest.
+        if flag.option and descriptor.type in _INTEGER_TYPES:
+            return "integers"
         return "words"
     if descriptor.type in _INTEGER_TYPES:
         return "integer"
@@ -73,6 +76,8 @@ class TypeFlags:
                 )
                 if option.kind != kind:
                     raise ValueError(f"{key} means a {option.kind} and a {kind}")
+                if option.flag.field != flag.field:
+                    raise ValueError(f"{key} sets {option.flag.field} and {flag.field}")
                 option.owners.append(handler)
 
     def add_to(self, parser: argparse.ArgumentParser) -> None:
@@ -88,6 +93,15 @@ class TypeFlags:
             names = [option.flag.option, *option.flag.aliases]
             if option.kind == "switch":
                 group.add_argument(*names, dest=option.dest, action="store_true", default=None)
+            elif option.kind in ("words", "integers"):
+                group.add_argument(
+                    *names,
+                    dest=option.dest,
+                    action="append",
+                    type=int if option.kind == "integers" else str,
+                    metavar=option.flag.metavar or option.flag.field.upper(),
+                    help=f"{help_text} (repeatable)",
+                )
             elif option.kind == "pairs":
                 group.add_argument(
                     *names, dest=option.dest, action="append", metavar="KEY=VALUE", help=help_text
@@ -149,7 +163,7 @@ class TypeFlags:
             target = option.flag.field
             if option.kind == "pairs":
                 getattr(config, target).update(parse_pairs(value, option.flag.option))
-            elif option.kind == "words":
+            elif option.kind in ("words", "integers"):
                 del getattr(config, target)[:]
                 getattr(config, target).extend(value)
             else:

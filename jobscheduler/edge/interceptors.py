@@ -10,7 +10,9 @@ For each call of ``jobscheduler.JobScheduler`` (unary and server-streaming):
    status details); anything else is logged with its traceback and answered INTERNAL with a
    fixed message, or DEADLINE_EXCEEDED when the caller's deadline has passed. Never UNKNOWN;
 3. go-grpc-prometheus metrics (started, handled by code, handling seconds);
-4. one canonical log line: method, code, duration_ms, job_id, request_id, peer.
+4. one canonical log line: method, code, duration_ms, job_id, request_id, peer;
+5. access control, when the server has a guard (``edge.auth.hook``): it runs after the request
+   context is set and before the handler, and its refusals are answered like any domain error.
 
 Health and reflection pass through untouched: their probes would drown the RPC log, and the
 non-blocking health ``Watch`` has a calling convention of its own.
@@ -31,9 +33,15 @@ from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
-from jobscheduler import requestctx
+from jobscheduler import requestctx, tracing
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.errors import FieldViolation, InvalidArgument, JobSchedulerError
+from jobscheduler.edge.auth.hook import Guard, admit
+from jobscheduler.errors import (
+    FieldViolation,
+    InvalidArgument,
+    JobSchedulerError,
+    ResourceExhausted,
+)
 from jobscheduler.logs import get_logger
 from jobscheduler.metrics import (
     BATCH_ITEMS_HANDLED,
@@ -75,6 +83,7 @@ _CLIENT_CODES = frozenset(
         grpc.StatusCode.FAILED_PRECONDITION,
         grpc.StatusCode.ABORTED,
         grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.UNAUTHENTICATED,
     }
 )
 
@@ -112,6 +121,12 @@ def rich_status(error: JobSchedulerError) -> status_pb2.Status:
         )
         detail = any_pb2.Any()
         detail.Pack(bad_request)
+        rich.details.append(detail)
+    if isinstance(error, ResourceExhausted) and error.retry_after_seconds is not None:
+        retry = error_details_pb2.RetryInfo()
+        retry.retry_delay.FromNanoseconds(int(error.retry_after_seconds * 1e9))
+        detail = any_pb2.Any()
+        detail.Pack(retry)
         rich.details.append(detail)
     return rich
 
@@ -200,6 +215,8 @@ class _Call:
             self.log_fields["items"] = len(request.requests)
         self.started = time.perf_counter()
         self.request_id = _incoming_request_id(context) or f"req-{uuid.uuid4().hex[:16]}"
+        # Run at the end with (code name, job id): the access hook's audit and stream release.
+        self.finishers: list[Callable[[str, str], None]] = []
 
         remaining = context.time_remaining()
         if remaining is not None and remaining > NO_DEADLINE_SECONDS:
@@ -280,6 +297,8 @@ class _Call:
     def finish(self) -> None:
         elapsed = time.perf_counter() - self.started
         code_name = self.code.name
+        for finisher in self.finishers:
+            finisher(code_name, self.job_id)
         GRPC_SERVER_HANDLED.labels(self.grpc_type, self.service, self.method_name, code_name).inc()
         GRPC_SERVER_HANDLING_SECONDS.labels(self.grpc_type, self.service, self.method_name).observe(
             elapsed
@@ -334,8 +353,9 @@ StreamBehavior = Callable[[Message, grpc.ServicerContext], Iterator[Message]]
 class RpcInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
     """Wraps the handlers of ``service_name`` (default: the JobScheduler service)."""
 
-    def __init__(self, service_name: str = SERVICE_NAME) -> None:
+    def __init__(self, service_name: str = SERVICE_NAME, guard: Guard | None = None) -> None:
         self._prefix = f"/{service_name}/"
+        self._guard = guard
 
     def intercept_service(
         self,
@@ -348,41 +368,53 @@ class RpcInterceptor(grpc.ServerInterceptor):  # type: ignore[misc]
             return handler
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(method, handler.unary_unary),
+                _wrap_unary(method, handler.unary_unary, self._guard),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(method, handler.unary_stream),
+                _wrap_stream(method, handler.unary_stream, self._guard),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
         return handler
 
 
-def _wrap_unary(method: str, behavior: UnaryBehavior) -> UnaryBehavior:
+def _wrap_unary(method: str, behavior: UnaryBehavior, guard: Guard | None) -> UnaryBehavior:
     def unary(request: Message, context: grpc.ServicerContext) -> Message:
-        call = _Call(method, "unary", request, context)
-        try:
-            call.check_deadline()
-            response = behavior(request, context)
-            call.note_response(response)
-            return response
-        except Exception as exc:
-            if call.code is not grpc.StatusCode.OK:
-                raise  # our own abort, already accounted for
-            call.fail(exc)
-            raise  # unreachable: fail() aborts
-        finally:
-            call.finish()
+        with tracing.span(method.lstrip("/"), {"rpc.system": "grpc"}, server=True):
+            return _unary_call(method, behavior, request, context, guard)
 
     return unary
 
 
-def _wrap_stream(method: str, behavior: StreamBehavior) -> StreamBehavior:
+def _unary_call(
+    method: str,
+    behavior: UnaryBehavior,
+    request: Message,
+    context: grpc.ServicerContext,
+    guard: Guard | None,
+) -> Message:
+    call = _Call(method, "unary", request, context)
+    try:
+        call.check_deadline()
+        admission = admit(guard, call, request, streaming=False)
+        response = admission.outgoing(behavior(admission.request, context))
+        call.note_response(response)
+        return response
+    except Exception as exc:
+        if call.code is not grpc.StatusCode.OK:
+            raise  # our own abort, already accounted for
+        call.fail(exc)
+        raise  # unreachable: fail() aborts
+    finally:
+        call.finish()
+
+
+def _wrap_stream(method: str, behavior: StreamBehavior, guard: Guard | None) -> StreamBehavior:
     def stream(request: Message, context: grpc.ServicerContext) -> Iterator[Message]:
-        messages = _stream_messages(method, behavior, request, context)
+        messages = _stream_messages(method, behavior, request, context, guard)
         # When the client cancels between two messages, gRPC stops iterating without closing
         # the generator, which then waits for the garbage collector while the service's watch
         # stays open. Close it ourselves once the RPC is over (a no-op if it already ended).
@@ -399,12 +431,19 @@ def _close_quietly(messages: Generator[Message, None, None]) -> None:
 
 
 def _stream_messages(
-    method: str, behavior: StreamBehavior, request: Message, context: grpc.ServicerContext
+    method: str,
+    behavior: StreamBehavior,
+    request: Message,
+    context: grpc.ServicerContext,
+    guard: Guard | None,
 ) -> Generator[Message, None, None]:
     call = _Call(method, "server_stream", request, context)
+    # Not made current: a stream's generator is resumed (and closed) on other threads.
+    stream_span = tracing.start_detached_span(method.lstrip("/"), {"rpc.system": "grpc"})
     try:
         call.check_deadline()
-        messages = behavior(request, context)
+        admission = admit(guard, call, request, streaming=True)
+        messages = behavior(admission.request, context)
         try:
             for message in messages:
                 call.count_sent()  # (no job id from stream messages: WatchJobs has many jobs)
@@ -428,3 +467,6 @@ def _stream_messages(
         raise
     finally:
         call.finish()
+        if stream_span is not None:
+            stream_span.set_attribute("rpc.grpc.status_code", call.code.value[0])
+            stream_span.end()

@@ -14,6 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from jobscheduler import metrics
+from jobscheduler.version import get_version_info
+
 
 class _DualStackServer(ThreadingHTTPServer):
     address_family = socket.AF_INET6
@@ -30,22 +33,30 @@ class _IPv4Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
-class OpsHttpServer:
-    def __init__(self, host: str, port: int, ready: Callable[[], bool]) -> None:
-        handler = _handler_class(ready)
-        bind_host = host.strip("[]")
-        self._httpd: ThreadingHTTPServer
-        if ":" in bind_host:
-            try:
-                self._httpd = _DualStackServer((bind_host, port), handler)
-            except OSError:
-                # No IPv6 on this host: all IPv4 interfaces instead.
-                self._httpd = _IPv4Server(("0.0.0.0", port), handler)
-        else:
-            self._httpd = _IPv4Server((bind_host, port), handler)
+def bind_http_server(
+    host: str, port: int, handler: type[BaseHTTPRequestHandler]
+) -> ThreadingHTTPServer:
+    """A threading HTTP server bound to ``host`` ("[::]" also takes IPv4) and ``port``."""
+    bind_host = host.strip("[]")
+    if ":" in bind_host:
+        try:
+            return _DualStackServer((bind_host, port), handler)
+        except OSError:
+            # No IPv6 on this host: all IPv4 interfaces instead.
+            return _IPv4Server(("0.0.0.0", port), handler)
+    return _IPv4Server((bind_host, port), handler)
+
+
+class BackgroundHttpServer:
+    """An HTTP server answering on its own thread between ``start`` and ``stop``."""
+
+    def __init__(
+        self, host: str, port: int, handler: type[BaseHTTPRequestHandler], name: str
+    ) -> None:
+        self._httpd = bind_http_server(host, port, handler)
         # A short poll interval keeps shutdown() quick; the loop itself is cheap.
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, args=(0.05,), name="ops-http", daemon=True
+            target=self._httpd.serve_forever, args=(0.05,), name=name, daemon=True
         )
 
     @property
@@ -61,7 +72,19 @@ class OpsHttpServer:
         self._thread.join()
 
 
-def _handler_class(ready: Callable[[], bool]) -> type[BaseHTTPRequestHandler]:
+class OpsHttpServer(BackgroundHttpServer):
+    def __init__(
+        self, host: str, port: int, ready: Callable[[], bool], *, warning: str = ""
+    ) -> None:
+        info = get_version_info()
+        metrics.record_build_info(info.version, info.commit_label, info.python_version)
+        super().__init__(host, port, _handler_class(ready, warning), "ops-http")
+
+
+def _handler_class(ready: Callable[[], bool], warning: str) -> type[BaseHTTPRequestHandler]:
+    # A configuration operators must not miss (AUTH_MODE=none exposed) is repeated on /readyz.
+    note = f"warning: {warning}\n".encode() if warning else b""
+
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
@@ -71,9 +94,9 @@ def _handler_class(ready: Callable[[], bool]) -> type[BaseHTTPRequestHandler]:
                 self._reply(200, b"ok\n")
             elif path == "/readyz":
                 if ready():
-                    self._reply(200, b"ready\n")
+                    self._reply(200, b"ready\n" + note)
                 else:
-                    self._reply(503, b"not ready\n")
+                    self._reply(503, b"not ready\n" + note)
             else:
                 self._reply(404, b"not found\n")
 

@@ -95,6 +95,11 @@ class Handler(ABC, Generic[ConfigT, DetailsT]):
         """A deadline implied by the job type's natural run time (None: no deadline)."""
         return None
 
+    def secrets_read(self, config: ConfigT, namespace: str) -> list[tuple[str, str]]:
+        """(namespace, name) of each Secret the job's pod reads. The pod can read what its
+        caller may not: access control checks the caller may ``get`` each one."""
+        return []
+
     def detail_rows(self, details: DetailsT) -> list[tuple[str, str]]:
         """``jobs status`` lines (label, value) for this type's details."""
         return []

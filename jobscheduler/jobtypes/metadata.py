@@ -19,6 +19,9 @@ CANCELLED_LABEL = "jobscheduler.io/cancelled"
 NAME_LABEL = "jobscheduler.io/name"
 # On a job made by RerunJob: the job_id of the job it reran.
 RERUN_OF_LABEL = "jobscheduler.io/rerun-of"
+# On a Job (a schedule's runs get it from the job template): seconds its pods may stay unable
+# to start before the sweep ends it FAILED (service.startup). No label: no deadline.
+STARTUP_DEADLINE_LABEL = "jobscheduler.io/startup-deadline-seconds"
 
 NAME_ANNOTATION = "jobscheduler.io/name"
 CREATED_BY_ANNOTATION = "jobscheduler.io/created-by"

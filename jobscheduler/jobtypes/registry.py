@@ -14,7 +14,9 @@ from collections.abc import Iterator
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.jobtypes.base import Handler, JobTypeHandler
 from jobscheduler.jobtypes.container import ContainerHandler
+from jobscheduler.jobtypes.healthcheck import HealthCheckHandler
 from jobscheduler.jobtypes.timer import TimerHandler
+from jobscheduler.jobtypes.webhook import WebhookHandler
 
 REQUEST_ONEOF = "job_config"
 DETAILS_ONEOF = "job_details"
@@ -119,5 +121,7 @@ def build_registry() -> HandlerRegistry:
     registry = HandlerRegistry()
     registry.register(TimerHandler())
     registry.register(ContainerHandler())
+    registry.register(HealthCheckHandler())
+    registry.register(WebhookHandler())
     registry.check_against_proto()
     return registry

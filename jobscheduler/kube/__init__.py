@@ -3,10 +3,11 @@
 from jobscheduler.kube.errors import ResourceExpired
 from jobscheduler.kube.gateway import KubeGateway, PatchType
 from jobscheduler.kube.reader import JobReader
-from jobscheduler.kube.resources import CRONJOBS, JOBS, PODS, Resource
+from jobscheduler.kube.resources import CRONJOBS, EVENTS, JOBS, PODS, Resource
 
 __all__ = [
     "CRONJOBS",
+    "EVENTS",
     "JOBS",
     "PODS",
     "JobReader",

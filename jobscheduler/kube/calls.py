@@ -19,7 +19,7 @@ import kubernetes.client
 import urllib3
 from kubernetes.client.exceptions import ApiException
 
-from jobscheduler import errors, metrics, requestctx
+from jobscheduler import errors, metrics, requestctx, tracing
 from jobscheduler.backoff import BackoffPolicy
 from jobscheduler.config import Settings
 from jobscheduler.kube.errors import parse_status, to_domain_error, truncated
@@ -74,6 +74,13 @@ class ApiCalls:
     ) -> Any:
         """One API call with deadline, retries, metrics and error translation; the raw
         (unread unless ``read_body``) urllib3 response."""
+        with tracing.span(
+            f"kubernetes {request.verb} {request.resource}",
+            {"http.request.method": request.method, "k8s.resource": request.resource},
+        ):
+            return self._call(request, read_timeout, read_body)
+
+    def _call(self, request: Request, read_timeout: float | None, read_body: bool) -> Any:
         verb, resource = request.verb, request.resource
         attempt = 0
         while True:

@@ -8,15 +8,18 @@ bounded, retried, counted and translated is ``kube.calls``.
 
 Kubernetes access it needs (the RBAC Role is derived from this list; keep it exact):
 
-================  ============  ===========================================================
-API group         resource      verbs
-================  ============  ===========================================================
-batch             jobs          create, get, list, watch, patch, delete
-batch             cronjobs      create, get, list, patch, delete
-"" (core)         pods          list
-"" (core)         pods/log      get
-non-resource      /version      get (reachability probe; granted to everyone by default)
-================  ============  ===========================================================
+======================  =====================  =====================================================
+API group               resource               verbs
+======================  =====================  =====================================================
+batch                   jobs                   create, get, list, watch, patch, delete
+batch                   cronjobs               create, get, list, patch, delete
+"" (core)               pods                   list
+"" (core)               pods/log               get
+"" (core)               events                 list (the dashboard's job page)
+authentication.k8s.io   tokenreviews           create (callers' tokens; a ClusterRole)
+authorization.k8s.io    subjectaccessreviews   create (callers' rights; a ClusterRole)
+non-resource            /version               get (reachability probe; everyone may)
+======================  =====================  =====================================================
 
 Only the background sweep (delayed starts, expired cancellations) lists jobs across all
 namespaces; without a ClusterRole granting that it falls back to the configured namespace.

@@ -39,3 +39,11 @@ class Resource:
 JOBS = Resource("batch", "v1", "jobs", "Job")
 CRONJOBS = Resource("batch", "v1", "cronjobs", "CronJob")
 PODS = Resource("", "v1", "pods", "Pod")
+# Reviews are only ever created, cluster-scoped, and answered in place (their ``status``): how
+# the service asks Kubernetes who a caller is and what RBAC lets them do.
+TOKENREVIEWS = Resource("authentication.k8s.io", "v1", "tokenreviews", "TokenReview", False)
+SUBJECTACCESSREVIEWS = Resource(
+    "authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", False
+)
+# Read by the dashboard's job page: what Kubernetes said about a job and its pods.
+EVENTS = Resource("", "v1", "events", "Event")

@@ -31,7 +31,7 @@ from jobscheduler.jobtypes.metadata import POD_JOB_NAME_LABEL, REQUEST_HASH_ANNO
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF
 from jobscheduler.jobtypes.validation import pod_annotation_violations
 from jobscheduler.kube import PODS, JobReader, KubeGateway
-from jobscheduler.service import lifecycle, listing, rerun
+from jobscheduler.service import events, lifecycle, listing, rerun
 from jobscheduler.service.batch import BatchScheduler, ItemOutcome
 from jobscheduler.service.ids import JobIdGenerator
 from jobscheduler.service.kinds import KINDS, Kind, kind_of_manifest, read_job_or_schedule
@@ -55,7 +55,8 @@ JSON = dict[str, Any]
 # How long a kubernetes_reachable() answer is reused: health probes come in bursts.
 REACHABILITY_CACHE_SECONDS = 5.0
 _REACHABILITY_TIMEOUT_SECONDS = 2.0
-_POD_STATES = (pb.JOB_STATUS_PENDING, pb.JOB_STATUS_RUNNING)
+# FAILED too: a failed pod's termination message can say why (service/status.py).
+_POD_STATES = (pb.JOB_STATUS_PENDING, pb.JOB_STATUS_RUNNING, pb.JOB_STATUS_FAILED)
 # Pods GetJobStatus reads to explain a wait: a wide batch job may have thousands, and a stuck
 # image pull or an unschedulable pod shows on any of them.
 STATUS_POD_SAMPLE = 20
@@ -207,6 +208,12 @@ class JobService:
 
     def list_schedules(self, req: pb.ListSchedulesRequest) -> pb.ListSchedulesResponse:
         return listing.list_schedules(self._reader, self._registry, self._settings, req)
+
+    def job_events(self, job_id: str, namespace: str) -> list[JSON]:
+        """Kubernetes Events about the job (or schedule) and its first pods (``service.events``)."""
+        namespace, name = job_address(job_id, namespace, self._settings)
+        read_job_or_schedule(self._reader, namespace, name)  # NOT_FOUND for an unknown job
+        return events.job_events(self._reader, namespace, name)
 
     def list_job_types(self, req: pb.ListJobTypesRequest) -> pb.ListJobTypesResponse:
         return pb.ListJobTypesResponse(

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jobscheduler import errors
+from jobscheduler import errors, requestctx
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.jobtypes import HandlerRegistry
 from jobscheduler.jobtypes.metadata import MANAGED_BY_LABEL, MANAGED_BY_VALUE
@@ -114,7 +114,10 @@ def _managed(obj: JSON) -> bool:
 def read_job_or_schedule(reader: JobReader, namespace: str, name: str) -> tuple[Kind, JSON]:
     """The job or schedule with this id. Objects this service does not manage are reported
     as not found."""
+    hidden = requestctx.hidden_resources.get()
     for kind in KINDS:
+        if kind.resource.plural in hidden:
+            continue  # the caller may not act on this kind (edge authorization)
         try:
             obj = reader.get(kind.resource, namespace, name)
         except errors.NotFound:

@@ -14,7 +14,11 @@ from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation, InvalidArgument
 from jobscheduler.jobtypes import HandlerRegistry
-from jobscheduler.jobtypes.metadata import MANAGED_BY_LABEL, POD_JOB_NAME_LABEL
+from jobscheduler.jobtypes.metadata import (
+    CREATED_BY_ANNOTATION,
+    MANAGED_BY_LABEL,
+    POD_JOB_NAME_LABEL,
+)
 from jobscheduler.kube import CRONJOBS, JOBS, PODS, JobReader, ResourceExpired
 from jobscheduler.service import pagetoken
 from jobscheduler.service.jobinfo import job_info_from_cronjob, job_info_from_job, parse_time
@@ -73,15 +77,26 @@ class _JobFilter:
         self.states = set(req.status_filter)
         self.after = req.created_after.seconds if req.HasField("created_after") else None
         self.before = req.created_before.seconds if req.HasField("created_before") else None
+        # An annotation (user names such as system:serviceaccount:ns:sa are no label values).
+        self.created_by = req.created_by
 
     @property
     def active(self) -> bool:
-        return bool(self.states) or self.after is not None or self.before is not None
+        return (
+            bool(self.states)
+            or self.after is not None
+            or self.before is not None
+            or bool(self.created_by)
+        )
 
     def matches(self, job: JSON) -> bool:
         """Decided on the raw Job, so non-matching jobs cost no JobInfo."""
         if self.states and job_state(job).status not in self.states:
             return False
+        if self.created_by:
+            annotations = (job.get("metadata") or {}).get("annotations") or {}
+            if annotations.get(CREATED_BY_ANNOTATION) != self.created_by:
+                return False
         if self.after is None and self.before is None:
             return True
         created = parse_time((job.get("metadata") or {}).get("creationTimestamp"))
@@ -100,7 +115,12 @@ def list_jobs(
     selector = managed_selector(req.label_selector, req.job_types, req.schedule_id)
     job_filter = _JobFilter(req)
     filters = pagetoken.fingerprint(
-        namespace, selector, sorted(job_filter.states), job_filter.after, job_filter.before
+        namespace,
+        selector,
+        sorted(job_filter.states),
+        job_filter.after,
+        job_filter.before,
+        job_filter.created_by,
     )
     token = pagetoken.decode(req.page_token, filters)
     found: list[JSON] = []

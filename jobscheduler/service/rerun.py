@@ -16,7 +16,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from jobscheduler import errors
+from jobscheduler import errors, requestctx
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation, InvalidArgument
@@ -59,6 +59,8 @@ def rerun_job(
     request = stored_request(original, registry)
     request.job_id = req.new_job_id
     request.namespace = namespace
+    if caller := requestctx.caller.get():
+        request.created_by = caller  # with authentication: who reran it, as for ScheduleJob
     created = schedule(request, name)
     return pb.RerunJobResponse(
         job_id=created.job_id,

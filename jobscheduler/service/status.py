@@ -8,6 +8,7 @@ API calls per page.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from jobscheduler.jobtypes.metadata import (
     START_AT_ANNOTATION,
     START_AT_LABEL,
 )
+from jobscheduler.service import startup
 
 JSON = dict[str, Any]
 
@@ -31,6 +33,9 @@ _STUCK_WAITING_REASONS = (
     "CreateContainerError",
     "CrashLoopBackOff",
 )
+# A termination message "Reason: detail" (what the probe and webhook runners write, e.g.
+# "ProbeFailed: HTTP 503") names why a failed job failed better than BackoffLimitExceeded.
+_REASONED_MESSAGE = re.compile(r"([A-Z][A-Za-z0-9]{2,63}): (\S.{0,1023})", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ def job_state(job: JSON, pods: list[JSON] | None = None) -> State:
     annotations = metadata.get("annotations") or {}
     conditions = true_conditions(job)
 
+    if stuck := startup.reported_failure(job):  # ended by its startup deadline (service.startup)
+        return State(pb.JOB_STATUS_FAILED, stuck.reason, stuck.message)
     for kind in ("Complete", "SuccessCriteriaMet"):
         if kind in conditions:
             return State(
@@ -62,6 +69,8 @@ def job_state(job: JSON, pods: list[JSON] | None = None) -> State:
     for kind in ("Failed", "FailureTarget"):
         if kind in conditions:
             condition = conditions[kind]
+            if pods and (reasoned := termination_reason(pods)):
+                return State(pb.JOB_STATUS_FAILED, *reasoned)
             return State(
                 pb.JOB_STATUS_FAILED,
                 condition.get("reason") or "Failed",
@@ -121,6 +130,24 @@ def first_start_annotations(job: JSON) -> JSON:
     if not started or FIRST_STARTED_AT_ANNOTATION in annotations:
         return {}
     return {FIRST_STARTED_AT_ANNOTATION: started}
+
+
+def termination_reason(pods: list[JSON]) -> tuple[str, str] | None:
+    """(reason, message) from the termination message of the last failed container, when
+    it reads "Reason: detail"; Kubernetes keeps what the container wrote there."""
+    latest: tuple[str, str, str] | None = None
+    for pod in pods:
+        if (pod.get("status") or {}).get("phase") != "Failed":
+            continue
+        for container in (pod.get("status") or {}).get("containerStatuses") or []:
+            terminated = (container.get("state") or {}).get("terminated") or {}
+            message = str(terminated.get("message") or "").strip()
+            match = _REASONED_MESSAGE.fullmatch(message)
+            if match and terminated.get("exitCode"):
+                finished = str(terminated.get("finishedAt") or "")
+                if latest is None or finished >= latest[0]:
+                    latest = (finished, match[1], message)
+    return (latest[1], latest[2]) if latest else None
 
 
 def cronjob_state(cronjob: JSON) -> State:

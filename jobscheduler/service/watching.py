@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from typing import Any
 
-from jobscheduler import errors
+from jobscheduler import errors, metrics
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.backoff import Backoff, BackoffPolicy
 from jobscheduler.jobtypes import HandlerRegistry
@@ -211,6 +211,8 @@ def _apply(
 ) -> Iterator[Change]:
     """One watch event applied to ``known``; the change it makes, if any."""
     info = job_info_from_job(obj, registry)
+    # The one place job transitions are observed for the wait/run-time metrics.
+    metrics.JOB_TIMINGS.observe(info)
     previous = known.get(info.job_id)
     if deleted:
         known.pop(info.job_id, None)

@@ -156,7 +156,12 @@ def test_paging_through_every_job(capsys: pytest.CaptureFixture[str], target: st
 def test_types_lists_what_the_server_runs(capsys: pytest.CaptureFixture[str], target: str) -> None:
     code, out, _ = run(capsys, "jobs", "types", "--server", target)
     assert code == 0
-    assert {line.split()[0] for line in out.splitlines()[1:]} == {"container", "timer"}
+    assert {line.split()[0] for line in out.splitlines()[1:]} == {
+        "container",
+        "health-check",
+        "timer",
+        "webhook",
+    }
 
 
 def test_errors_show_code_message_and_violations(

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from jobscheduler.cli.main import build_parser
+from jobscheduler.jobtypes import build_registry
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -85,4 +86,10 @@ def test_every_jobs_flag_is_in_the_readme() -> None:
 
 
 # The job types' own flags are described with the types (see "Job types").
-_TYPE_FLAGS = {"--timer", "--duration", "--timer-name", "--log-level", "--command", "--args"}
+_TYPE_FLAGS = {
+    name
+    for handler in build_registry()
+    for flag in handler.cli_flags
+    for name in (flag.option, *flag.aliases)
+    if name
+}

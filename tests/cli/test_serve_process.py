@@ -365,7 +365,9 @@ def test_the_dev_server_listens_on_loopback_and_says_where(tmp_path: Path) -> No
         process.send_signal(signal.SIGTERM)
         _, rest = process.communicate(timeout=60)
     text = "".join(banner)
-    assert f"serving gRPC on 127.0.0.1:{port}, metrics on 127.0.0.1:{metrics_port}" in text
+    assert (
+        f"serving gRPC on 127.0.0.1:{port} (auth none), metrics on 127.0.0.1:{metrics_port}" in text
+    )
     kubeconfig = tmp_path / f"jobscheduler-embedded-{port}.kubeconfig"
     assert f"kubeconfig: {kubeconfig}" in text
     assert process.returncode == 0, rest

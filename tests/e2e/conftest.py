@@ -107,6 +107,9 @@ def server_address(
         "K8S_NAMESPACE": service_namespace,
         "TIMER_IMAGE": IMAGE,
         "LOG_FORMAT": "json",
+        # Loopback, and the lifecycle is what this suite is about: callers' tokens and RBAC
+        # have their own tests (tests/auth).
+        "AUTH_MODE": "none",
         # The suite steers `jobscheduler cluster`'s simulated pods (real clusters ignore them).
         "POD_ANNOTATION_ALLOWED_PREFIXES": "sim.jobscheduler.io/",
     }

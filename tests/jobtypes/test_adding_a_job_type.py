@@ -84,7 +84,7 @@ def test_a_new_job_type_in_three_places_is_served_end_to_end(tmp_path: Path) -> 
     assert code == 1
     assert "INVALID_ARGUMENT" in out and "echo_job.repeat: must be between 1 and 10" in out
     assert seen["details"] == {"text": "hello", "repeat": 3, "job_type": "echo"}
-    assert seen["types"] == ["container", "echo", "timer"]
+    assert seen["types"] == ["container", "echo", "health-check", "timer", "webhook"]
     assert seen["listed"] == ["job-echo1", "job-echo2"]
 
 

@@ -18,7 +18,7 @@ def test_every_oneof_case_has_a_handler_and_every_handler_a_case() -> None:
     assert {h.request_field for h in registry} == cases
     details = {f.name for f in pb.JobInfo.DESCRIPTOR.oneofs_by_name["job_details"].fields}
     assert {h.details_field for h in registry} == details
-    assert registry.names() == ["container", "timer"]
+    assert registry.names() == ["container", "health-check", "timer", "webhook"]
 
 
 def test_a_request_type_without_a_handler_is_caught() -> None:

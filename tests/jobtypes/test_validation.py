@@ -96,7 +96,10 @@ def test_all_violations_are_reported_at_once_with_field_paths() -> None:
 
 def test_a_request_without_a_job_type_names_the_oneof() -> None:
     assert validate_request(pb.ScheduleJobRequest(name="x"), REGISTRY) == [
-        FieldViolation("job_config", "set one job type: container_job, timer_job")
+        FieldViolation(
+            "job_config",
+            "set one job type: container_job, health_check_job, timer_job, webhook_job",
+        )
     ]
 
 

@@ -290,10 +290,12 @@ def test_ttl_after_finished_deletes_job_and_pods(client: HttpClient) -> None:
     # 57 is the kubelet-style Running patch the deadline capture used to trigger a re-sync;
     # our controller needs no trigger (deviation b), so it serves as this pod's start instead.
     _replay_pod_status(client, "57-deadline-job-pod-patch-running", pod)
+    # 71 is a snapshot racing the controller; only the object around the status is comparable,
+    # so it is read before the pod finishes: on a loaded machine the TTL controller (on the
+    # test's fast clock) may have deleted the Job by the time a read after the patch arrives.
+    job = _get(client, f"{JOBS}/ref-ttl")
     _replay_pod_status(client, "45-lifecycle-pod1-patch-status-succeeded", pod)
     just_after = reference("71-ttl-job-just-after-pod-succeeded")["response"]["body"]
-    # 71 is a snapshot racing the controller; only the object around the status is comparable.
-    job = _get(client, f"{JOBS}/ref-ttl")
     assert_same_shape({**job, "status": {}}, {**just_after, "status": {}}, newer=NEWER_JOB)
     assert job["spec"]["ttlSecondsAfterFinished"] == just_after["spec"]["ttlSecondsAfterFinished"]
     gone = _until(

@@ -78,7 +78,7 @@ def test_a_missing_namespace_is_not_found(service: JobService) -> None:
 
 def test_list_job_types_describes_the_registry(service: JobService) -> None:
     types = {t.name: t for t in service.list_job_types(pb.ListJobTypesRequest()).job_types}
-    assert set(types) == {"timer", "container"}
+    assert set(types) == {"timer", "container", "health-check", "webhook"}
     timer_type = types["timer"]
     assert timer_type.request_field == "timer_job"
     assert timer_type.config_message == "jobscheduler.TimerJobConfig"

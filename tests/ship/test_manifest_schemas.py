@@ -13,6 +13,7 @@ import pytest
 
 from .manifests import (
     COMPONENTS,
+    CRD_COMPONENTS,
     KUBERNETES_VERSIONS,
     KUSTOMIZATIONS,
     Manifest,
@@ -27,7 +28,7 @@ pytestmark = requires_kubectl
 
 def test_every_kustomization_and_component_under_k8s_is_covered() -> None:
     assert discovered("Kustomization") == sorted(KUSTOMIZATIONS)
-    assert discovered("Component") == sorted(COMPONENTS)
+    assert discovered("Component") == sorted(COMPONENTS | CRD_COMPONENTS)
 
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)

@@ -80,16 +80,42 @@ def test_gateway_table_is_parsed() -> None:
     assert "create" in rules[("batch", "jobs")]
 
 
+def _is_caller_binding(binding: Manifest) -> bool:
+    """The kind overlay's example caller (README "Deploying"), not the service's own grant."""
+    return bool(binding["metadata"]["name"].startswith("jobscheduler-caller"))
+
+
+REVIEWS = {
+    ("authentication.k8s.io", "tokenreviews"),
+    ("authorization.k8s.io", "subjectaccessreviews"),
+}
+
+
 def test_base_role_grants_exactly_what_the_gateway_uses() -> None:
-    role = one(render("base"), "Role", "jobscheduler")
-    assert rules_by_resource(role) == gateway_documented_rules()
+    docs = render("base")
+    granted = rules_by_resource(one(docs, "Role", "jobscheduler"))
+    granted |= rules_by_resource(one(docs, "ClusterRole", "jobscheduler-reviews"))
+    assert granted == gateway_documented_rules()
+
+
+def test_the_cluster_wide_grant_is_creating_reviews_only() -> None:
+    docs = render("base")
+    reviews = rules_by_resource(one(docs, "ClusterRole", "jobscheduler-reviews"))
+    assert reviews == {key: {"create"} for key in REVIEWS}
+    binding = one(docs, "ClusterRoleBinding", "jobscheduler-reviews")
+    assert binding["roleRef"]["name"] == "jobscheduler-reviews"
 
 
 @pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
 def test_permissions_are_bound_per_namespace_only(kustomization: str) -> None:
     docs = render(kustomization)
-    assert not of_kind(docs, "ClusterRoleBinding"), "would grant the rules in every namespace"
-    bindings = of_kind(docs, "RoleBinding")
+    cluster_wide = {
+        b["roleRef"]["name"]
+        for b in of_kind(docs, "ClusterRoleBinding")
+        if b["roleRef"]["name"] != "jobscheduler-reviews"  # reviews only, see above
+    }
+    assert cluster_wide <= {"jobscheduler-list-jobs"}, "would grant job rules everywhere"
+    bindings = [b for b in of_kind(docs, "RoleBinding") if not _is_caller_binding(b)]
     assert bindings
     for binding in bindings:
         assert binding["subjects"] == [

@@ -145,7 +145,10 @@ def test_serve_against_a_cluster_works_with_runtime_dependencies_only(
 ) -> None:
     # The Deployment's path: serve against a Kubernetes API (here `jobscheduler cluster`, run
     # from the development environment).
-    serve_and_schedule(tmp_path, "--kubeconfig", str(embedded_cluster_kubeconfig))
+    # (Loopback without tokens, as in the README's local example; tokens: tests/auth.)
+    serve_and_schedule(
+        tmp_path, "--kubeconfig", str(embedded_cluster_kubeconfig), "--auth-mode", "none"
+    )
 
 
 def test_serve_embedded_cluster_without_kubesim_says_how_to_install_it(tmp_path: Path) -> None:

@@ -41,7 +41,9 @@ def main() -> None:
     from jobscheduler.edge.server import Server  # noqa: PLC0415
     from jobscheduler.jobtypes import HandlerRegistry  # noqa: PLC0415
     from jobscheduler.jobtypes.container import ContainerHandler  # noqa: PLC0415
+    from jobscheduler.jobtypes.healthcheck import HealthCheckHandler  # noqa: PLC0415
     from jobscheduler.jobtypes.timer import TimerHandler  # noqa: PLC0415
+    from jobscheduler.jobtypes.webhook import WebhookHandler  # noqa: PLC0415
     from jobscheduler.kube import KubeGateway  # noqa: PLC0415
     from jobscheduler.logs import configure_logging  # noqa: PLC0415
     from jobscheduler.service import JobService  # noqa: PLC0415
@@ -52,6 +54,8 @@ def main() -> None:
     registry = HandlerRegistry()
     registry.register(TimerHandler())
     registry.register(ContainerHandler())
+    registry.register(HealthCheckHandler())
+    registry.register(WebhookHandler())
     registry.register(EchoHandler())
     registry.check_against_proto()
 

@@ -175,15 +175,16 @@ def terminal_status(
 
 
 def terminated_state(run: PodRun, code: int, finished: datetime) -> JSON:
-    return {
-        "terminated": {
-            "exitCode": code,
-            "reason": "Completed" if code == 0 else "Error",
-            "startedAt": format_time(run.started_at or finished),
-            "finishedAt": format_time(finished),
-            "containerID": run.container_id,
-        }
+    terminated: JSON = {
+        "exitCode": code,
+        "reason": "Completed" if code == 0 else "Error",
+        "startedAt": format_time(run.started_at or finished),
+        "finishedAt": format_time(finished),
+        "containerID": run.container_id,
     }
+    if run.behaviour.termination_message:
+        terminated["message"] = run.behaviour.termination_message
+    return {"terminated": terminated}
 
 
 def pull_error(pod: JSON, image: object) -> str:

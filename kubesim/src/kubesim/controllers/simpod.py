@@ -6,6 +6,8 @@ Annotations (on the Job's pod template, so every pod of the Job gets them):
 * ``sim.jobscheduler.io/exit-code``: the exit code of a failing run (default 1 when failing).
 * ``sim.jobscheduler.io/fail-attempts``: the first N runs of the Job's containers fail.
 * ``sim.jobscheduler.io/logs``: lines to print (newline-separated), spread over the run.
+* ``sim.jobscheduler.io/termination-message``: what the container leaves in its
+  ``terminationMessagePath``; the kubelet reports it as ``state.terminated.message``.
 * ``sim.jobscheduler.io/start-seconds``: how long the pod stays ContainerCreating.
 * ``sim.jobscheduler.io/image-pull-error``: the image cannot be pulled; the pod stays Pending.
 * ``sim.jobscheduler.io/unschedulable``: no node fits; the pod stays Pending and unscheduled.
@@ -28,6 +30,9 @@ EXIT_CODE = PREFIX + "exit-code"
 FAIL_ATTEMPTS = PREFIX + "fail-attempts"
 LOGS = PREFIX + "logs"
 START_SECONDS = PREFIX + "start-seconds"
+TERMINATION_MESSAGE = PREFIX + "termination-message"
+# The kubelet keeps at most this many bytes of a termination message.
+MAX_TERMINATION_MESSAGE_BYTES = 4096
 IMAGE_PULL_ERROR = PREFIX + "image-pull-error"
 UNSCHEDULABLE = PREFIX + "unschedulable"
 
@@ -45,6 +50,7 @@ class Behaviour:
     log_lines: dict[str, list[str]]  # container name -> lines
     image_pull_error: str | None
     unschedulable: str | None
+    termination_message: str = ""
 
 
 def behaviour_of(pod: JSON) -> Behaviour:
@@ -77,6 +83,9 @@ def behaviour_of(pod: JSON) -> Behaviour:
         log_lines=log_lines,
         image_pull_error=_flag(annotations.get(IMAGE_PULL_ERROR)),
         unschedulable=_flag(annotations.get(UNSCHEDULABLE)),
+        termination_message=str(annotations.get(TERMINATION_MESSAGE) or "")
+        .encode()[:MAX_TERMINATION_MESSAGE_BYTES]
+        .decode("utf-8", "ignore"),
     )
 
 

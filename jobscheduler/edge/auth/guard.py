@@ -1,0 +1,254 @@
+"""The access hook every JobScheduler RPC passes through (called by ``edge.interceptors``).
+
+Like Argo Server's gatekeeper (``server/auth/gatekeeper.go``), one place resolves the caller
+once per call: authenticate (bearer token via TokenReview, else the verified client
+certificate), rate-limit, authorize the RPC's Kubernetes verb in its namespace
+(SubjectAccessReview, ``rules``), then fix what identity decides in the request:
+``created_by`` is the caller, page tokens are theirs. Every refusal here and every mutating
+RPC leave one audit line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import grpc
+from google.protobuf.message import Message
+
+from jobscheduler import errors, requestctx
+from jobscheduler.config import AuthMode, Settings
+from jobscheduler.edge.auth.audit import audit
+from jobscheduler.edge.auth.cache import TtlCache
+from jobscheduler.edge.auth.identity import UNAUTHENTICATED_DEVELOPER, Identity
+from jobscheduler.edge.auth.images import ImagePolicy
+from jobscheduler.edge.auth.limits import RateLimiter, StreamLimiter
+from jobscheduler.edge.auth.pagetokens import PageTokenBinder
+from jobscheduler.edge.auth.reviews import AccessReviewer, Reviewer, TokenAuthenticator
+from jobscheduler.edge.auth.rules import RULES, BatchScheduleRule, Denial, RerunRule, Rule
+from jobscheduler.edge.auth.tls import certificate_identity
+from jobscheduler.errors import FieldViolation, InvalidArgument
+
+AUTHORIZATION_HEADER = "authorization"
+NO_CREDENTIALS_MESSAGE = (
+    "no credentials: send the metadata 'authorization: Bearer <token>' "
+    "(e.g. kubectl create token <serviceaccount>) or a client certificate"
+)
+_REQUEST_ONEOF = "job_config"
+_PAGED_RESPONSES = ("ListJobsResponse", "ListSchedulesResponse")
+
+
+def bearer_token(context: grpc.ServicerContext) -> str | None:
+    """The token of an ``authorization: Bearer`` header; None without the header at all."""
+    for key, value in context.invocation_metadata() or ():
+        if key == AUTHORIZATION_HEADER and isinstance(value, str):
+            scheme, _, token = value.strip().partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise errors.Unauthenticated("the authorization metadata must be 'Bearer <token>'")
+            return token.strip()
+    return None
+
+
+@dataclass
+class Admission:
+    """An admitted call: the request to serve, what to do with its answers and at its end."""
+
+    request: Message
+    identity: Identity
+    outgoing: Callable[[Message], Message]
+    on_finish: list[Callable[[str, str], None]] = field(default_factory=list)
+
+    def finish(self, code: str, job_id: str) -> None:
+        for step in self.on_finish:
+            step(code, job_id)
+
+
+class AccessGuard:
+    def __init__(
+        self,
+        settings: Settings,
+        reviewer: Reviewer | None,
+        *,
+        binder: PageTokenBinder | None = None,
+    ) -> None:
+        self._mode = settings.auth_mode
+        self._default_namespace = settings.k8s_namespace
+        if self._mode is AuthMode.KUBERNETES and reviewer is None:
+            raise ValueError("AUTH_MODE=kubernetes needs a Kubernetes client for reviews")
+        ttl, size = settings.auth_cache_ttl_seconds, settings.auth_cache_size
+        self.tokens = (
+            TokenAuthenticator(reviewer, settings.auth_token_audiences, TtlCache(ttl, size))
+            if reviewer is not None
+            else None
+        )
+        self.access = AccessReviewer(reviewer, TtlCache(ttl, size)) if reviewer else None
+        key = settings.page_token_key.encode() if settings.page_token_key else None
+        self._binder = binder or PageTokenBinder(key)
+        self._rate = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+        self._streams = StreamLimiter(settings.max_streams_per_caller)
+        self._images = ImagePolicy(settings.image_allowlist, settings.image_require_digest)
+
+    @property
+    def authenticating(self) -> bool:
+        return self._mode is AuthMode.KUBERNETES
+
+    def identify(self, context: grpc.ServicerContext) -> Identity:
+        """Who is calling, or Unauthenticated (also used for non-exempt health/reflection)."""
+        if not self.authenticating:
+            return UNAUTHENTICATED_DEVELOPER
+        token = bearer_token(context)
+        if token is not None:
+            assert self.tokens is not None
+            return self.tokens.authenticate(token)
+        identity = certificate_identity(context)
+        if identity is None:
+            raise errors.Unauthenticated(NO_CREDENTIALS_MESSAGE)
+        return identity
+
+    def admit(
+        self,
+        rpc: str,
+        request: Message,
+        context: grpc.ServicerContext,
+        request_id: str,
+        *,
+        streaming: bool,
+    ) -> Admission:
+        """The admitted call, or a domain error (audited) that the interceptor answers."""
+        identity = UNAUTHENTICATED_DEVELOPER
+        namespace = self._namespace_of(request)
+        source = context.peer()
+        rule = RULES.get(rpc)
+        requestctx.hidden_resources.set(frozenset())  # nothing left from this thread's last call
+        requestctx.caller.set("")
+        try:
+            identity = self.identify(context)
+            if identity.authenticated:
+                requestctx.caller.set(identity.user)
+            self._rate.take(identity.key() if identity.authenticated else source_host(source))
+            if rule is None:  # an RPC nobody mapped to a Kubernetes verb: closed
+                raise errors.PermissionDenied(f"{rpc} has no access rule")
+            self._authorize(rule, identity, namespace, request)
+            request = self._with_identity(rpc, request, identity)
+            admission = Admission(request, identity, self._outgoing(identity))
+            if streaming:
+                release = self._streams.open(identity.key() or source_host(source))
+                admission.on_finish.append(lambda code, job_id: release())
+        except errors.JobSchedulerError as error:
+            audit(
+                identity=identity,
+                source=source,
+                namespace=namespace,
+                rpc=rpc,
+                job_id=_job_id(request),
+                decision="deny",
+                code=error.code,
+                request_id=request_id,
+                reason=error.message,
+            )
+            raise
+        if rule.mutating:
+
+            def audit_outcome(code: str, job_id: str) -> None:
+                audit(
+                    identity=identity,
+                    source=source,
+                    namespace=namespace,
+                    rpc=rpc,
+                    job_id=job_id,
+                    decision="allow",
+                    code=code,
+                    request_id=request_id,
+                )
+
+            admission.on_finish.append(audit_outcome)
+        return admission
+
+    def _namespace_of(self, request: Message) -> str:
+        """The namespace the RPC acts in; "" for none or (``all_namespaces``) cluster-wide."""
+        if "namespace" not in request.DESCRIPTOR.fields_by_name:
+            return ""
+        if getattr(request, "all_namespaces", False):
+            return ""  # a SubjectAccessReview without a namespace: cluster-wide rights only
+        return str(getattr(request, "namespace", "")) or self._default_namespace
+
+    def _authorize(self, rule: Rule, identity: Identity, namespace: str, request: Message) -> None:
+        if not identity.authenticated or not rule.permissions:
+            return
+        if isinstance(rule, BatchScheduleRule):
+            # Each item in its own namespace, as its ScheduleJob would be; one refusal refuses
+            # the batch (nothing is created).
+            for item in request.requests:  # type: ignore[attr-defined]
+                self._authorize(RULES["ScheduleJob"], identity, self._namespace_of(item), item)
+            return
+        if isinstance(rule, RerunRule):
+            # The original first: a caller who may not read it learns nothing of it.
+            self._authorize(rule.original, identity, namespace, request)
+        assert self.access is not None
+        wanted = rule.for_request(request)
+        permitted = [p for p in wanted if self.access.allowed(identity, namespace, p)]
+        if not permitted:
+            if rule.denial is Denial.NOT_FOUND:
+                # The same answer as for a job that does not exist: nothing leaks.
+                raise errors.NotFound(
+                    f"job {_job_id(request)!r} not found in namespace {namespace!r}"
+                )
+            where = f"namespace {namespace!r}" if namespace else "all namespaces"
+            raise errors.PermissionDenied(
+                f"user {identity.user!r} may not {wanted[0].describe()} in {where} "
+                "(Kubernetes RBAC)"
+            )
+        if rule.addresses_one_job:
+            requestctx.hidden_resources.set(
+                frozenset(p.resource for p in wanted if p not in permitted)
+            )
+
+    def _with_identity(self, rpc: str, request: Message, identity: Identity) -> Message:
+        violations: list[FieldViolation] = []
+        if rpc == "ScheduleJob":
+            violations += self._images.request_violations(request, _REQUEST_ONEOF)
+        if not identity.authenticated:
+            if violations:
+                raise InvalidArgument(violations)
+            return request
+        changed = type(request)()
+        changed.CopyFrom(request)
+        if rpc == "ScheduleJob":
+            claimed = getattr(request, "created_by", "")
+            if claimed and claimed != identity.user:
+                violations.append(
+                    FieldViolation(
+                        "created_by",
+                        f"is set by the server to the caller ({identity.user!r}); leave it empty",
+                    )
+                )
+            changed.created_by = identity.user  # type: ignore[attr-defined]
+        if "page_token" in request.DESCRIPTOR.fields_by_name:
+            changed.page_token = self._binder.unbind(  # type: ignore[attr-defined]
+                identity.key(), getattr(request, "page_token", "")
+            )
+        if violations:
+            raise InvalidArgument(violations)
+        return changed
+
+    def _outgoing(self, identity: Identity) -> Callable[[Message], Message]:
+        def outgoing(message: Message) -> Message:
+            if identity.authenticated and type(message).__name__ in _PAGED_RESPONSES:
+                token = getattr(message, "next_page_token", "")
+                message.next_page_token = self._binder.bind(  # type: ignore[attr-defined]
+                    identity.key(), token
+                )
+            return message
+
+        return outgoing
+
+
+def _job_id(request: Message) -> str:
+    fields = request.DESCRIPTOR.fields_by_name
+    return str(getattr(request, "job_id", "")) if "job_id" in fields else ""
+
+
+def source_host(peer: str) -> str:
+    """``ipv4:10.0.0.1:5555`` → ``ipv4:10.0.0.1``: a caller's address without its port."""
+    host, _, port = peer.rpartition(":")
+    return host if host and port.isdigit() else peer

@@ -1,0 +1,1 @@
+"""``jobscheduler webhook``: the container side of the webhook job type (see ``runner``)."""
