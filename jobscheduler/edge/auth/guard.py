@@ -25,7 +25,8 @@ from jobscheduler.edge.auth.images import ImagePolicy
 from jobscheduler.edge.auth.limits import RateLimiter, StreamLimiter
 from jobscheduler.edge.auth.pagetokens import PageTokenBinder
 from jobscheduler.edge.auth.reviews import AccessReviewer, Reviewer, TokenAuthenticator
-from jobscheduler.edge.auth.rules import RULES, BatchScheduleRule, Denial, Rule
+from jobscheduler.edge.auth.rules import RULES, BatchScheduleRule, Denial, Rule, ScheduleRule
+from jobscheduler.edge.auth.secretreads import secrets_read
 from jobscheduler.edge.auth.tls import certificate_identity
 from jobscheduler.errors import FieldViolation, InvalidArgument
 
@@ -192,6 +193,20 @@ class AccessGuard:
             requestctx.hidden_resources.set(
                 frozenset(p.resource for p in wanted if p not in permitted)
             )
+        if isinstance(rule, ScheduleRule):
+            self._authorize_secrets(identity, namespace, request)
+
+    def _authorize_secrets(self, identity: Identity, namespace: str, request: Message) -> None:
+        """``get`` on every Secret the job's pod would read: the pod reads it, not the caller,
+        so the job must not be a way to read one the caller cannot. The review's answer does
+        not depend on whether the Secret exists, so neither does the refusal."""
+        assert self.access is not None
+        for secret_namespace, permission in secrets_read(request, namespace):
+            if not self.access.allowed(identity, secret_namespace, permission):
+                raise errors.PermissionDenied(
+                    f"user {identity.user!r} may not {permission.describe()} in namespace "
+                    f"{secret_namespace!r} (Kubernetes RBAC), which the job's pod would read"
+                )
 
     def _with_identity(self, rpc: str, request: Message, identity: Identity) -> Message:
         violations: list[FieldViolation] = []
