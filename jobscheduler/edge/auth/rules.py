@@ -80,3 +80,10 @@ RULES: dict[str, Rule] = {
     "DeleteJob": Rule(_on("delete", "jobs", "cronjobs"), Denial.PERMISSION_DENIED, True, True),
     "ListJobTypes": Rule((), Denial.PERMISSION_DENIED),
 }
+
+# Reads the dashboard serves that no RPC mirrors, as the kubectl access they need.
+PAGE_RULES: dict[str, Rule] = {
+    # A job page's Kubernetes events (``kubectl get events``); the job itself is checked first
+    # as GetJobStatus, so its existence is not revealed by this refusal.
+    "JobEvents": Rule((Permission("list", "", "events"),), Denial.PERMISSION_DENIED),
+}
