@@ -176,3 +176,41 @@ def test_no_role_the_service_ships_grants_it_secrets() -> None:
         for granted in doc.get("rules") or []:
             resources = set(granted.get("resources") or ())
             assert not resources & {"secrets", "*"}, doc["metadata"]["name"]
+
+
+def _readme_caller_rbac() -> list[dict[str, Any]]:
+    text = (K8S.parent / "README.md").read_text()
+    block = text.split("```yaml\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\n", 1)[1]
+    block = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\n" + block.split("```", 1)[0]
+    return [doc for doc in yaml.safe_load_all(block) if doc]
+
+
+def test_the_readme_caller_role_grants_what_it_says(
+    cluster: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EGRESS_ALLOWED_HOSTS", "hooks.example.com")
+    access = ClusterAccess(cluster)
+    client = cluster.api_client()
+    try:
+        namespace = access.namespace("team-a")
+        access.account(namespace, "ci")
+        role, binding = _readme_caller_rbac()
+        for doc in (role, binding):
+            doc["metadata"]["namespace"] = namespace  # team-a, made unique per run
+        binding["subjects"][0]["namespace"] = namespace
+        access.rbac.create_namespaced_role(namespace, role)
+        access.rbac.create_namespaced_role_binding(namespace, binding)
+        reviewer = KubeGateway(client, Settings(in_cluster=False))
+        with (
+            auth_server(cluster, reviewer) as server,
+            JobSchedulerClient(
+                f"127.0.0.1:{server.port}", timeout=20, token=access.token(namespace, "ci")
+            ) as caller,
+        ):
+            job_id = caller.schedule_job(hook(namespace, "deploy-hook")).job_id
+            assert caller.get_job_status(job_id, namespace).job_info.job_id == job_id
+            error = refusal(lambda: caller.schedule_job(hook(namespace, "another-secret")))
+            assert error.code is grpc.StatusCode.PERMISSION_DENIED
+    finally:
+        access.close()
+        client.close()
