@@ -88,7 +88,7 @@ class ScheduleJobRequest(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., timer_job: _Optional[_Union[TimerJobConfig, _Mapping]] = ..., container_job: _Optional[_Union[ContainerJobConfig, _Mapping]] = ..., health_check_job: _Optional[_Union[HealthCheckJobConfig, _Mapping]] = ..., webhook_job: _Optional[_Union[WebhookJobConfig, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., resources: _Optional[_Union[ResourceRequirements, _Mapping]] = ..., namespace: _Optional[str] = ..., created_by: _Optional[str] = ..., execution: _Optional[_Union[ExecutionOptions, _Mapping]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ExecutionOptions(_message.Message):
-    __slots__ = ("timeout_seconds", "max_retries", "exit_code_rules", "ttl_seconds_after_finished", "priority_class_name", "parallelism", "completions", "indexed", "start_suspended")
+    __slots__ = ("timeout_seconds", "max_retries", "exit_code_rules", "ttl_seconds_after_finished", "priority_class_name", "parallelism", "completions", "indexed", "start_suspended", "startup_deadline_seconds")
     TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     MAX_RETRIES_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_RULES_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +98,7 @@ class ExecutionOptions(_message.Message):
     COMPLETIONS_FIELD_NUMBER: _ClassVar[int]
     INDEXED_FIELD_NUMBER: _ClassVar[int]
     START_SUSPENDED_FIELD_NUMBER: _ClassVar[int]
+    STARTUP_DEADLINE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     timeout_seconds: int
     max_retries: int
     exit_code_rules: _containers.RepeatedCompositeFieldContainer[ExitCodeRule]
@@ -107,7 +108,8 @@ class ExecutionOptions(_message.Message):
     completions: int
     indexed: bool
     start_suspended: bool
-    def __init__(self, timeout_seconds: _Optional[int] = ..., max_retries: _Optional[int] = ..., exit_code_rules: _Optional[_Iterable[_Union[ExitCodeRule, _Mapping]]] = ..., ttl_seconds_after_finished: _Optional[int] = ..., priority_class_name: _Optional[str] = ..., parallelism: _Optional[int] = ..., completions: _Optional[int] = ..., indexed: _Optional[bool] = ..., start_suspended: _Optional[bool] = ...) -> None: ...
+    startup_deadline_seconds: int
+    def __init__(self, timeout_seconds: _Optional[int] = ..., max_retries: _Optional[int] = ..., exit_code_rules: _Optional[_Iterable[_Union[ExitCodeRule, _Mapping]]] = ..., ttl_seconds_after_finished: _Optional[int] = ..., priority_class_name: _Optional[str] = ..., parallelism: _Optional[int] = ..., completions: _Optional[int] = ..., indexed: _Optional[bool] = ..., start_suspended: _Optional[bool] = ..., startup_deadline_seconds: _Optional[int] = ...) -> None: ...
 
 class ExitCodeRule(_message.Message):
     __slots__ = ("action", "exit_codes")

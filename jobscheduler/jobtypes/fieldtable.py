@@ -26,6 +26,7 @@ from jobscheduler.jobtypes.metadata import (
     NAME_ANNOTATION,
     SCHEDULE_ANNOTATION,
     START_AT_ANNOTATION,
+    STARTUP_DEADLINE_LABEL,
 )
 from jobscheduler.jobtypes.registry import HandlerRegistry
 
@@ -141,6 +142,15 @@ FIELD_TABLE: tuple[FieldRow, ...] = (
         (f"{JOB}.suspend",),
         validation.validate_execution,
         (steps.suspension,),
+    ),
+    FieldRow(
+        "execution.startup_deadline_seconds",
+        (
+            f"metadata.labels.{STARTUP_DEADLINE_LABEL}",
+            f"spec.jobTemplate.metadata.labels.{STARTUP_DEADLINE_LABEL}",
+        ),
+        validation.validate_execution,
+        (steps.startup_deadline,),
     ),
     FieldRow(
         "execution.priority_class_name",

@@ -13,6 +13,9 @@ SCHEDULE_ID_LABEL = "jobscheduler.io/schedule-id"
 # loop selects on it and removes it when it starts the job.
 START_AT_LABEL = "jobscheduler.io/start-at"
 CANCELLED_LABEL = "jobscheduler.io/cancelled"
+# On a Job (a schedule's runs get it from the job template): seconds its pods may stay unable
+# to start before the sweep ends it FAILED (service.startup). No label: no deadline.
+STARTUP_DEADLINE_LABEL = "jobscheduler.io/startup-deadline-seconds"
 
 NAME_ANNOTATION = "jobscheduler.io/name"
 CREATED_BY_ANNOTATION = "jobscheduler.io/created-by"

@@ -1,4 +1,5 @@
-"""Background sweep: start delayed jobs on time, and retire cancelled ones after their TTL.
+"""Background sweep: start delayed jobs on time, end jobs stuck past their startup deadline
+(``service.startup``), and retire cancelled ones after their TTL.
 
 Delayed (``start_at``) jobs live in Kubernetes as suspended Jobs labelled with their start
 time, so the sweep needs no state of its own and a restart loses nothing. Releasing is a patch
@@ -28,6 +29,7 @@ from jobscheduler.jobtypes.metadata import (
     START_AT_LABEL,
 )
 from jobscheduler.kube import JOBS, JobReader, KubeGateway
+from jobscheduler.service import startup
 from jobscheduler.service.jobinfo import parse_time
 from jobscheduler.service.kinds import JOB, KINDS, Kind
 
@@ -86,6 +88,7 @@ class BackgroundSweeper:
     def sweep(self) -> tuple[int, int]:
         """One pass; returns (jobs released, cancelled jobs deleted)."""
         released = self.release_due()
+        startup.fail_stuck_jobs(self._gateway, self._reader, self._list, self._clock.now())
         now = self._clock.now().timestamp()
         if self._last_retire is not None and now - self._last_retire < RETIRE_INTERVAL_SECONDS:
             return released, 0
@@ -131,7 +134,11 @@ class BackgroundSweeper:
                 released += 1
             except (errors.Conflict, errors.NotFound):
                 continue  # another replica released (or someone changed/deleted) it first
-            except (errors.PermissionDenied, errors.FailedPrecondition) as exc:
+            except (
+                errors.PermissionDenied,
+                errors.FailedPrecondition,
+                errors.ResourceExhausted,
+            ) as exc:
                 # RBAC, or a quota/admission policy: this job waits, the others go on.
                 log.warning(
                     "could not start delayed job %s/%s: %s",

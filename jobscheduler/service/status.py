@@ -19,6 +19,7 @@ from jobscheduler.jobtypes.metadata import (
     START_AT_ANNOTATION,
     START_AT_LABEL,
 )
+from jobscheduler.service import startup
 
 JSON = dict[str, Any]
 
@@ -56,6 +57,8 @@ def job_state(job: JSON, pods: list[JSON] | None = None) -> State:
     annotations = metadata.get("annotations") or {}
     conditions = true_conditions(job)
 
+    if stuck := startup.reported_failure(job):  # ended by its startup deadline (service.startup)
+        return State(pb.JOB_STATUS_FAILED, stuck.reason, stuck.message)
     for kind in ("Complete", "SuccessCriteriaMet"):
         if kind in conditions:
             return State(
