@@ -49,6 +49,7 @@ class Gate(Protocol):
         request_id: str,
         *,
         streaming: bool = False,
+        also: tuple[str, ...] = (),
     ) -> Admitted: ...
     def permits(self, rpc: str, identity: Identity, request: Message) -> bool: ...
 
@@ -73,13 +74,21 @@ class Caller:
     source: str
     request_id: str
 
-    def admit(self, rpc: str, request: M, *, streaming: bool = False) -> tuple[M, Admitted]:
+    def admit(
+        self, rpc: str, request: M, *, streaming: bool = False, also: tuple[str, ...] = ()
+    ) -> tuple[M, Admitted]:
         """The request to serve (page token and caller fixed as for ``rpc``) and its admission;
         or the refusal ``rpc`` would meet (``errors.PermissionDenied``, ``errors.NotFound``)."""
         if self.gate is None or self.identity is None:
             return request, _AsItCame(request)
         admitted = self.gate.admit_http(
-            rpc, request, self.identity, self.source, self.request_id, streaming=streaming
+            rpc,
+            request,
+            self.identity,
+            self.source,
+            self.request_id,
+            streaming=streaming,
+            also=also,
         )
         served = admitted.request
         if not isinstance(served, type(request)):  # the guard serves a copy of the same type

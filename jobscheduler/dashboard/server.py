@@ -188,10 +188,10 @@ class _Routes:
                 status, admitted = caller.admit("GetJobStatus", req)
                 return _answer(admitted, backend.get_job_status(status))
             case ["jobs", namespace, job_id, "events"]:
-                # The job first (not found unless the caller may get it), then its events.
+                # The job first (not found unless the caller may get it), then its events; the
+                # kinds the caller may not get stay hidden from the read.
                 job = pb.GetJobStatusRequest(job_id=job_id, namespace=namespace)
-                caller.admit("GetJobStatus", job)
-                caller.admit("JobEvents", job)
+                caller.admit("GetJobStatus", job, also=("JobEvents",))
                 return {"events": backend.job_events(job_id, namespace)}
             case ["jobs", namespace, job_id, "watch"]:
                 req_one = pb.WatchJobRequest(job_id=job_id, namespace=namespace)

@@ -33,6 +33,7 @@ class Tenancy:
     theirs: str  # where "ci" may do nothing
     ci: str  # tokens
     jobs_only: str  # may read jobs in "mine", not their events
+    no_schedules: str  # may read jobs and events in "mine", not schedules (cronjobs)
     job_mine: str
     job_theirs: str
 
@@ -51,7 +52,7 @@ def tenancy(cluster: Any) -> Iterator[Tenancy]:
     reviews = cluster.api_client()
     try:
         mine, theirs = access.namespace("jsdash-mine"), access.namespace("jsdash-theirs")
-        for account in ("ci", "jobs-only"):
+        for account in ("ci", "jobs-only", "no-schedules"):
             access.account(mine, account)
         access.grant(
             mine,
@@ -63,6 +64,11 @@ def tenancy(cluster: Any) -> Iterator[Tenancy]:
             ],
         )
         access.grant(mine, (mine, "jobs-only"), [rule(["get", "list", "watch"], ["jobs"])])
+        access.grant(
+            mine,
+            (mine, "no-schedules"),
+            [rule(["get", "list"], ["jobs"]), rule(["list"], ["events"], "")],
+        )
         settings = Settings(
             in_cluster=False, grpc_host="127.0.0.1", k8s_namespace=mine, auth_mode="kubernetes"
         )
@@ -81,6 +87,7 @@ def tenancy(cluster: Any) -> Iterator[Tenancy]:
                 theirs=theirs,
                 ci=access.token(mine, "ci"),
                 jobs_only=access.token(mine, "jobs-only"),
+                no_schedules=access.token(mine, "no-schedules"),
                 job_mine=_timer(service, mine),
                 job_theirs=_timer(service, theirs),
             )
@@ -187,6 +194,29 @@ def test_events_need_list_events_and_logs_get_pods_log(tenancy: Tenancy) -> None
     status, _, body = get(one + "/events", jobs_only)
     assert status == 403 and "list events" in body["message"]
     assert get(one + "/logs", jobs_only)[0] == 404  # as GetJobLogs without get pods/log
+
+
+def test_a_schedules_events_need_get_on_cronjobs(tenancy: Tenancy, cluster: Any) -> None:
+    client = cluster.api_client()
+    try:
+        service = build_service(
+            Settings(in_cluster=False, k8s_namespace=tenancy.mine),
+            clock=cluster.clock,
+            api_client=client,
+        )
+        schedule = service.schedule_job(
+            pb.ScheduleJobRequest(
+                timer_job=pb.TimerJobConfig(duration_seconds=5),
+                schedule=pb.Schedule(cron="0 2 * * *"),
+            )
+        ).job_id
+    finally:
+        client.close()
+    one = f"{tenancy.url}/api/jobs/{tenancy.mine}"
+    no_schedules = bearer(tenancy.no_schedules)
+    assert get(f"{one}/{tenancy.job_mine}/events", no_schedules)[0] == 200
+    assert get(f"{one}/{schedule}/events", no_schedules)[0] == 404  # as GetJobStatus answers
+    assert get(f"{one}/{schedule}/events", bearer(tenancy.ci))[0] == 200
 
 
 def test_dashboard_refusals_are_audited_without_tokens(

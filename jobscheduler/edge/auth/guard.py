@@ -159,10 +159,14 @@ class AccessGuard:
         request_id: str,
         *,
         streaming: bool = False,
+        also: tuple[str, ...] = (),
     ) -> Admission:
         """An HTTP read (the dashboard) that mirrors ``rpc``, by an ``identify_http`` caller:
-        admitted exactly as that RPC would be (rate, RBAC mapping, page tokens, stream cap)."""
-        return self._admit(rpc, request, lambda: identity, source, request_id, streaming=streaming)
+        admitted exactly as that RPC would be (rate, RBAC mapping, page tokens, stream cap),
+        and needing the access of the page rules ``also`` names too (checked after rpc's)."""
+        return self._admit(
+            rpc, request, lambda: identity, source, request_id, streaming=streaming, also=also
+        )
 
     def permits(self, rpc: str, identity: Identity, request: Message) -> bool:
         """Whether ``identity`` may make ``rpc`` (no audit line: for optional parts of a page)."""
@@ -203,6 +207,7 @@ class AccessGuard:
         request_id: str,
         *,
         streaming: bool,
+        also: tuple[str, ...] = (),
     ) -> Admission:
         identity = UNAUTHENTICATED_DEVELOPER
         namespace = self._namespace_of(request)
@@ -214,6 +219,8 @@ class AccessGuard:
             if rule is None:  # an RPC nobody mapped to a Kubernetes verb: closed
                 raise errors.PermissionDenied(f"{rpc} has no access rule")
             self._authorize(rule, identity, namespace, request)
+            for extra in also:  # none of them addresses one job: the hidden kinds stay rule's
+                self._authorize(PAGE_RULES[extra], identity, namespace, request)
             request = self._with_identity(rpc, request, identity)
             admission = Admission(request, identity, self._outgoing(identity))
             if streaming:
