@@ -8,13 +8,20 @@ Secret of the namespace. Each job type names what it reads (``Handler.secrets_re
 
 from __future__ import annotations
 
+from functools import cache
+
 from google.protobuf.message import Message
 
 from jobscheduler import kubesyntax
 from jobscheduler.edge.auth.reviews import Permission
-from jobscheduler.jobtypes.registry import REQUEST_ONEOF, build_registry
+from jobscheduler.jobtypes.registry import REQUEST_ONEOF, HandlerRegistry, build_registry
 
-_REGISTRY = build_registry()  # pure handlers; ``secrets_read`` needs no settings
+
+@cache
+def _registry() -> HandlerRegistry:
+    """The server's job types (pure handlers; ``secrets_read`` needs no settings). Built on
+    first use, not at import: a program assembling its own registry never needs this one."""
+    return build_registry()
 
 
 def secrets_read(request: Message, namespace: str) -> list[tuple[str, Permission]]:
@@ -24,7 +31,7 @@ def secrets_read(request: Message, namespace: str) -> list[tuple[str, Permission
     a review of an empty name would ask about every Secret instead.
     """
     field = request.WhichOneof(REQUEST_ONEOF)
-    handler = _REGISTRY.by_request_field(field) if field else None
+    handler = _registry().by_request_field(field) if field else None
     if handler is None:
         return []
     return [
