@@ -42,7 +42,7 @@ JOB_STATUS_SUSPENDED: JobStatus
 JOB_STATUS_SCHEDULED: JobStatus
 
 class ScheduleJobRequest(_message.Message):
-    __slots__ = ("job_id", "name", "timer_job", "container_job", "health_check_job", "webhook_job", "labels", "annotations", "resources", "namespace", "created_by", "execution", "schedule", "start_at")
+    __slots__ = ("job_id", "name", "timer_job", "container_job", "health_check_job", "webhook_job", "labels", "annotations", "resources", "namespace", "created_by", "execution", "schedule", "start_at", "depends_on")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -71,6 +71,7 @@ class ScheduleJobRequest(_message.Message):
     EXECUTION_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_FIELD_NUMBER: _ClassVar[int]
     START_AT_FIELD_NUMBER: _ClassVar[int]
+    DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     name: str
     timer_job: TimerJobConfig
@@ -85,7 +86,28 @@ class ScheduleJobRequest(_message.Message):
     execution: ExecutionOptions
     schedule: Schedule
     start_at: _timestamp_pb2.Timestamp
-    def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., timer_job: _Optional[_Union[TimerJobConfig, _Mapping]] = ..., container_job: _Optional[_Union[ContainerJobConfig, _Mapping]] = ..., health_check_job: _Optional[_Union[HealthCheckJobConfig, _Mapping]] = ..., webhook_job: _Optional[_Union[WebhookJobConfig, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., resources: _Optional[_Union[ResourceRequirements, _Mapping]] = ..., namespace: _Optional[str] = ..., created_by: _Optional[str] = ..., execution: _Optional[_Union[ExecutionOptions, _Mapping]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    depends_on: _containers.RepeatedCompositeFieldContainer[JobDependency]
+    def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., timer_job: _Optional[_Union[TimerJobConfig, _Mapping]] = ..., container_job: _Optional[_Union[ContainerJobConfig, _Mapping]] = ..., health_check_job: _Optional[_Union[HealthCheckJobConfig, _Mapping]] = ..., webhook_job: _Optional[_Union[WebhookJobConfig, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., resources: _Optional[_Union[ResourceRequirements, _Mapping]] = ..., namespace: _Optional[str] = ..., created_by: _Optional[str] = ..., execution: _Optional[_Union[ExecutionOptions, _Mapping]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., depends_on: _Optional[_Iterable[_Union[JobDependency, _Mapping]]] = ...) -> None: ...
+
+class JobDependency(_message.Message):
+    __slots__ = ("job_id", "condition", "namespace")
+    class Condition(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        CONDITION_UNSPECIFIED: _ClassVar[JobDependency.Condition]
+        CONDITION_SUCCEEDED: _ClassVar[JobDependency.Condition]
+        CONDITION_FAILED: _ClassVar[JobDependency.Condition]
+        CONDITION_FINISHED: _ClassVar[JobDependency.Condition]
+    CONDITION_UNSPECIFIED: JobDependency.Condition
+    CONDITION_SUCCEEDED: JobDependency.Condition
+    CONDITION_FAILED: JobDependency.Condition
+    CONDITION_FINISHED: JobDependency.Condition
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    CONDITION_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    condition: JobDependency.Condition
+    namespace: str
+    def __init__(self, job_id: _Optional[str] = ..., condition: _Optional[_Union[JobDependency.Condition, str]] = ..., namespace: _Optional[str] = ...) -> None: ...
 
 class ExecutionOptions(_message.Message):
     __slots__ = ("timeout_seconds", "max_retries", "exit_code_rules", "ttl_seconds_after_finished", "priority_class_name", "parallelism", "completions", "indexed", "start_suspended", "startup_deadline_seconds")
@@ -180,7 +202,7 @@ class GetJobStatusResponse(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., job_info: _Optional[_Union[JobInfo, _Mapping]] = ..., status: _Optional[_Union[JobStatus, str]] = ..., message: _Optional[str] = ...) -> None: ...
 
 class ListJobsRequest(_message.Message):
-    __slots__ = ("label_selector", "namespace", "status_filter", "page_size", "page_token", "job_types", "created_after", "created_before", "schedule_id", "created_by")
+    __slots__ = ("label_selector", "namespace", "status_filter", "page_size", "page_token", "job_types", "created_after", "created_before", "schedule_id", "created_by", "depends_on")
     class LabelSelectorEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -198,6 +220,7 @@ class ListJobsRequest(_message.Message):
     CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
     label_selector: _containers.ScalarMap[str, str]
     namespace: str
     status_filter: _containers.RepeatedScalarFieldContainer[JobStatus]
@@ -208,7 +231,8 @@ class ListJobsRequest(_message.Message):
     created_before: _timestamp_pb2.Timestamp
     schedule_id: str
     created_by: str
-    def __init__(self, label_selector: _Optional[_Mapping[str, str]] = ..., namespace: _Optional[str] = ..., status_filter: _Optional[_Iterable[_Union[JobStatus, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., job_types: _Optional[_Iterable[str]] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., schedule_id: _Optional[str] = ..., created_by: _Optional[str] = ...) -> None: ...
+    depends_on: str
+    def __init__(self, label_selector: _Optional[_Mapping[str, str]] = ..., namespace: _Optional[str] = ..., status_filter: _Optional[_Iterable[_Union[JobStatus, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., job_types: _Optional[_Iterable[str]] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., schedule_id: _Optional[str] = ..., created_by: _Optional[str] = ..., depends_on: _Optional[str] = ...) -> None: ...
 
 class ListJobsResponse(_message.Message):
     __slots__ = ("jobs", "next_page_token", "total_count")
@@ -599,7 +623,7 @@ class ResourceList(_message.Message):
     def __init__(self, cpu: _Optional[str] = ..., memory: _Optional[str] = ..., storage: _Optional[str] = ...) -> None: ...
 
 class JobInfo(_message.Message):
-    __slots__ = ("job_id", "name", "k8s_job_name", "namespace", "status", "created_at", "started_at", "completed_at", "created_by", "labels", "annotations", "timer_details", "container_details", "health_check_details", "webhook_details", "job_type", "reason", "message", "attempts", "active", "succeeded", "failed", "create_time", "start_time", "completion_time", "k8s_kind", "schedule_id", "schedule", "last_schedule_time", "active_runs", "start_at", "execution")
+    __slots__ = ("job_id", "name", "k8s_job_name", "namespace", "status", "created_at", "started_at", "completed_at", "created_by", "labels", "annotations", "timer_details", "container_details", "health_check_details", "webhook_details", "job_type", "reason", "message", "attempts", "active", "succeeded", "failed", "create_time", "start_time", "completion_time", "k8s_kind", "schedule_id", "schedule", "last_schedule_time", "active_runs", "start_at", "execution", "depends_on", "waiting_for")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -646,6 +670,8 @@ class JobInfo(_message.Message):
     ACTIVE_RUNS_FIELD_NUMBER: _ClassVar[int]
     START_AT_FIELD_NUMBER: _ClassVar[int]
     EXECUTION_FIELD_NUMBER: _ClassVar[int]
+    DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
+    WAITING_FOR_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     name: str
     k8s_job_name: str
@@ -678,7 +704,9 @@ class JobInfo(_message.Message):
     active_runs: _containers.RepeatedScalarFieldContainer[str]
     start_at: _timestamp_pb2.Timestamp
     execution: ExecutionOptions
-    def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., k8s_job_name: _Optional[str] = ..., namespace: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., created_at: _Optional[int] = ..., started_at: _Optional[int] = ..., completed_at: _Optional[int] = ..., created_by: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., timer_details: _Optional[_Union[TimerJobDetails, _Mapping]] = ..., container_details: _Optional[_Union[ContainerJobDetails, _Mapping]] = ..., health_check_details: _Optional[_Union[HealthCheckJobDetails, _Mapping]] = ..., webhook_details: _Optional[_Union[WebhookJobDetails, _Mapping]] = ..., job_type: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., attempts: _Optional[int] = ..., active: _Optional[int] = ..., succeeded: _Optional[int] = ..., failed: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., k8s_kind: _Optional[str] = ..., schedule_id: _Optional[str] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., last_schedule_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., active_runs: _Optional[_Iterable[str]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., execution: _Optional[_Union[ExecutionOptions, _Mapping]] = ...) -> None: ...
+    depends_on: _containers.RepeatedCompositeFieldContainer[JobDependency]
+    waiting_for: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., k8s_job_name: _Optional[str] = ..., namespace: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., created_at: _Optional[int] = ..., started_at: _Optional[int] = ..., completed_at: _Optional[int] = ..., created_by: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., timer_details: _Optional[_Union[TimerJobDetails, _Mapping]] = ..., container_details: _Optional[_Union[ContainerJobDetails, _Mapping]] = ..., health_check_details: _Optional[_Union[HealthCheckJobDetails, _Mapping]] = ..., webhook_details: _Optional[_Union[WebhookJobDetails, _Mapping]] = ..., job_type: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., attempts: _Optional[int] = ..., active: _Optional[int] = ..., succeeded: _Optional[int] = ..., failed: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., k8s_kind: _Optional[str] = ..., schedule_id: _Optional[str] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., last_schedule_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., active_runs: _Optional[_Iterable[str]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., execution: _Optional[_Union[ExecutionOptions, _Mapping]] = ..., depends_on: _Optional[_Iterable[_Union[JobDependency, _Mapping]]] = ..., waiting_for: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class TimerJobDetails(_message.Message):
     __slots__ = ("duration_seconds", "timer_name", "control_plane_endpoint", "image")

@@ -104,6 +104,7 @@ def add_jobs_parser(
     listing.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
     listing.add_argument("--schedule-id", default="")
     listing.add_argument("--created-by", default="", help="only jobs this user created")
+    listing.add_argument("--depends-on", default="", metavar="ID", help="only jobs waiting on ID")
     listing.add_argument("--page-size", type=int, default=0)
     listing.add_argument("--page-token", default="")
     listing.add_argument("--all", action="store_true", help="follow every page")
@@ -152,6 +153,13 @@ def _add_schedule_flags(parser: argparse.ArgumentParser, type_flags: TypeFlags) 
     options.add_argument("--ttl", type=int, default=None, help="seconds kept after finishing")
     options.add_argument("--suspended", action="store_true", help="create suspended")
     options.add_argument("--start-at", default="", help="ISO 8601 time of a delayed start")
+    options.add_argument(
+        "--depends-on",
+        action="append",
+        default=[],
+        metavar="ID[:succeeded|failed|finished]",
+        help="repeatable: wait for this job to end so (default succeeded)",
+    )
     options.add_argument("--cron", default="", help="run on this cron schedule")
     options.add_argument("--time-zone", default="")
 
@@ -222,11 +230,23 @@ def build_schedule_request(args: argparse.Namespace) -> pb.ScheduleJobRequest:
         if start.tzinfo is None:
             raise UsageError("--start-at needs a time zone, e.g. 2030-01-01T09:00:00Z")
         request.start_at.FromDatetime(start)
+    for value in args.depends_on:
+        request.depends_on.append(_dependency(value))
     if args.cron:
         request.schedule.cron = args.cron
     if args.time_zone:
         request.schedule.time_zone = args.time_zone
     return request
+
+
+def _dependency(value: str) -> pb.JobDependency:
+    job_id, _, condition = value.partition(":")
+    conditions = ("succeeded", "failed", "finished")
+    if not job_id or (condition and condition not in conditions):
+        raise UsageError(f"--depends-on takes ID[:{'|'.join(conditions)}] (got {value!r})")
+    return pb.JobDependency(
+        job_id=job_id, condition=f"CONDITION_{(condition or 'succeeded').upper()}"
+    )
 
 
 def _read_file(path: str) -> str:
@@ -303,6 +323,7 @@ def _list_request(args: argparse.Namespace) -> pb.ListJobsRequest:
         label_selector=parse_pairs(args.label, "--label"),
         schedule_id=args.schedule_id,
         created_by=args.created_by,
+        depends_on=args.depends_on,
         page_size=args.page_size,
         page_token=args.page_token,
     )

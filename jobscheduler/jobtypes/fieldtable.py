@@ -18,7 +18,7 @@ from typing import Any
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.errors import FieldViolation, InvalidArgument
-from jobscheduler.jobtypes import steps, validation
+from jobscheduler.jobtypes import dependson, steps, validation
 from jobscheduler.jobtypes.base import CONFIG_ANNOTATION, JobTypeHandler, config_to_dict
 from jobscheduler.jobtypes.metadata import (
     CREATED_BY_ANNOTATION,
@@ -196,6 +196,13 @@ FIELD_TABLE: tuple[FieldRow, ...] = (
     ),
     # A delayed job waits suspended, found by a label, released at the annotated time.
     FieldRow("start_at", (), validation.validate_start_at, (steps.delayed_start,)),
+    # A dependent waits suspended, found by a label, released when its dependencies allow.
+    FieldRow(
+        "depends_on",
+        (),
+        dependson.validate_depends_on,
+        (dependson.wait_for_dependencies,),
+    ),
 )
 
 
@@ -270,6 +277,7 @@ _READ_BACK_ANNOTATIONS = {
     EXECUTION_ANNOTATION: "execution",
     SCHEDULE_ANNOTATION: "schedule",
     START_AT_ANNOTATION: "start_at",
+    dependson.DEPENDS_ON_ANNOTATION: "depends_on",
 }
 
 

@@ -262,10 +262,11 @@ def parallelism_and_completions(d: Draft) -> None:
 
 
 def suspension(d: Draft) -> None:
-    """start_suspended waits for ResumeJob; start_at waits (suspended) for the release loop."""
+    """start_suspended waits for ResumeJob; start_at and depends_on wait (suspended) for the
+    release sweep."""
     if d.is_schedule:
         return  # a suspended schedule is the CronJob's suspend, not its jobs'
-    if d.req.execution.start_suspended or d.req.HasField("start_at"):
+    if d.req.execution.start_suspended or d.req.HasField("start_at") or d.req.depends_on:
         d.job_spec["suspend"] = True
 
 

@@ -9,7 +9,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.jobtypes import HandlerRegistry
+from jobscheduler.jobtypes import HandlerRegistry, dependson
 from jobscheduler.jobtypes.metadata import (
     CANCELLED_AT_ANNOTATION,
     CREATED_BY_ANNOTATION,
@@ -121,6 +121,9 @@ def job_info_from_job(
     _set_time(info, "completed_at", "completion_time", _finished_at(job))
     if start_at := parse_time(annotations.get(START_AT_ANNOTATION)):
         info.start_at.FromDatetime(start_at)
+    info.depends_on.extend(dependson.as_messages(dependson.stored(annotations)))
+    if state.reason == dependson.WAITING_REASON:
+        info.waiting_for.extend(d.job_id for d in dependson.unmet(annotations))
     return info
 
 

@@ -31,7 +31,7 @@ from jobscheduler.jobtypes.metadata import POD_JOB_NAME_LABEL, REQUEST_HASH_ANNO
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF
 from jobscheduler.jobtypes.validation import pod_annotation_violations
 from jobscheduler.kube import PODS, JobReader, KubeGateway
-from jobscheduler.service import events, lifecycle, listing
+from jobscheduler.service import dependencies, events, lifecycle, listing
 from jobscheduler.service.batch import BatchScheduler, ItemOutcome
 from jobscheduler.service.ids import JobIdGenerator
 from jobscheduler.service.kinds import KINDS, Kind, kind_of_manifest, read_job_or_schedule
@@ -116,6 +116,9 @@ class JobService:
         request_hash = _request_hash(req, namespace)
         ctx = BuildContext(job_id=job_id, namespace=namespace, settings=self._settings)
         manifest = build_manifest(req, handler, ctx, request_hash=request_hash)
+        manifest["metadata"]["annotations"] |= dependencies.creation_annotations(
+            self._reader, namespace, req
+        )
         if violations := annotation_size_violations(req, manifest, handler):
             raise InvalidArgument(violations)
         kind = kind_of_manifest(manifest)

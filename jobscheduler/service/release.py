@@ -1,4 +1,5 @@
-"""Background sweep: start delayed jobs on time, end jobs stuck past their startup deadline
+"""Background sweep: start delayed jobs on time, release (or cancel) jobs waiting for their
+dependencies (``service.dependencies``), end jobs stuck past their startup deadline
 (``service.startup``), and retire cancelled ones after their TTL.
 
 Delayed (``start_at``) jobs live in Kubernetes as suspended Jobs labelled with their start
@@ -21,6 +22,7 @@ from typing import Any
 
 from jobscheduler import errors
 from jobscheduler.clock import Clock
+from jobscheduler.jobtypes.dependson import WAITING_LABEL
 from jobscheduler.jobtypes.metadata import (
     CANCELLED_AT_ANNOTATION,
     CANCELLED_LABEL,
@@ -30,6 +32,7 @@ from jobscheduler.jobtypes.metadata import (
 )
 from jobscheduler.kube import JOBS, JobReader, KubeGateway
 from jobscheduler.service import startup
+from jobscheduler.service.dependencies import DependencyReleaser
 from jobscheduler.service.jobinfo import parse_time
 from jobscheduler.service.kinds import JOB, KINDS, Kind
 
@@ -61,6 +64,7 @@ class BackgroundSweeper:
         # ClusterRole (then delayed jobs elsewhere wait for a replica that has one).
         self._namespace: str | None = None
         self._last_retire: float | None = None
+        self._dependencies = DependencyReleaser(gateway, self._reader)
 
     def start(self) -> None:
         if self._thread is not None:
@@ -87,7 +91,7 @@ class BackgroundSweeper:
 
     def sweep(self) -> tuple[int, int]:
         """One pass; returns (jobs released, cancelled jobs deleted)."""
-        released = self.release_due()
+        released = self.release_due() + self.release_dependents()
         startup.fail_stuck_jobs(self._gateway, self._reader, self._list, self._clock.now())
         now = self._clock.now().timestamp()
         if self._last_retire is not None and now - self._last_retire < RETIRE_INTERVAL_SECONDS:
@@ -122,13 +126,14 @@ class BackgroundSweeper:
                 start_at = 0  # a mangled label must not keep a job waiting forever
             if start_at > now:
                 continue
-            patch = {
+            patch: JSON = {
                 "metadata": {
                     "resourceVersion": metadata["resourceVersion"],
                     "labels": {START_AT_LABEL: None},
                 },
-                "spec": {"suspend": False},
             }
+            if WAITING_LABEL not in metadata["labels"]:
+                patch["spec"] = {"suspend": False}  # else its dependencies release it
             try:
                 self._gateway.patch(JOBS, metadata["namespace"], metadata["name"], patch)
                 released += 1
@@ -147,6 +152,10 @@ class BackgroundSweeper:
                     exc.message,
                 )
         return released
+
+    def release_dependents(self) -> int:
+        """Jobs whose dependencies now allow them to run, released (see service.dependencies)."""
+        return self._dependencies.release_ready(self._list, self._clock.now())
 
     def delete_expired_cancelled(self) -> int:
         now = self._clock.now().timestamp()

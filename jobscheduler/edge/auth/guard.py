@@ -283,6 +283,12 @@ class AccessGuard:
                 f"user {identity.user!r} may not {wanted[0].describe()} in namespace "
                 f"{namespace!r} (Kubernetes RBAC)"
             )
+        for needed in rule.also_required(request):
+            if not self.access.allowed(identity, namespace, needed):
+                raise errors.PermissionDenied(
+                    f"user {identity.user!r} may not {needed.describe()} in namespace "
+                    f"{namespace!r} (Kubernetes RBAC)"
+                )
         if rule.addresses_one_job:
             requestctx.hidden_resources.set(
                 frozenset(p.resource for p in wanted if p not in permitted)

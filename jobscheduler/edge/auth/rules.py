@@ -41,6 +41,10 @@ class Rule:
     def for_request(self, request: Message) -> tuple[Permission, ...]:
         return self.permissions
 
+    def also_required(self, request: Message) -> tuple[Permission, ...]:
+        """Permissions needed besides one of ``for_request``'s, each of them."""
+        return ()
+
 
 @dataclass(frozen=True)
 class ScheduleRule(Rule):
@@ -49,6 +53,10 @@ class ScheduleRule(Rule):
     def for_request(self, request: Message) -> tuple[Permission, ...]:
         wanted = "cronjobs" if request.HasField("schedule") else "jobs"
         return tuple(p for p in self.permissions if p.resource == wanted)
+
+    def also_required(self, request: Message) -> tuple[Permission, ...]:
+        # Waiting for a job reveals its outcome: depending on jobs needs reading them.
+        return _on("get", "jobs") if request.depends_on else ()  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
