@@ -242,7 +242,8 @@ def test_a_token_typed_into_the_form_signs_the_page_in(tenancy: Tenancy) -> None
         assert browser.evaluate("document.querySelectorAll('#jobs tbody tr').length") == 0
         browser.evaluate(
             f"document.getElementById('signin-token').value = {json.dumps(tenancy.ci)};"
-            "document.getElementById('signin').requestSubmit()"
+            # Submitted after this evaluation returns: the page reloads signed in.
+            "setTimeout(() => document.getElementById('signin').requestSubmit(), 0)"
         )
         browser.wait_for(
             f"document.querySelector('tr[data-job={json.dumps(tenancy.job_mine)}]') !== null",
@@ -251,7 +252,7 @@ def test_a_token_typed_into_the_form_signs_the_page_in(tenancy: Tenancy) -> None
         browser.wait_for("document.getElementById('live').textContent === 'live'", "live")
         assert tenancy.ci not in browser.evaluate("location.href + document.cookie")
         assert browser.evaluate("sessionStorage.getItem('jobscheduler.token')") == tenancy.ci
-        browser.evaluate("document.getElementById('signout').click()")
+        browser.evaluate("setTimeout(() => document.getElementById('signout').click(), 0)")
         browser.wait_for("document.getElementById('signin-token') !== null", "signed out")
         assert browser.problems == []
     finally:
