@@ -104,3 +104,10 @@ RULES: dict[str, Rule] = {
     "ListJobTemplates": Rule(_on_configmaps("list"), Denial.PERMISSION_DENIED),
     "DeleteJobTemplate": Rule(_on_configmaps("delete"), Denial.PERMISSION_DENIED, mutating=True),
 }
+
+# Reads the dashboard serves that no RPC mirrors, as the kubectl access they need.
+PAGE_RULES: dict[str, Rule] = {
+    # A job page's Kubernetes events (``kubectl get events``); the job itself is checked first
+    # as GetJobStatus, so its existence is not revealed by this refusal.
+    "JobEvents": Rule((Permission("list", "", "events"),), Denial.PERMISSION_DENIED),
+}
