@@ -13,7 +13,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from google.protobuf import json_format
 
@@ -27,6 +27,7 @@ from jobscheduler.cli.connection import (
     connect,
     resolve,
 )
+from jobscheduler.cli.templates import add_template_commands
 from jobscheduler.cli.typeflags import TypeFlags, UsageError, parse_pairs
 from jobscheduler.cli.waiting import Outcome, exit_code, follow_job, parse_duration, timestamp
 from jobscheduler.client import DEFAULT_TARGET, JobSchedulerClient, JobSchedulerRpcError
@@ -85,7 +86,18 @@ def add_jobs_parser(
         aliases: Sequence[str] = (),
         waits: bool = False,
     ) -> argparse.ArgumentParser:
-        parser = commands.add_parser(
+        return command_in(commands, name, handler, help_text, aliases=aliases, waits=waits)
+
+    def command_in(
+        where: argparse._SubParsersAction[Any],
+        name: str,
+        handler: Command,
+        help_text: str,
+        *,
+        aliases: Sequence[str] = (),
+        waits: bool = False,
+    ) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = where.add_parser(
             name, help=help_text, description=help_text, aliases=list(aliases)
         )
         add_connection_flags(parser)
@@ -193,6 +205,7 @@ def add_jobs_parser(
     command("types", _types, "list the job types the server runs")
     schedules = command("schedules", _schedules, "list recurring schedules with their next run")
     _add_namespace(schedules, all_namespaces=True)
+    add_template_commands(commands, command_in)
 
 
 def _add_namespace(parser: argparse.ArgumentParser, *, all_namespaces: bool = False) -> None:
@@ -230,6 +243,10 @@ def _add_schedule_flags(parser: argparse.ArgumentParser, type_flags: TypeFlags) 
     parser.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--annotation", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--created-by", default="")
+    parser.add_argument("--template", default="", help="schedule from this job template")
+    parser.add_argument(
+        "--param", action="append", default=[], metavar="KEY=VALUE", help="a template parameter"
+    )
     type_flags.add_to(parser)
     parser.add_argument(
         "--request",
@@ -301,13 +318,18 @@ def build_schedule_request(args: argparse.Namespace) -> pb.ScheduleJobRequest:
             setattr(request, field, getattr(args, field))
     request.labels.update(parse_pairs(args.label, "--label"))
     request.annotations.update(parse_pairs(args.annotation, "--annotation"))
+    if args.template:
+        request.template.name = args.template
+    elif args.param:
+        raise UsageError("--param goes with --template NAME")
+    request.template.parameters.update(parse_pairs(args.param, "--param"))
     type_flags: TypeFlags = args.type_flags
     handler = type_flags.chosen_type(args)
     if handler is not None:
         config = handler.config_of(request)
         type_flags.apply(args, handler, config)
         config.SetInParent()  # a type named without flags is still chosen
-    elif not request.WhichOneof("job_config"):
+    elif not request.WhichOneof("job_config") and not request.HasField("template"):
         raise UsageError(f"say what to run: {type_flags.usage_hint()}")
     if args.cpu:
         request.resources.requests.cpu = args.cpu

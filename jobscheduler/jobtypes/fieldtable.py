@@ -204,6 +204,9 @@ FIELD_TABLE: tuple[FieldRow, ...] = (
         dependson.validate_depends_on,
         (dependson.wait_for_dependencies,),
     ),
+    # Resolved by the service into a full request before validation (``service.templates``):
+    # the request that is validated and built never has it.
+    FieldRow("template"),
 )
 
 

@@ -21,6 +21,8 @@ from jobscheduler.jobtypes.metadata import (
     SCHEDULE_ANNOTATION,
     SCHEDULE_ID_LABEL,
     START_AT_ANNOTATION,
+    TEMPLATE_ANNOTATION,
+    TEMPLATE_VERSION_ANNOTATION,
     user_items,
 )
 from jobscheduler.kube import CRONJOBS, JOBS
@@ -84,6 +86,8 @@ def _common(obj: JSON, registry: HandlerRegistry, state: State, kind: str) -> pb
         job_type=labels.get(JOB_TYPE_LABEL, ""),
         k8s_kind=kind,
         rerun_of=labels.get(RERUN_OF_LABEL, ""),
+        template_name=annotations.get(TEMPLATE_ANNOTATION, ""),
+        template_version=annotations.get(TEMPLATE_VERSION_ANNOTATION, ""),
     )
     _set_time(info, "created_at", "create_time", parse_time(metadata.get("creationTimestamp")))
     handler = registry.by_name(info.job_type)
