@@ -244,6 +244,31 @@ class JobSchedulerClient:
             self._stub.ListSchedules, request or pb.ListSchedulesRequest(), pb.ListSchedulesResponse
         )
 
+    def create_job_template(
+        self, template: pb.JobTemplate, namespace: str = "", *, replace: bool = False
+    ) -> pb.JobTemplate:
+        request = pb.CreateJobTemplateRequest(
+            template=template, namespace=namespace, replace=replace
+        )
+        return self._unary(self._stub.CreateJobTemplate, request, pb.JobTemplate)
+
+    def get_job_template(self, name: str, namespace: str = "") -> pb.JobTemplate:
+        request = pb.GetJobTemplateRequest(name=name, namespace=namespace)
+        return self._unary(self._stub.GetJobTemplate, request, pb.JobTemplate)
+
+    def list_job_templates(
+        self, request: pb.ListJobTemplatesRequest | None = None
+    ) -> pb.ListJobTemplatesResponse:
+        return self._unary(
+            self._stub.ListJobTemplates,
+            request or pb.ListJobTemplatesRequest(),
+            pb.ListJobTemplatesResponse,
+        )
+
+    def delete_job_template(self, name: str, namespace: str = "") -> pb.DeleteJobTemplateResponse:
+        request = pb.DeleteJobTemplateRequest(name=name, namespace=namespace)
+        return self._unary(self._stub.DeleteJobTemplate, request, pb.DeleteJobTemplateResponse)
+
     def health(self, service: str = "") -> int:
         """The grpc.health.v1 status of ``service`` ("" = the whole server)."""
         request = health_pb2.HealthCheckRequest(service=service)

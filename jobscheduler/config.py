@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     # Seconds Kubernetes keeps a finished Job before deleting it (ttlSecondsAfterFinished).
     job_ttl_seconds: Annotated[int, Field(ge=0)] = 86400
     default_backoff_limit: Annotated[int, Field(ge=0)] = 3
+    # Seconds a job's pods may stay unable to start (image pull failing, unschedulable) before
+    # the job ends FAILED, for requests that set no startup_deadline_seconds; 0 = no deadline.
+    default_startup_deadline_seconds: Annotated[int, Field(ge=0, le=2_147_483_647)] = 0
     # On SIGTERM: seconds to drain in-flight RPCs before the server stops.
     shutdown_grace_seconds: Annotated[float, Field(ge=0)] = 20.0
     # Retries of a Kubernetes call that was throttled (429) or failed with a 5xx/connection error.

@@ -77,7 +77,8 @@ class Unauthenticated(JobSchedulerError):
 
 
 class ResourceExhausted(JobSchedulerError):
-    """The caller is over a limit; ``retry_after_seconds`` becomes google.rpc.RetryInfo."""
+    """The caller is over a limit: a Kubernetes ResourceQuota leaves no room (retry once freed),
+    or this service's per-caller rate; ``retry_after_seconds`` becomes google.rpc.RetryInfo."""
 
     code = "RESOURCE_EXHAUSTED"
 

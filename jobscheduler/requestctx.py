@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import contextvars
 import time
+from collections.abc import Callable
+
+from google.protobuf.message import Message
+
+from jobscheduler.errors import FieldViolation
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 # time.monotonic() value by which the caller needs an answer; None when it set no deadline.
@@ -26,3 +31,11 @@ def remaining_seconds() -> float | None:
     if value is None:
         return None
     return max(0.0, value - time.monotonic())
+
+
+# Set by the access guard for ScheduleJob(s): checks a request resolved from a job template as
+# the guard checks a direct one (RBAC for the kind it creates, the image policy), since only
+# the service sees what the template holds. Raises PermissionDenied, or returns violations.
+check_resolved_request: contextvars.ContextVar[Callable[[Message], list[FieldViolation]] | None] = (
+    contextvars.ContextVar("check_resolved_request", default=None)
+)

@@ -1,5 +1,6 @@
 import datetime
 
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.rpc import status_pb2 as _status_pb2
 from google.protobuf.internal import containers as _containers
@@ -42,7 +43,7 @@ JOB_STATUS_SUSPENDED: JobStatus
 JOB_STATUS_SCHEDULED: JobStatus
 
 class ScheduleJobRequest(_message.Message):
-    __slots__ = ("job_id", "name", "timer_job", "container_job", "health_check_job", "webhook_job", "labels", "annotations", "resources", "namespace", "created_by", "execution", "schedule", "start_at")
+    __slots__ = ("job_id", "name", "timer_job", "container_job", "health_check_job", "webhook_job", "labels", "annotations", "resources", "namespace", "created_by", "execution", "schedule", "start_at", "template", "depends_on")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -71,6 +72,8 @@ class ScheduleJobRequest(_message.Message):
     EXECUTION_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_FIELD_NUMBER: _ClassVar[int]
     START_AT_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_FIELD_NUMBER: _ClassVar[int]
+    DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     name: str
     timer_job: TimerJobConfig
@@ -85,10 +88,47 @@ class ScheduleJobRequest(_message.Message):
     execution: ExecutionOptions
     schedule: Schedule
     start_at: _timestamp_pb2.Timestamp
-    def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., timer_job: _Optional[_Union[TimerJobConfig, _Mapping]] = ..., container_job: _Optional[_Union[ContainerJobConfig, _Mapping]] = ..., health_check_job: _Optional[_Union[HealthCheckJobConfig, _Mapping]] = ..., webhook_job: _Optional[_Union[WebhookJobConfig, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., resources: _Optional[_Union[ResourceRequirements, _Mapping]] = ..., namespace: _Optional[str] = ..., created_by: _Optional[str] = ..., execution: _Optional[_Union[ExecutionOptions, _Mapping]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    template: TemplateReference
+    depends_on: _containers.RepeatedCompositeFieldContainer[JobDependency]
+    def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., timer_job: _Optional[_Union[TimerJobConfig, _Mapping]] = ..., container_job: _Optional[_Union[ContainerJobConfig, _Mapping]] = ..., health_check_job: _Optional[_Union[HealthCheckJobConfig, _Mapping]] = ..., webhook_job: _Optional[_Union[WebhookJobConfig, _Mapping]] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., resources: _Optional[_Union[ResourceRequirements, _Mapping]] = ..., namespace: _Optional[str] = ..., created_by: _Optional[str] = ..., execution: _Optional[_Union[ExecutionOptions, _Mapping]] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., template: _Optional[_Union[TemplateReference, _Mapping]] = ..., depends_on: _Optional[_Iterable[_Union[JobDependency, _Mapping]]] = ...) -> None: ...
+
+class TemplateReference(_message.Message):
+    __slots__ = ("name", "parameters")
+    class ParametersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    parameters: _containers.ScalarMap[str, str]
+    def __init__(self, name: _Optional[str] = ..., parameters: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class JobDependency(_message.Message):
+    __slots__ = ("job_id", "condition", "namespace")
+    class Condition(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        CONDITION_UNSPECIFIED: _ClassVar[JobDependency.Condition]
+        CONDITION_SUCCEEDED: _ClassVar[JobDependency.Condition]
+        CONDITION_FAILED: _ClassVar[JobDependency.Condition]
+        CONDITION_FINISHED: _ClassVar[JobDependency.Condition]
+    CONDITION_UNSPECIFIED: JobDependency.Condition
+    CONDITION_SUCCEEDED: JobDependency.Condition
+    CONDITION_FAILED: JobDependency.Condition
+    CONDITION_FINISHED: JobDependency.Condition
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    CONDITION_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    condition: JobDependency.Condition
+    namespace: str
+    def __init__(self, job_id: _Optional[str] = ..., condition: _Optional[_Union[JobDependency.Condition, str]] = ..., namespace: _Optional[str] = ...) -> None: ...
 
 class ExecutionOptions(_message.Message):
-    __slots__ = ("timeout_seconds", "max_retries", "exit_code_rules", "ttl_seconds_after_finished", "priority_class_name", "parallelism", "completions", "indexed", "start_suspended")
+    __slots__ = ("timeout_seconds", "max_retries", "exit_code_rules", "ttl_seconds_after_finished", "priority_class_name", "parallelism", "completions", "indexed", "start_suspended", "startup_deadline_seconds")
     TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     MAX_RETRIES_FIELD_NUMBER: _ClassVar[int]
     EXIT_CODE_RULES_FIELD_NUMBER: _ClassVar[int]
@@ -98,6 +138,7 @@ class ExecutionOptions(_message.Message):
     COMPLETIONS_FIELD_NUMBER: _ClassVar[int]
     INDEXED_FIELD_NUMBER: _ClassVar[int]
     START_SUSPENDED_FIELD_NUMBER: _ClassVar[int]
+    STARTUP_DEADLINE_SECONDS_FIELD_NUMBER: _ClassVar[int]
     timeout_seconds: int
     max_retries: int
     exit_code_rules: _containers.RepeatedCompositeFieldContainer[ExitCodeRule]
@@ -107,7 +148,8 @@ class ExecutionOptions(_message.Message):
     completions: int
     indexed: bool
     start_suspended: bool
-    def __init__(self, timeout_seconds: _Optional[int] = ..., max_retries: _Optional[int] = ..., exit_code_rules: _Optional[_Iterable[_Union[ExitCodeRule, _Mapping]]] = ..., ttl_seconds_after_finished: _Optional[int] = ..., priority_class_name: _Optional[str] = ..., parallelism: _Optional[int] = ..., completions: _Optional[int] = ..., indexed: _Optional[bool] = ..., start_suspended: _Optional[bool] = ...) -> None: ...
+    startup_deadline_seconds: int
+    def __init__(self, timeout_seconds: _Optional[int] = ..., max_retries: _Optional[int] = ..., exit_code_rules: _Optional[_Iterable[_Union[ExitCodeRule, _Mapping]]] = ..., ttl_seconds_after_finished: _Optional[int] = ..., priority_class_name: _Optional[str] = ..., parallelism: _Optional[int] = ..., completions: _Optional[int] = ..., indexed: _Optional[bool] = ..., start_suspended: _Optional[bool] = ..., startup_deadline_seconds: _Optional[int] = ...) -> None: ...
 
 class ExitCodeRule(_message.Message):
     __slots__ = ("action", "exit_codes")
@@ -178,7 +220,7 @@ class GetJobStatusResponse(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., job_info: _Optional[_Union[JobInfo, _Mapping]] = ..., status: _Optional[_Union[JobStatus, str]] = ..., message: _Optional[str] = ...) -> None: ...
 
 class ListJobsRequest(_message.Message):
-    __slots__ = ("label_selector", "namespace", "status_filter", "page_size", "page_token", "job_types", "created_after", "created_before", "schedule_id", "created_by")
+    __slots__ = ("label_selector", "namespace", "status_filter", "page_size", "page_token", "job_types", "created_after", "created_before", "schedule_id", "created_by", "depends_on")
     class LabelSelectorEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -196,6 +238,7 @@ class ListJobsRequest(_message.Message):
     CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
     label_selector: _containers.ScalarMap[str, str]
     namespace: str
     status_filter: _containers.RepeatedScalarFieldContainer[JobStatus]
@@ -206,7 +249,8 @@ class ListJobsRequest(_message.Message):
     created_before: _timestamp_pb2.Timestamp
     schedule_id: str
     created_by: str
-    def __init__(self, label_selector: _Optional[_Mapping[str, str]] = ..., namespace: _Optional[str] = ..., status_filter: _Optional[_Iterable[_Union[JobStatus, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., job_types: _Optional[_Iterable[str]] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., schedule_id: _Optional[str] = ..., created_by: _Optional[str] = ...) -> None: ...
+    depends_on: str
+    def __init__(self, label_selector: _Optional[_Mapping[str, str]] = ..., namespace: _Optional[str] = ..., status_filter: _Optional[_Iterable[_Union[JobStatus, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., job_types: _Optional[_Iterable[str]] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., schedule_id: _Optional[str] = ..., created_by: _Optional[str] = ..., depends_on: _Optional[str] = ...) -> None: ...
 
 class ListJobsResponse(_message.Message):
     __slots__ = ("jobs", "next_page_token", "total_count")
@@ -597,7 +641,7 @@ class ResourceList(_message.Message):
     def __init__(self, cpu: _Optional[str] = ..., memory: _Optional[str] = ..., storage: _Optional[str] = ...) -> None: ...
 
 class JobInfo(_message.Message):
-    __slots__ = ("job_id", "name", "k8s_job_name", "namespace", "status", "created_at", "started_at", "completed_at", "created_by", "labels", "annotations", "timer_details", "container_details", "health_check_details", "webhook_details", "job_type", "reason", "message", "attempts", "active", "succeeded", "failed", "create_time", "start_time", "completion_time", "k8s_kind", "schedule_id", "schedule", "last_schedule_time", "active_runs", "start_at", "execution")
+    __slots__ = ("job_id", "name", "k8s_job_name", "namespace", "status", "created_at", "started_at", "completed_at", "created_by", "labels", "annotations", "timer_details", "container_details", "health_check_details", "webhook_details", "job_type", "reason", "message", "attempts", "active", "succeeded", "failed", "create_time", "start_time", "completion_time", "k8s_kind", "schedule_id", "schedule", "last_schedule_time", "active_runs", "start_at", "execution", "depends_on", "waiting_for", "template_name", "template_version")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -644,6 +688,10 @@ class JobInfo(_message.Message):
     ACTIVE_RUNS_FIELD_NUMBER: _ClassVar[int]
     START_AT_FIELD_NUMBER: _ClassVar[int]
     EXECUTION_FIELD_NUMBER: _ClassVar[int]
+    DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
+    WAITING_FOR_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_NAME_FIELD_NUMBER: _ClassVar[int]
+    TEMPLATE_VERSION_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     name: str
     k8s_job_name: str
@@ -676,7 +724,11 @@ class JobInfo(_message.Message):
     active_runs: _containers.RepeatedScalarFieldContainer[str]
     start_at: _timestamp_pb2.Timestamp
     execution: ExecutionOptions
-    def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., k8s_job_name: _Optional[str] = ..., namespace: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., created_at: _Optional[int] = ..., started_at: _Optional[int] = ..., completed_at: _Optional[int] = ..., created_by: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., timer_details: _Optional[_Union[TimerJobDetails, _Mapping]] = ..., container_details: _Optional[_Union[ContainerJobDetails, _Mapping]] = ..., health_check_details: _Optional[_Union[HealthCheckJobDetails, _Mapping]] = ..., webhook_details: _Optional[_Union[WebhookJobDetails, _Mapping]] = ..., job_type: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., attempts: _Optional[int] = ..., active: _Optional[int] = ..., succeeded: _Optional[int] = ..., failed: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., k8s_kind: _Optional[str] = ..., schedule_id: _Optional[str] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., last_schedule_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., active_runs: _Optional[_Iterable[str]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., execution: _Optional[_Union[ExecutionOptions, _Mapping]] = ...) -> None: ...
+    depends_on: _containers.RepeatedCompositeFieldContainer[JobDependency]
+    waiting_for: _containers.RepeatedScalarFieldContainer[str]
+    template_name: str
+    template_version: str
+    def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., k8s_job_name: _Optional[str] = ..., namespace: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., created_at: _Optional[int] = ..., started_at: _Optional[int] = ..., completed_at: _Optional[int] = ..., created_by: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., timer_details: _Optional[_Union[TimerJobDetails, _Mapping]] = ..., container_details: _Optional[_Union[ContainerJobDetails, _Mapping]] = ..., health_check_details: _Optional[_Union[HealthCheckJobDetails, _Mapping]] = ..., webhook_details: _Optional[_Union[WebhookJobDetails, _Mapping]] = ..., job_type: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., attempts: _Optional[int] = ..., active: _Optional[int] = ..., succeeded: _Optional[int] = ..., failed: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., k8s_kind: _Optional[str] = ..., schedule_id: _Optional[str] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., last_schedule_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., active_runs: _Optional[_Iterable[str]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., execution: _Optional[_Union[ExecutionOptions, _Mapping]] = ..., depends_on: _Optional[_Iterable[_Union[JobDependency, _Mapping]]] = ..., waiting_for: _Optional[_Iterable[str]] = ..., template_name: _Optional[str] = ..., template_version: _Optional[str] = ...) -> None: ...
 
 class TimerJobDetails(_message.Message):
     __slots__ = ("duration_seconds", "timer_name", "control_plane_endpoint", "image")
@@ -701,3 +753,97 @@ class ContainerJobDetails(_message.Message):
     args: _containers.RepeatedScalarFieldContainer[str]
     working_dir: str
     def __init__(self, image: _Optional[str] = ..., command: _Optional[_Iterable[str]] = ..., args: _Optional[_Iterable[str]] = ..., working_dir: _Optional[str] = ...) -> None: ...
+
+class JobTemplate(_message.Message):
+    __slots__ = ("name", "namespace", "description", "body", "parameters", "version", "create_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    PARAMETERS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    namespace: str
+    description: str
+    body: _struct_pb2.Struct
+    parameters: _containers.RepeatedCompositeFieldContainer[TemplateParameter]
+    version: str
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., namespace: _Optional[str] = ..., description: _Optional[str] = ..., body: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ..., parameters: _Optional[_Iterable[_Union[TemplateParameter, _Mapping]]] = ..., version: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class TemplateParameter(_message.Message):
+    __slots__ = ("name", "type", "default_value", "required", "allowed_values", "description")
+    class Type(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        TYPE_UNSPECIFIED: _ClassVar[TemplateParameter.Type]
+        TYPE_STRING: _ClassVar[TemplateParameter.Type]
+        TYPE_INT: _ClassVar[TemplateParameter.Type]
+        TYPE_BOOL: _ClassVar[TemplateParameter.Type]
+    TYPE_UNSPECIFIED: TemplateParameter.Type
+    TYPE_STRING: TemplateParameter.Type
+    TYPE_INT: TemplateParameter.Type
+    TYPE_BOOL: TemplateParameter.Type
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_VALUE_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_VALUES_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    type: TemplateParameter.Type
+    default_value: str
+    required: bool
+    allowed_values: _containers.RepeatedScalarFieldContainer[str]
+    description: str
+    def __init__(self, name: _Optional[str] = ..., type: _Optional[_Union[TemplateParameter.Type, str]] = ..., default_value: _Optional[str] = ..., required: _Optional[bool] = ..., allowed_values: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ...) -> None: ...
+
+class CreateJobTemplateRequest(_message.Message):
+    __slots__ = ("template", "replace", "namespace")
+    TEMPLATE_FIELD_NUMBER: _ClassVar[int]
+    REPLACE_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    template: JobTemplate
+    replace: bool
+    namespace: str
+    def __init__(self, template: _Optional[_Union[JobTemplate, _Mapping]] = ..., replace: _Optional[bool] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class GetJobTemplateRequest(_message.Message):
+    __slots__ = ("name", "namespace")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    namespace: str
+    def __init__(self, name: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class ListJobTemplatesRequest(_message.Message):
+    __slots__ = ("namespace", "page_size", "page_token")
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    namespace: str
+    page_size: int
+    page_token: str
+    def __init__(self, namespace: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class ListJobTemplatesResponse(_message.Message):
+    __slots__ = ("templates", "next_page_token")
+    TEMPLATES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    templates: _containers.RepeatedCompositeFieldContainer[JobTemplate]
+    next_page_token: str
+    def __init__(self, templates: _Optional[_Iterable[_Union[JobTemplate, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class DeleteJobTemplateRequest(_message.Message):
+    __slots__ = ("name", "namespace")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    namespace: str
+    def __init__(self, name: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
+
+class DeleteJobTemplateResponse(_message.Message):
+    __slots__ = ("deleted",)
+    DELETED_FIELD_NUMBER: _ClassVar[int]
+    deleted: bool
+    def __init__(self, deleted: _Optional[bool] = ...) -> None: ...

@@ -101,6 +101,26 @@ class JobSchedulerStub:
                 request_serializer=jobscheduler_dot_jobscheduler__pb2.ScheduleJobsRequest.SerializeToString,
                 response_deserializer=jobscheduler_dot_jobscheduler__pb2.ScheduleJobsResponse.FromString,
                 _registered_method=True)
+        self.CreateJobTemplate = channel.unary_unary(
+                '/jobscheduler.JobScheduler/CreateJobTemplate',
+                request_serializer=jobscheduler_dot_jobscheduler__pb2.CreateJobTemplateRequest.SerializeToString,
+                response_deserializer=jobscheduler_dot_jobscheduler__pb2.JobTemplate.FromString,
+                _registered_method=True)
+        self.GetJobTemplate = channel.unary_unary(
+                '/jobscheduler.JobScheduler/GetJobTemplate',
+                request_serializer=jobscheduler_dot_jobscheduler__pb2.GetJobTemplateRequest.SerializeToString,
+                response_deserializer=jobscheduler_dot_jobscheduler__pb2.JobTemplate.FromString,
+                _registered_method=True)
+        self.ListJobTemplates = channel.unary_unary(
+                '/jobscheduler.JobScheduler/ListJobTemplates',
+                request_serializer=jobscheduler_dot_jobscheduler__pb2.ListJobTemplatesRequest.SerializeToString,
+                response_deserializer=jobscheduler_dot_jobscheduler__pb2.ListJobTemplatesResponse.FromString,
+                _registered_method=True)
+        self.DeleteJobTemplate = channel.unary_unary(
+                '/jobscheduler.JobScheduler/DeleteJobTemplate',
+                request_serializer=jobscheduler_dot_jobscheduler__pb2.DeleteJobTemplateRequest.SerializeToString,
+                response_deserializer=jobscheduler_dot_jobscheduler__pb2.DeleteJobTemplateResponse.FromString,
+                _registered_method=True)
 
 
 class JobSchedulerServicer:
@@ -200,6 +220,33 @@ class JobSchedulerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateJobTemplate(self, request, context):
+        """Job templates: named, parameterised ScheduleJobRequests, kept in Kubernetes as ConfigMaps
+        labelled `jobscheduler.io/template` in their namespace. ScheduleJob uses one through its
+        `template` field.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetJobTemplate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListJobTemplates(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteJobTemplate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_JobSchedulerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -267,6 +314,26 @@ def add_JobSchedulerServicer_to_server(servicer, server):
                     servicer.ScheduleJobs,
                     request_deserializer=jobscheduler_dot_jobscheduler__pb2.ScheduleJobsRequest.FromString,
                     response_serializer=jobscheduler_dot_jobscheduler__pb2.ScheduleJobsResponse.SerializeToString,
+            ),
+            'CreateJobTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateJobTemplate,
+                    request_deserializer=jobscheduler_dot_jobscheduler__pb2.CreateJobTemplateRequest.FromString,
+                    response_serializer=jobscheduler_dot_jobscheduler__pb2.JobTemplate.SerializeToString,
+            ),
+            'GetJobTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetJobTemplate,
+                    request_deserializer=jobscheduler_dot_jobscheduler__pb2.GetJobTemplateRequest.FromString,
+                    response_serializer=jobscheduler_dot_jobscheduler__pb2.JobTemplate.SerializeToString,
+            ),
+            'ListJobTemplates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListJobTemplates,
+                    request_deserializer=jobscheduler_dot_jobscheduler__pb2.ListJobTemplatesRequest.FromString,
+                    response_serializer=jobscheduler_dot_jobscheduler__pb2.ListJobTemplatesResponse.SerializeToString,
+            ),
+            'DeleteJobTemplate': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteJobTemplate,
+                    request_deserializer=jobscheduler_dot_jobscheduler__pb2.DeleteJobTemplateRequest.FromString,
+                    response_serializer=jobscheduler_dot_jobscheduler__pb2.DeleteJobTemplateResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -622,6 +689,114 @@ class JobScheduler:
             '/jobscheduler.JobScheduler/ScheduleJobs',
             jobscheduler_dot_jobscheduler__pb2.ScheduleJobsRequest.SerializeToString,
             jobscheduler_dot_jobscheduler__pb2.ScheduleJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateJobTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/jobscheduler.JobScheduler/CreateJobTemplate',
+            jobscheduler_dot_jobscheduler__pb2.CreateJobTemplateRequest.SerializeToString,
+            jobscheduler_dot_jobscheduler__pb2.JobTemplate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetJobTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/jobscheduler.JobScheduler/GetJobTemplate',
+            jobscheduler_dot_jobscheduler__pb2.GetJobTemplateRequest.SerializeToString,
+            jobscheduler_dot_jobscheduler__pb2.JobTemplate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListJobTemplates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/jobscheduler.JobScheduler/ListJobTemplates',
+            jobscheduler_dot_jobscheduler__pb2.ListJobTemplatesRequest.SerializeToString,
+            jobscheduler_dot_jobscheduler__pb2.ListJobTemplatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteJobTemplate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/jobscheduler.JobScheduler/DeleteJobTemplate',
+            jobscheduler_dot_jobscheduler__pb2.DeleteJobTemplateRequest.SerializeToString,
+            jobscheduler_dot_jobscheduler__pb2.DeleteJobTemplateResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -11,7 +11,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from google.protobuf import json_format
 
@@ -19,6 +19,7 @@ from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.cli import output
 from jobscheduler.cli.batchfile import schedule_from_file
 from jobscheduler.cli.connection import add_connection_flags, client_from_args
+from jobscheduler.cli.templates import add_template_commands
 from jobscheduler.cli.typeflags import TypeFlags, UsageError, parse_pairs
 from jobscheduler.client import JobSchedulerClient, JobSchedulerRpcError
 from jobscheduler.jobtypes import HandlerRegistry, build_registry
@@ -69,7 +70,17 @@ def add_jobs_parser(
     )
 
     def command(name: str, handler: Command, help_text: str) -> argparse.ArgumentParser:
-        parser = commands.add_parser(name, help=help_text, description=help_text)
+        return command_in(commands, name, handler, help_text)
+
+    def command_in(
+        where: argparse._SubParsersAction[Any],
+        name: str,
+        handler: Command,
+        help_text: str,
+    ) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = where.add_parser(
+            name, help=help_text, description=help_text
+        )
         add_connection_flags(parser)
         parser.add_argument("--output", "-o", choices=("table", "json"), default="table")
         parser.add_argument("--timeout", type=float, default=30.0, help="seconds per call")
@@ -104,6 +115,7 @@ def add_jobs_parser(
     listing.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
     listing.add_argument("--schedule-id", default="")
     listing.add_argument("--created-by", default="", help="only jobs this user created")
+    listing.add_argument("--depends-on", default="", metavar="ID", help="only jobs waiting on ID")
     listing.add_argument("--page-size", type=int, default=0)
     listing.add_argument("--page-token", default="")
     listing.add_argument("--all", action="store_true", help="follow every page")
@@ -123,6 +135,7 @@ def add_jobs_parser(
     command("types", _types, "list the job types the server runs")
     schedules = command("schedules", _schedules, "list recurring schedules")
     schedules.add_argument("--namespace", "-n", default="")
+    add_template_commands(commands, command_in)
 
 
 def _add_schedule_flags(parser: argparse.ArgumentParser, type_flags: TypeFlags) -> None:
@@ -132,6 +145,10 @@ def _add_schedule_flags(parser: argparse.ArgumentParser, type_flags: TypeFlags) 
     parser.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--annotation", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--created-by", default="")
+    parser.add_argument("--template", default="", help="schedule from this job template")
+    parser.add_argument(
+        "--param", action="append", default=[], metavar="KEY=VALUE", help="a template parameter"
+    )
     type_flags.add_to(parser)
     parser.add_argument(
         "--request",
@@ -152,6 +169,13 @@ def _add_schedule_flags(parser: argparse.ArgumentParser, type_flags: TypeFlags) 
     options.add_argument("--ttl", type=int, default=None, help="seconds kept after finishing")
     options.add_argument("--suspended", action="store_true", help="create suspended")
     options.add_argument("--start-at", default="", help="ISO 8601 time of a delayed start")
+    options.add_argument(
+        "--depends-on",
+        action="append",
+        default=[],
+        metavar="ID[:succeeded|failed|finished]",
+        help="repeatable: wait for this job to end so (default succeeded)",
+    )
     options.add_argument("--cron", default="", help="run on this cron schedule")
     options.add_argument("--time-zone", default="")
 
@@ -192,13 +216,18 @@ def build_schedule_request(args: argparse.Namespace) -> pb.ScheduleJobRequest:
             setattr(request, field, getattr(args, field))
     request.labels.update(parse_pairs(args.label, "--label"))
     request.annotations.update(parse_pairs(args.annotation, "--annotation"))
+    if args.template:
+        request.template.name = args.template
+    elif args.param:
+        raise UsageError("--param goes with --template NAME")
+    request.template.parameters.update(parse_pairs(args.param, "--param"))
     type_flags: TypeFlags = args.type_flags
     handler = type_flags.chosen_type(args)
     if handler is not None:
         config = handler.config_of(request)
         type_flags.apply(args, handler, config)
         config.SetInParent()  # a type named without flags is still chosen
-    elif not request.WhichOneof("job_config"):
+    elif not request.WhichOneof("job_config") and not request.HasField("template"):
         raise UsageError(f"say what to run: {type_flags.usage_hint()}")
     if args.cpu:
         request.resources.requests.cpu = args.cpu
@@ -222,11 +251,23 @@ def build_schedule_request(args: argparse.Namespace) -> pb.ScheduleJobRequest:
         if start.tzinfo is None:
             raise UsageError("--start-at needs a time zone, e.g. 2030-01-01T09:00:00Z")
         request.start_at.FromDatetime(start)
+    for value in args.depends_on:
+        request.depends_on.append(_dependency(value))
     if args.cron:
         request.schedule.cron = args.cron
     if args.time_zone:
         request.schedule.time_zone = args.time_zone
     return request
+
+
+def _dependency(value: str) -> pb.JobDependency:
+    job_id, _, condition = value.partition(":")
+    conditions = ("succeeded", "failed", "finished")
+    if not job_id or (condition and condition not in conditions):
+        raise UsageError(f"--depends-on takes ID[:{'|'.join(conditions)}] (got {value!r})")
+    return pb.JobDependency(
+        job_id=job_id, condition=f"CONDITION_{(condition or 'succeeded').upper()}"
+    )
 
 
 def _read_file(path: str) -> str:
@@ -303,6 +344,7 @@ def _list_request(args: argparse.Namespace) -> pb.ListJobsRequest:
         label_selector=parse_pairs(args.label, "--label"),
         schedule_id=args.schedule_id,
         created_by=args.created_by,
+        depends_on=args.depends_on,
         page_size=args.page_size,
         page_token=args.page_token,
     )

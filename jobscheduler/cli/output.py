@@ -101,6 +101,15 @@ def write_job_details(out: TextIO, job: pb.JobInfo, registry: HandlerRegistry) -
         facts.append(("Schedule ID", job.schedule_id))
     if job.HasField("start_at"):
         facts.append(("Starts at", format_time(job.start_at.seconds)))
+    if job.depends_on:
+        conditions = {
+            number: name.removeprefix("CONDITION_").lower()
+            for name, number in pb.JobDependency.Condition.items()
+        }
+        listed = ", ".join(f"{d.job_id} ({conditions[d.condition]})" for d in job.depends_on)
+        facts.append(("Depends on", listed))
+    if job.waiting_for:
+        facts.append(("Waiting for", ", ".join(job.waiting_for)))
     handler = registry.by_details_field(job.WhichOneof("job_details") or "")
     if handler is not None:
         facts += handler.detail_rows(handler.details_of(job))

@@ -211,8 +211,13 @@ def _serve(settings: Settings, clock: Clock, stop_requested: threading.Event) ->
     try:
         server.start()
         if settings.dashboard_port:
+            # Behind the gRPC port's own guard: the same callers, checked the same way.
             dashboard = DashboardServer(
-                service, settings.grpc_host, settings.dashboard_port, clock=clock.now
+                service,
+                settings.grpc_host,
+                settings.dashboard_port,
+                clock=clock.now,
+                gate=server.guard,
             )
             dashboard.start()
     except OSError as error:

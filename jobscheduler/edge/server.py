@@ -1,13 +1,18 @@
 """The gRPC server and its lifecycle: JobScheduler + health + reflection + operations HTTP.
 
 Shutdown order (SIGTERM/SIGINT in ``cli serve``, or ``Server.stop``): health NOT_SERVING and
-``/readyz`` 503 → stop accepting RPCs → let in-flight RPCs finish within the grace period
-(streams see ``is_active()`` turn false and end) → stop the service → done.
+``/readyz`` 503 → refuse new and queued RPCs with UNAVAILABLE (``edge.draining``) → let admitted
+RPCs finish within the grace period (streams see ``is_active()`` turn false and end) → once calls
+have stopped arriving, stop gRPC → stop the service → done.
+
+Transport limits and keepalive are set here on purpose rather than left to gRPC's defaults
+(see ``server_options``; README "Deploying", "Connections" documents them).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from concurrent import futures
 from typing import Any
 
@@ -17,9 +22,11 @@ from grpc_reflection.v1alpha import reflection
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
+from jobscheduler.edge.auth.guard import AccessGuard
 from jobscheduler.edge.auth.reviews import Reviewer
 from jobscheduler.edge.auth.setup import Access, build_access
 from jobscheduler.edge.contract import JobServiceContract
+from jobscheduler.edge.draining import DrainGate
 from jobscheduler.edge.health import HealthReporter
 from jobscheduler.edge.interceptors import SERVICE_NAME, RpcInterceptor
 from jobscheduler.edge.ops_http import OpsHttpServer
@@ -32,6 +39,38 @@ log = get_logger("jobscheduler.edge.server")
 # the pool is sized for many concurrent streams plus the unary traffic beside them.
 DEFAULT_MAX_WORKERS = 64
 DEFAULT_HEALTH_POLL_SECONDS = 2.0
+
+# Largest request accepted; a larger one is refused with RESOURCE_EXHAUSTED before any handler
+# runs. 4 MiB is gRPC's default, stated here so that it is a decision: no request we accept
+# comes near it (a Job manifest must fit in etcd's 1.5 MiB anyway).
+MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024
+# Clients may ping this often when no data flows (gRPC's default floor is 5 minutes, and two
+# pings faster than the floor end the connection with GOAWAY "too_many_pings"). Load balancers
+# and clients commonly keep idle connections alive with a ping every 10-30 s.
+MIN_CLIENT_PING_INTERVAL_MS = 5_000
+# The server pings an idle client every minute and drops it after 20 s without an answer, so
+# connections to vanished clients (a node gone, a NAT entry expired) do not pile up.
+KEEPALIVE_TIME_MS = 60_000
+KEEPALIVE_TIMEOUT_MS = 20_000
+
+
+def server_options() -> list[tuple[str, int]]:
+    """The gRPC server's channel arguments."""
+    return [
+        # Two servers must never share a port by accident (tests, a second replica).
+        ("grpc.so_reuseport", 0),
+        ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES),
+        ("grpc.keepalive_time_ms", KEEPALIVE_TIME_MS),
+        ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
+        # Accept client pings on a connection with no call open (idle channels kept warm)...
+        ("grpc.keepalive_permit_without_calls", 1),
+        # ...as often as every MIN_CLIENT_PING_INTERVAL_MS ...
+        ("grpc.http2.min_ping_interval_without_data_ms", MIN_CLIENT_PING_INTERVAL_MS),
+        # ...and answer a faster pinger with GOAWAY only after two strikes (gRPC's default).
+        ("grpc.http2.max_ping_strikes", 2),
+        # Our own keepalive pings need no data in between (0: unlimited).
+        ("grpc.http2.max_pings_without_data", 0),
+    ]
 
 
 class Server:
@@ -65,6 +104,7 @@ class Server:
         self._stopped = threading.Event()
         self._accepting = threading.Event()
         self._stop_lock = threading.Lock()
+        self._gate = DrainGate(f"/{SERVICE_NAME}/")
         self.health = HealthReporter(service.kubernetes_reachable, health_poll_seconds)
         self._grpc: Any = None
         self._ops: OpsHttpServer | None = None
@@ -87,6 +127,11 @@ class Server:
         )
 
     @property
+    def guard(self) -> AccessGuard | None:
+        """The access guard of the gRPC port, for other ports that serve the same callers."""
+        return self._access.guard if self._access else None
+
+    @property
     def ready(self) -> bool:
         """Serving RPCs, not draining, and Kubernetes reachable (what ``/readyz`` reports)."""
         return self._grpc is not None and not self._draining.is_set() and self.health.serving
@@ -100,15 +145,16 @@ class Server:
         self._service.start()
         server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=self._max_workers, thread_name_prefix="rpc"),
+            # The drain gate sits inside the RPC interceptor, so refusals are logged and counted.
             interceptors=[
                 *(self._access.interceptors if self._access else ()),
                 RpcInterceptor(guard=self._access.guard if self._access else None),
+                self._gate,
             ],
             # Beyond the pool, refuse at once (RESOURCE_EXHAUSTED) rather than queue: a queued
             # unary call would wait behind long-lived streams with no sign of why.
             maximum_concurrent_rpcs=self._max_workers,
-            # Two servers must never share a port by accident (tests, a second replica).
-            options=[("grpc.so_reuseport", 0)],
+            options=server_options(),
         )
         add_to_server(JobSchedulerServicer(self._service, self._draining), server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, server)
@@ -159,13 +205,18 @@ class Server:
                 return
             grace = self.shutdown_grace_seconds if grace is None else grace
             log.info("shutting down", grace_seconds=grace)
+            started = time.monotonic()
             self.health.enter_shutdown()
             self._draining.set()
+            self._gate.begin_draining()
+            self._accepting.clear()
             if self._grpc is not None:
-                # Stops accepting at once; in-flight RPCs get ``grace`` seconds to finish.
-                drained = self._grpc.stop(grace)
-                self._accepting.clear()
-                drained.wait()
+                if not self._gate.wait_until_drained(grace) and self._gate.in_flight:
+                    log.warning("grace period over: cancelling", in_flight=self._gate.in_flight)
+                # Nothing admitted is left (or the grace is over): gRPC's own shutdown now has
+                # nothing queued to cancel; a call slipping in meanwhile is refused by the gate.
+                remaining = max(0.0, grace - (time.monotonic() - started))
+                self._grpc.stop(max(remaining, 1.0) if grace > 0 else 0).wait()
             self.health.stop()
             self._service.stop()
             if self._ops is not None:

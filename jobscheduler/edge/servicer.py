@@ -96,6 +96,26 @@ class JobSchedulerServicer(pb_grpc.JobSchedulerServicer):
     ) -> pb.ListSchedulesResponse:
         return self._service.list_schedules(request)
 
+    def CreateJobTemplate(  # noqa: N802
+        self, request: pb.CreateJobTemplateRequest, context: grpc.ServicerContext
+    ) -> pb.JobTemplate:
+        return self._service.create_job_template(request)
+
+    def GetJobTemplate(  # noqa: N802
+        self, request: pb.GetJobTemplateRequest, context: grpc.ServicerContext
+    ) -> pb.JobTemplate:
+        return self._service.get_job_template(request)
+
+    def ListJobTemplates(  # noqa: N802
+        self, request: pb.ListJobTemplatesRequest, context: grpc.ServicerContext
+    ) -> pb.ListJobTemplatesResponse:
+        return self._service.list_job_templates(request)
+
+    def DeleteJobTemplate(  # noqa: N802
+        self, request: pb.DeleteJobTemplateRequest, context: grpc.ServicerContext
+    ) -> pb.DeleteJobTemplateResponse:
+        return self._service.delete_job_template(request)
+
 
 def add_to_server(servicer: JobSchedulerServicer, server: grpc.Server) -> None:
     pb_grpc.add_JobSchedulerServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]

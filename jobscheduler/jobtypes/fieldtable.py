@@ -18,7 +18,7 @@ from typing import Any
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.errors import FieldViolation, InvalidArgument
-from jobscheduler.jobtypes import steps, validation
+from jobscheduler.jobtypes import dependson, steps, validation
 from jobscheduler.jobtypes.base import CONFIG_ANNOTATION, JobTypeHandler, config_to_dict
 from jobscheduler.jobtypes.metadata import (
     CREATED_BY_ANNOTATION,
@@ -26,6 +26,7 @@ from jobscheduler.jobtypes.metadata import (
     NAME_ANNOTATION,
     SCHEDULE_ANNOTATION,
     START_AT_ANNOTATION,
+    STARTUP_DEADLINE_LABEL,
 )
 from jobscheduler.jobtypes.registry import HandlerRegistry
 
@@ -143,6 +144,15 @@ FIELD_TABLE: tuple[FieldRow, ...] = (
         (steps.suspension,),
     ),
     FieldRow(
+        "execution.startup_deadline_seconds",
+        (
+            f"metadata.labels.{STARTUP_DEADLINE_LABEL}",
+            f"spec.jobTemplate.metadata.labels.{STARTUP_DEADLINE_LABEL}",
+        ),
+        validation.validate_execution,
+        (steps.startup_deadline,),
+    ),
+    FieldRow(
         "execution.priority_class_name",
         (f"{_POD}.priorityClassName",),
         validation.validate_execution,
@@ -186,6 +196,16 @@ FIELD_TABLE: tuple[FieldRow, ...] = (
     ),
     # A delayed job waits suspended, found by a label, released at the annotated time.
     FieldRow("start_at", (), validation.validate_start_at, (steps.delayed_start,)),
+    # A dependent waits suspended, found by a label, released when its dependencies allow.
+    FieldRow(
+        "depends_on",
+        (),
+        dependson.validate_depends_on,
+        (dependson.wait_for_dependencies,),
+    ),
+    # Resolved by the service into a full request before validation (``service.templates``):
+    # the request that is validated and built never has it.
+    FieldRow("template"),
 )
 
 
@@ -260,6 +280,7 @@ _READ_BACK_ANNOTATIONS = {
     EXECUTION_ANNOTATION: "execution",
     SCHEDULE_ANNOTATION: "schedule",
     START_AT_ANNOTATION: "start_at",
+    dependson.DEPENDS_ON_ANNOTATION: "depends_on",
 }
 
 

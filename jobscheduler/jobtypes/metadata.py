@@ -13,6 +13,12 @@ SCHEDULE_ID_LABEL = "jobscheduler.io/schedule-id"
 # loop selects on it and removes it when it starts the job.
 START_AT_LABEL = "jobscheduler.io/start-at"
 CANCELLED_LABEL = "jobscheduler.io/cancelled"
+# On the ConfigMaps that hold job templates (value: the template's name); one without it is
+# not a template, whatever it holds.
+TEMPLATE_LABEL = "jobscheduler.io/template"
+# On a Job (a schedule's runs get it from the job template): seconds its pods may stay unable
+# to start before the sweep ends it FAILED (service.startup). No label: no deadline.
+STARTUP_DEADLINE_LABEL = "jobscheduler.io/startup-deadline-seconds"
 
 NAME_ANNOTATION = "jobscheduler.io/name"
 CREATED_BY_ANNOTATION = "jobscheduler.io/created-by"
@@ -24,6 +30,9 @@ CANCELLED_AT_ANNOTATION = "jobscheduler.io/cancelled-at"
 # When the Job first started, kept by the service when it suspends or cancels a started Job:
 # Kubernetes removes status.startTime from a suspended Job and sets a new one on resume.
 FIRST_STARTED_AT_ANNOTATION = "jobscheduler.io/first-started-at"
+# On a job made from a template: its name and the ConfigMap resourceVersion it was made from.
+TEMPLATE_ANNOTATION = "jobscheduler.io/template"
+TEMPLATE_VERSION_ANNOTATION = "jobscheduler.io/template-version"
 
 # Label set by the Kubernetes job controller on a Job's pods (since 1.27; "job-name" before).
 POD_JOB_NAME_LABEL = "batch.kubernetes.io/job-name"

@@ -39,6 +39,7 @@ from jobscheduler.jobtypes.metadata import (
     SCHEDULE_ID_LABEL,
     START_AT_ANNOTATION,
     START_AT_LABEL,
+    STARTUP_DEADLINE_LABEL,
 )
 from jobscheduler.jobtypes.metadata import (
     pod_annotations as user_pod_annotations,
@@ -261,10 +262,11 @@ def parallelism_and_completions(d: Draft) -> None:
 
 
 def suspension(d: Draft) -> None:
-    """start_suspended waits for ResumeJob; start_at waits (suspended) for the release loop."""
+    """start_suspended waits for ResumeJob; start_at and depends_on wait (suspended) for the
+    release sweep."""
     if d.is_schedule:
         return  # a suspended schedule is the CronJob's suspend, not its jobs'
-    if d.req.execution.start_suspended or d.req.HasField("start_at"):
+    if d.req.execution.start_suspended or d.req.HasField("start_at") or d.req.depends_on:
         d.job_spec["suspend"] = True
 
 
@@ -279,6 +281,20 @@ def identity_labels(d: Draft) -> None:
     d.labels[JOB_ID_LABEL] = d.ctx.job_id
     if d.is_schedule:
         d.labels[SCHEDULE_ID_LABEL] = d.ctx.job_id
+
+
+def startup_deadline(d: Draft) -> None:
+    """Pods that cannot pull their image or be scheduled would wait forever; the sweep ends the
+    Job past this many seconds (the request's, else the operator default; 0: never). A label,
+    so the sweep can select such Jobs; a schedule's runs carry it from the job template."""
+    ex = d.req.execution
+    seconds = (
+        ex.startup_deadline_seconds
+        if ex.HasField("startup_deadline_seconds")
+        else d.settings.default_startup_deadline_seconds
+    )
+    if seconds > 0:
+        d.labels[STARTUP_DEADLINE_LABEL] = str(seconds)
 
 
 def read_back_annotations(d: Draft) -> None:

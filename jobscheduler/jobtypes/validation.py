@@ -166,6 +166,12 @@ def validate_execution(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[F
         )
     if ex.HasField("ttl_seconds_after_finished"):
         check(ex.ttl_seconds_after_finished >= 0, "ttl_seconds_after_finished", "must be >= 0")
+    if ex.HasField("startup_deadline_seconds"):
+        check(
+            ex.startup_deadline_seconds >= 0,
+            "startup_deadline_seconds",
+            "must be 0 (no deadline) or a positive number of seconds",
+        )
     if ex.priority_class_name and (problem := k8snames.dns_subdomain(ex.priority_class_name)):
         violations.append(FieldViolation("execution.priority_class_name", problem))
     # system-node-critical and system-cluster-critical preempt every workload on a node;

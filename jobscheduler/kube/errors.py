@@ -21,9 +21,11 @@ MAX_LOGGED_BODY = 512
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 # 403s that are not about the service's RBAC rights: a quota, an admission policy or a
 # terminating namespace refused the request. Their messages name what to fix (quota numbers,
-# the policy's own words), so the user sees them.
+# the policy's own words), so the user sees them. A quota is RESOURCE_EXHAUSTED (room may free
+# up; the message names the quota and its numbers); the others are FAILED_PRECONDITION.
+_QUOTA_MARKER = "exceeded quota"
 _REFUSAL_MARKERS = (
-    "exceeded quota",
+    _QUOTA_MARKER,
     "admission webhook",
     "ValidatingAdmissionPolicy",
     "is being terminated",
@@ -97,9 +99,10 @@ def to_domain_error(status: KubeStatus, what: str) -> errors.JobSchedulerError:
         ] or [FieldViolation("", status.message or "rejected by Kubernetes")]
         return errors.InvalidArgument(violations, f"Kubernetes rejected {what}: {status.message}")
     if status.code == 403 and _is_refusal(status.message):
-        return errors.FailedPrecondition(
-            f"Kubernetes refused {what}: {status.message[:MAX_REFUSAL_MESSAGE]}"
-        )
+        refusal = f"Kubernetes refused {what}: {status.message[:MAX_REFUSAL_MESSAGE]}"
+        if _QUOTA_MARKER in status.message:
+            return errors.ResourceExhausted(refusal)
+        return errors.FailedPrecondition(refusal)
     if status.code in (401, 403):
         return errors.PermissionDenied(f"the service is not allowed to access {what}")
     if status.retryable:

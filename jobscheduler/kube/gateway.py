@@ -16,6 +16,7 @@ batch                   cronjobs               create, get, list, patch, delete
 "" (core)               pods                   list
 "" (core)               pods/log               get
 "" (core)               events                 list (the dashboard's job page)
+"" (core)               configmaps             create, get, list, patch, delete (job templates)
 authentication.k8s.io   tokenreviews           create (callers' tokens; a ClusterRole)
 authorization.k8s.io    subjectaccessreviews   create (callers' rights; a ClusterRole)
 non-resource            /version               get (reachability probe; everyone may)

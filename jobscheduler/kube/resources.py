@@ -47,3 +47,5 @@ SUBJECTACCESSREVIEWS = Resource(
 )
 # Read by the dashboard's job page: what Kubernetes said about a job and its pods.
 EVENTS = Resource("", "v1", "events", "Event")
+# Job templates are ConfigMaps labelled jobscheduler.io/template (``service.templates``).
+CONFIGMAPS = Resource("", "v1", "configmaps", "ConfigMap")

@@ -25,6 +25,7 @@ from concurrent import futures
 from jobscheduler import errors, requestctx
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.errors import FieldViolation, InvalidArgument
+from jobscheduler.service.dependencies import BatchOrder
 
 MAX_BATCH_ITEMS = 1000
 # Time kept back from the caller's deadline to serialise and send up to 1,000 results.
@@ -65,28 +66,37 @@ class BatchScheduler:
         if violations := batch_violations(req.requests):
             raise InvalidArgument(violations)
         items = list(req.requests)
+        order = BatchOrder(items)  # a request starts after the batch requests it depends on
         outcomes: list[ItemOutcome | None] = [None] * len(items)
         answer_by = _answer_by()
         pending: dict[futures.Future[ItemOutcome], int] = {}
-        next_item = 0
-        while next_item < len(items) or pending:
-            while next_item < len(items) and len(pending) < self._concurrency:
+        while order.has_ready() or pending:
+            while order.has_ready() and len(pending) < self._concurrency:
                 if _passed(answer_by) or self._stopped.is_set():
                     break
+                index = order.next_ready()
+                assert index is not None
+                if blocked := order.blocked_by(index):
+                    outcomes[index] = errors.FailedPrecondition(blocked)
+                    order.finished(index, False, items)
+                    continue
                 try:
-                    future = self._submit(items[next_item], next_item, answer_by)
+                    future = self._submit(items[index], index, answer_by)
                 except RuntimeError:  # the pool shut down (server stopping) since the check
                     break
-                pending[future] = next_item
-                next_item += 1
+                pending[future] = index
             if not pending:
-                break  # the deadline passed: what was not started is answered below
+                if _passed(answer_by) or self._stopped.is_set():
+                    break  # what was not started is answered below
+                continue  # only refusals so far; their dependents are ready now
             done, _ = futures.wait(pending, return_when=futures.FIRST_COMPLETED)
             for future in done:
                 index = pending.pop(future)
-                outcomes[index] = (
+                outcome = (
                     errors.Unavailable(STOPPING_MESSAGE) if future.cancelled() else future.result()
                 )
+                outcomes[index] = outcome
+                order.finished(index, not isinstance(outcome, Exception), items)
         return [outcome if outcome is not None else self._not_started() for outcome in outcomes]
 
     def _not_started(self) -> errors.JobSchedulerError:

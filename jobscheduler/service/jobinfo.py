@@ -9,7 +9,7 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.jobtypes import HandlerRegistry
+from jobscheduler.jobtypes import HandlerRegistry, dependson
 from jobscheduler.jobtypes.metadata import (
     CANCELLED_AT_ANNOTATION,
     CREATED_BY_ANNOTATION,
@@ -20,6 +20,8 @@ from jobscheduler.jobtypes.metadata import (
     SCHEDULE_ANNOTATION,
     SCHEDULE_ID_LABEL,
     START_AT_ANNOTATION,
+    TEMPLATE_ANNOTATION,
+    TEMPLATE_VERSION_ANNOTATION,
     user_items,
 )
 from jobscheduler.kube import CRONJOBS, JOBS
@@ -82,6 +84,8 @@ def _common(obj: JSON, registry: HandlerRegistry, state: State, kind: str) -> pb
         annotations=user_items(annotations),
         job_type=labels.get(JOB_TYPE_LABEL, ""),
         k8s_kind=kind,
+        template_name=annotations.get(TEMPLATE_ANNOTATION, ""),
+        template_version=annotations.get(TEMPLATE_VERSION_ANNOTATION, ""),
     )
     _set_time(info, "created_at", "create_time", parse_time(metadata.get("creationTimestamp")))
     handler = registry.by_name(info.job_type)
@@ -121,6 +125,9 @@ def job_info_from_job(
     _set_time(info, "completed_at", "completion_time", _finished_at(job))
     if start_at := parse_time(annotations.get(START_AT_ANNOTATION)):
         info.start_at.FromDatetime(start_at)
+    info.depends_on.extend(dependson.as_messages(dependson.stored(annotations)))
+    if state.reason == dependson.WAITING_REASON:
+        info.waiting_for.extend(d.job_id for d in dependson.unmet(annotations))
     return info
 
 

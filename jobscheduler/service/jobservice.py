@@ -31,7 +31,7 @@ from jobscheduler.jobtypes.metadata import POD_JOB_NAME_LABEL, REQUEST_HASH_ANNO
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF
 from jobscheduler.jobtypes.validation import pod_annotation_violations
 from jobscheduler.kube import PODS, JobReader, KubeGateway
-from jobscheduler.service import events, lifecycle, listing
+from jobscheduler.service import dependencies, events, lifecycle, listing
 from jobscheduler.service.batch import BatchScheduler, ItemOutcome
 from jobscheduler.service.ids import JobIdGenerator
 from jobscheduler.service.kinds import KINDS, Kind, kind_of_manifest, read_job_or_schedule
@@ -46,6 +46,7 @@ from jobscheduler.service.requests import (
     selector_violations,
     status_filter_violations,
 )
+from jobscheduler.service.templates import TemplateStore
 from jobscheduler.service.watching import JobWatcher
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ class JobService:
         self._reachable_lock = threading.Lock()
         self._reachable: tuple[float, bool] | None = None
         self._batch = BatchScheduler(self.schedule_job, settings.schedule_jobs_concurrency)
+        self._templates = TemplateStore(gateway, self._reader, settings)
 
     @property
     def registry(self) -> HandlerRegistry:
@@ -102,10 +104,16 @@ class JobService:
     # ---- ScheduleJob --------------------------------------------------------------------
 
     def schedule_job(self, req: pb.ScheduleJobRequest) -> pb.ScheduleJobResponse:
+        # From a template: the resolved request takes the same path as a direct one.
+        from_template = self._templates.resolve(req) if req.HasField("template") else None
+        if from_template is not None:
+            req = from_template.request
         violations = validate_request(req, self._registry)
         violations += pod_annotation_violations(
             req.annotations, self._settings.pod_annotation_allowed_prefixes
         )
+        if violations and from_template is not None:
+            violations = from_template.readdress(violations)
         if violations:
             raise InvalidArgument(violations)
         handler = self._registry.by_request_field(req.WhichOneof(REQUEST_ONEOF) or "")
@@ -116,6 +124,11 @@ class JobService:
         request_hash = _request_hash(req, namespace)
         ctx = BuildContext(job_id=job_id, namespace=namespace, settings=self._settings)
         manifest = build_manifest(req, handler, ctx, request_hash=request_hash)
+        manifest["metadata"]["annotations"] |= dependencies.creation_annotations(
+            self._reader, namespace, req
+        )
+        if from_template is not None:
+            from_template.annotate(manifest)
         if violations := annotation_size_violations(req, manifest, handler):
             raise InvalidArgument(violations)
         kind = kind_of_manifest(manifest)
@@ -173,6 +186,20 @@ class JobService:
             raise errors.AlreadyExists(
                 f"a {other.noun} with id {job_id!r} already exists in namespace {namespace!r}"
             )
+
+    # ---- job templates (``service.templates``) -------------------------------------------
+
+    def create_job_template(self, req: pb.CreateJobTemplateRequest) -> pb.JobTemplate:
+        return self._templates.create(req)
+
+    def get_job_template(self, req: pb.GetJobTemplateRequest) -> pb.JobTemplate:
+        return self._templates.get(req)
+
+    def list_job_templates(self, req: pb.ListJobTemplatesRequest) -> pb.ListJobTemplatesResponse:
+        return self._templates.list(req)
+
+    def delete_job_template(self, req: pb.DeleteJobTemplateRequest) -> pb.DeleteJobTemplateResponse:
+        return self._templates.delete(req)
 
     # ---- reads --------------------------------------------------------------------------
 

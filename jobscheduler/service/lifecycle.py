@@ -16,6 +16,7 @@ from jobscheduler import errors
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.jobtypes import JobTypeHandler
+from jobscheduler.jobtypes.dependson import WAITING_LABEL
 from jobscheduler.jobtypes.manifest import format_time
 from jobscheduler.jobtypes.metadata import (
     CANCELLED_AT_ANNOTATION,
@@ -72,24 +73,28 @@ def cancel(
             raise errors.FailedPrecondition(
                 f"job {name!r} already {_status_name(state)}; only unfinished jobs can be cancelled"
             )
-        # Suspending stops the pods (or the schedule's runs) but keeps the object, so it
-        # reads back as CANCELLED until retention removes it.
-        return {
-            "metadata": {
-                "labels": {CANCELLED_LABEL: "true", START_AT_LABEL: None},
-                "annotations": {
-                    CANCELLED_AT_ANNOTATION: format_time(now),
-                    **first_start_annotations(obj),
-                },
-            },
-            "spec": {"suspend": True},
-        }
+        return cancellation_patch(obj, now)
 
     kind, obj = _change(gateway, reader, namespace, name, decide)
     if kind.has_runs:
         # Also on "already cancelled", so a retry finishes what a failed call began.
         _cancel_runs(gateway, reader, namespace, name, now)
     return kind, obj, outcome["message"]
+
+
+def cancellation_patch(obj: JSON, now: datetime) -> JSON:
+    """Suspending stops the pods (or the schedule's runs) but keeps the object, so it reads
+    back as CANCELLED until retention removes it; it no longer waits to be released."""
+    return {
+        "metadata": {
+            "labels": {CANCELLED_LABEL: "true", START_AT_LABEL: None, WAITING_LABEL: None},
+            "annotations": {
+                CANCELLED_AT_ANNOTATION: format_time(now),
+                **first_start_annotations(obj),
+            },
+        },
+        "spec": {"suspend": True},
+    }
 
 
 def _cancel_runs(
@@ -115,8 +120,8 @@ def suspend(
             raise errors.FailedPrecondition(
                 f"job {name!r} is {_status_name(state)}; it cannot be suspended"
             )
-        # A delayed job loses its start time: it now waits for ResumeJob instead.
-        metadata: JSON = {"labels": {START_AT_LABEL: None}}
+        # A delayed or dependent job stops waiting for its release: it waits for ResumeJob.
+        metadata: JSON = {"labels": {START_AT_LABEL: None, WAITING_LABEL: None}}
         if started := first_start_annotations(obj):  # a schedule has no startTime
             metadata["annotations"] = started
         return {"metadata": metadata, "spec": {"suspend": True}}
@@ -132,8 +137,9 @@ def resume(gateway: KubeGateway, reader: JobReader, namespace: str, name: str) -
             )
         if state.status not in kind.resumable:
             return None  # already running
-        # Resuming a delayed job starts it now.
-        return {"metadata": {"labels": {START_AT_LABEL: None}}, "spec": {"suspend": False}}
+        # Resuming a delayed or dependent job starts it now.
+        labels = {START_AT_LABEL: None, WAITING_LABEL: None}
+        return {"metadata": {"labels": labels}, "spec": {"suspend": False}}
 
     return _change(gateway, reader, namespace, name, decide)
 

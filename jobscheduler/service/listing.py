@@ -13,7 +13,7 @@ from jobscheduler import timeparse
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation, InvalidArgument
-from jobscheduler.jobtypes import HandlerRegistry
+from jobscheduler.jobtypes import HandlerRegistry, dependson
 from jobscheduler.jobtypes.metadata import CREATED_BY_ANNOTATION, MANAGED_BY_LABEL
 from jobscheduler.kube import CRONJOBS, JOBS, JobReader, ResourceExpired
 from jobscheduler.service import pagetoken
@@ -47,6 +47,7 @@ def _validate_list_jobs(req: pb.ListJobsRequest, registry: HandlerRegistry) -> N
     violations += page_size_violations(req.page_size)
     violations += job_type_violations(req.job_types, registry)
     violations += schedule_id_violations(req.schedule_id)
+    violations += schedule_id_violations(req.depends_on, "depends_on")
     violations += status_filter_violations(req.status_filter)
     times_valid = True
     for field in ("created_after", "created_before"):
@@ -108,6 +109,8 @@ def list_jobs(
     namespace = req.namespace or settings.k8s_namespace
     page_size = effective_page_size(req.page_size)
     selector = managed_selector(req.label_selector, req.job_types, req.schedule_id)
+    if req.depends_on:  # a job's dependents carry a label naming it
+        selector += "," + dependson.dependents_selector(req.depends_on)
     job_filter = _JobFilter(req)
     filters = pagetoken.fingerprint(
         namespace,

@@ -1,4 +1,6 @@
-"""Background sweep: start delayed jobs on time, and retire cancelled ones after their TTL.
+"""Background sweep: start delayed jobs on time, release (or cancel) jobs waiting for their
+dependencies (``service.dependencies``), end jobs stuck past their startup deadline
+(``service.startup``), and retire cancelled ones after their TTL.
 
 Delayed (``start_at``) jobs live in Kubernetes as suspended Jobs labelled with their start
 time, so the sweep needs no state of its own and a restart loses nothing. Releasing is a patch
@@ -20,6 +22,7 @@ from typing import Any
 
 from jobscheduler import errors
 from jobscheduler.clock import Clock
+from jobscheduler.jobtypes.dependson import WAITING_LABEL
 from jobscheduler.jobtypes.metadata import (
     CANCELLED_AT_ANNOTATION,
     CANCELLED_LABEL,
@@ -28,6 +31,8 @@ from jobscheduler.jobtypes.metadata import (
     START_AT_LABEL,
 )
 from jobscheduler.kube import JOBS, JobReader, KubeGateway
+from jobscheduler.service import startup
+from jobscheduler.service.dependencies import DependencyReleaser
 from jobscheduler.service.jobinfo import parse_time
 from jobscheduler.service.kinds import JOB, KINDS, Kind
 
@@ -59,6 +64,7 @@ class BackgroundSweeper:
         # ClusterRole (then delayed jobs elsewhere wait for a replica that has one).
         self._namespace: str | None = None
         self._last_retire: float | None = None
+        self._dependencies = DependencyReleaser(gateway, self._reader)
 
     def start(self) -> None:
         if self._thread is not None:
@@ -85,7 +91,8 @@ class BackgroundSweeper:
 
     def sweep(self) -> tuple[int, int]:
         """One pass; returns (jobs released, cancelled jobs deleted)."""
-        released = self.release_due()
+        released = self.release_due() + self.release_dependents()
+        startup.fail_stuck_jobs(self._gateway, self._reader, self._list, self._clock.now())
         now = self._clock.now().timestamp()
         if self._last_retire is not None and now - self._last_retire < RETIRE_INTERVAL_SECONDS:
             return released, 0
@@ -119,19 +126,24 @@ class BackgroundSweeper:
                 start_at = 0  # a mangled label must not keep a job waiting forever
             if start_at > now:
                 continue
-            patch = {
+            patch: JSON = {
                 "metadata": {
                     "resourceVersion": metadata["resourceVersion"],
                     "labels": {START_AT_LABEL: None},
                 },
-                "spec": {"suspend": False},
             }
+            if WAITING_LABEL not in metadata["labels"]:
+                patch["spec"] = {"suspend": False}  # else its dependencies release it
             try:
                 self._gateway.patch(JOBS, metadata["namespace"], metadata["name"], patch)
                 released += 1
             except (errors.Conflict, errors.NotFound):
                 continue  # another replica released (or someone changed/deleted) it first
-            except (errors.PermissionDenied, errors.FailedPrecondition) as exc:
+            except (
+                errors.PermissionDenied,
+                errors.FailedPrecondition,
+                errors.ResourceExhausted,
+            ) as exc:
                 # RBAC, or a quota/admission policy: this job waits, the others go on.
                 log.warning(
                     "could not start delayed job %s/%s: %s",
@@ -140,6 +152,10 @@ class BackgroundSweeper:
                     exc.message,
                 )
         return released
+
+    def release_dependents(self) -> int:
+        """Jobs whose dependencies now allow them to run, released (see service.dependencies)."""
+        return self._dependencies.release_ready(self._list, self._clock.now())
 
     def delete_expired_cancelled(self) -> int:
         now = self._clock.now().timestamp()

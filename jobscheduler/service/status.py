@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.jobtypes import dependson
 from jobscheduler.jobtypes.metadata import (
     CANCELLED_AT_ANNOTATION,
     FIRST_STARTED_AT_ANNOTATION,
     START_AT_ANNOTATION,
     START_AT_LABEL,
 )
+from jobscheduler.service import startup
 
 JSON = dict[str, Any]
 
@@ -56,6 +58,8 @@ def job_state(job: JSON, pods: list[JSON] | None = None) -> State:
     annotations = metadata.get("annotations") or {}
     conditions = true_conditions(job)
 
+    if stuck := startup.reported_failure(job):  # ended by its startup deadline (service.startup)
+        return State(pb.JOB_STATUS_FAILED, stuck.reason, stuck.message)
     for kind in ("Complete", "SuccessCriteriaMet"):
         if kind in conditions:
             return State(
@@ -74,15 +78,21 @@ def job_state(job: JSON, pods: list[JSON] | None = None) -> State:
                 condition.get("message") or "the job failed",
             )
     if CANCELLED_AT_ANNOTATION in annotations:
+        # The service cancels a dependent whose dependency failed, and says so.
         return State(
             pb.JOB_STATUS_CANCELLED,
-            "Cancelled",
-            f"cancelled at {annotations[CANCELLED_AT_ANNOTATION]}",
+            annotations.get(dependson.CANCELLED_REASON_ANNOTATION, "Cancelled"),
+            annotations.get(dependson.CANCELLED_MESSAGE_ANNOTATION)
+            or f"cancelled at {annotations[CANCELLED_AT_ANNOTATION]}",
         )
     if spec.get("suspend"):
-        if START_AT_LABEL in (metadata.get("labels") or {}):
+        labels = metadata.get("labels") or {}
+        if START_AT_LABEL in labels:
             start_at = annotations.get(START_AT_ANNOTATION, "its start time")
             return State(pb.JOB_STATUS_SCHEDULED, "WaitingForStartTime", f"starts at {start_at}")
+        if dependson.WAITING_LABEL in labels:
+            waiting = ", ".join(d.describe() for d in dependson.unmet(annotations))
+            return State(pb.JOB_STATUS_SCHEDULED, dependson.WAITING_REASON, f"waits for {waiting}")
         return State(pb.JOB_STATUS_SUSPENDED, "Suspended", "suspended; resume it to run")
     if pods:
         if trouble := pod_trouble(pods):

@@ -40,6 +40,7 @@ EVERY_EXECUTION_OPTION = pb.ExecutionOptions(
     completions=4,
     indexed=True,
     start_suspended=True,
+    startup_deadline_seconds=120,
 )
 EVERY_SCHEDULE_OPTION = pb.Schedule(
     cron="0 2 * * *",

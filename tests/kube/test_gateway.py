@@ -205,8 +205,6 @@ def test_pod_logs_and_version(gateway: KubeGateway) -> None:
 @pytest.mark.parametrize(
     "message",
     [
-        'jobs.batch "j" is forbidden: exceeded quota: jobs-quota, requested: '
-        "count/jobs.batch=1, used: count/jobs.batch=10, limited: count/jobs.batch=10",
         'admission webhook "validation.gatekeeper.sh" denied the request: '
         "[team-label] you must provide labels: {team}",
         'jobs.batch "j" is forbidden: unable to create new content in namespace team-a '

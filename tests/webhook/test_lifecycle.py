@@ -21,7 +21,7 @@ pytestmark = pytest.mark.clock_speed(60)
 def client(cluster: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[JobSchedulerClient]:
     monkeypatch.setenv("EGRESS_ALLOWED_HOSTS", "hooks.example.com")
     with (
-        # The simulated kubelet plays the runner as the sim.* annotations say.
+        # The simulated pods are steered (exit code, termination message) by annotations.
         live_server(cluster, pod_annotation_allowed_prefixes=(SIM,)) as server,
         JobSchedulerClient(f"127.0.0.1:{server.port}", timeout=30) as c,
     ):

@@ -41,14 +41,34 @@ class Rule:
     def for_request(self, request: Message) -> tuple[Permission, ...]:
         return self.permissions
 
+    def also_required(self, request: Message) -> tuple[Permission, ...]:
+        """Permissions needed besides one of ``for_request``'s, each of them."""
+        return ()
+
+
+def _on_configmaps(verb: str) -> tuple[Permission, ...]:
+    return (Permission(verb, "", "configmaps"),)
+
+
+# Scheduling from a template reads it: the caller needs `get` on ConfigMaps. What the resolved
+# request creates (a Job or a CronJob) is only known once the template is read, so the guard
+# checks it then, through ``requestctx.check_resolved_request``.
+TEMPLATE_READ = _on_configmaps("get")
+
 
 @dataclass(frozen=True)
 class ScheduleRule(Rule):
     """ScheduleJob creates a CronJob for a schedule, a Job otherwise (delayed ones too)."""
 
     def for_request(self, request: Message) -> tuple[Permission, ...]:
+        if request.HasField("template"):
+            return TEMPLATE_READ
         wanted = "cronjobs" if request.HasField("schedule") else "jobs"
         return tuple(p for p in self.permissions if p.resource == wanted)
+
+    def also_required(self, request: Message) -> tuple[Permission, ...]:
+        # Waiting for a job reveals its outcome: depending on jobs needs reading them.
+        return _on("get", "jobs") if request.depends_on else ()  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -79,4 +99,15 @@ RULES: dict[str, Rule] = {
     "ResumeJob": Rule(_on("patch", "jobs", "cronjobs"), Denial.PERMISSION_DENIED, True, True),
     "DeleteJob": Rule(_on("delete", "jobs", "cronjobs"), Denial.PERMISSION_DENIED, True, True),
     "ListJobTypes": Rule((), Denial.PERMISSION_DENIED),
+    "CreateJobTemplate": Rule(_on_configmaps("create"), Denial.PERMISSION_DENIED, mutating=True),
+    "GetJobTemplate": Rule(_on_configmaps("get"), Denial.PERMISSION_DENIED),
+    "ListJobTemplates": Rule(_on_configmaps("list"), Denial.PERMISSION_DENIED),
+    "DeleteJobTemplate": Rule(_on_configmaps("delete"), Denial.PERMISSION_DENIED, mutating=True),
+}
+
+# Reads the dashboard serves that no RPC mirrors, as the kubectl access they need.
+PAGE_RULES: dict[str, Rule] = {
+    # A job page's Kubernetes events (``kubectl get events``); the job itself is checked first
+    # as GetJobStatus, so its existence is not revealed by this refusal.
+    "JobEvents": Rule((Permission("list", "", "events"),), Denial.PERMISSION_DENIED),
 }

@@ -1,0 +1,121 @@
+"""``jobscheduler jobs template create|get|list|delete``: job templates on a server.
+
+``create -f FILE`` takes a template as a ConfigMap manifest (as shipped in
+k8s/examples/templates/, YAML or JSON) or as a JobTemplate in protobuf JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any, TextIO
+
+import yaml
+from google.protobuf import json_format
+
+from jobscheduler import errors
+from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.cli import output
+from jobscheduler.cli.typeflags import UsageError
+from jobscheduler.client import JobSchedulerClient
+from jobscheduler.service.templates import from_configmap
+
+Command = Callable[[JobSchedulerClient, argparse.Namespace, TextIO], int | None]
+TEMPLATE_COLUMNS = ("NAME", "VERSION", "PARAMETERS", "DESCRIPTION")
+
+
+def add_template_commands(
+    commands: argparse._SubParsersAction[Any],
+    command: Callable[
+        [argparse._SubParsersAction[Any], str, Command, str], argparse.ArgumentParser
+    ],
+) -> None:
+    """``command(subparsers, name, handler, help)`` adds one command with the common flags."""
+    template = commands.add_parser("template", help="create, show, list and delete job templates")
+    verbs = template.add_subparsers(dest="template_command", required=True, metavar="COMMAND")
+    create = command(verbs, "create", _create, "create a job template from a file")
+    create.add_argument("-f", "--file", required=True, help="the template ('-' for stdin)")
+    create.add_argument("--replace", action="store_true", help="replace one of the same name")
+    create.add_argument("--namespace", "-n", default="")
+    for name, handler, text in (
+        ("get", _get, "show one job template"),
+        ("delete", _delete, "delete a job template (jobs made from it stay)"),
+    ):
+        parser = command(verbs, name, handler, text)
+        parser.add_argument("name")
+        parser.add_argument("--namespace", "-n", default="")
+    listing = command(verbs, "list", _list, "list job templates")
+    listing.add_argument("--namespace", "-n", default="")
+
+
+def read_template(path: str) -> pb.JobTemplate:
+    try:
+        text = sys.stdin.read() if path == "-" else open(path, encoding="utf-8").read()  # noqa: SIM115
+    except OSError as error:
+        raise UsageError(f"--file: {error}") from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise UsageError(f"--file: not YAML or JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise UsageError("--file: expected a ConfigMap or a JobTemplate object")
+    try:
+        if document.get("kind") == "ConfigMap":
+            template = from_configmap(document)
+            template.ClearField("version")
+            template.ClearField("create_time")
+            return template
+        return json_format.ParseDict(document, pb.JobTemplate())
+    except (errors.FailedPrecondition, json_format.ParseError) as error:
+        raise UsageError(f"--file: {error}") from None
+
+
+def _create(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
+    template = read_template(args.file)
+    namespace = args.namespace or template.namespace
+    created = client.create_job_template(template, namespace, replace=args.replace)
+    _write(out, args, created)
+
+
+def _get(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
+    _write(out, args, client.get_job_template(args.name, args.namespace))
+
+
+def _delete(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
+    client.delete_job_template(args.name, args.namespace)
+    out.write(f"job template {args.name} deleted\n")
+
+
+def _list(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
+    templates: list[pb.JobTemplate] = []
+    request = pb.ListJobTemplatesRequest(namespace=args.namespace)
+    while True:
+        page = client.list_job_templates(request)
+        templates += page.templates
+        if not page.next_page_token:
+            break
+        request.page_token = page.next_page_token
+    if args.output == "json":
+        out.write(output.to_json(pb.ListJobTemplatesResponse(templates=templates)) + "\n")
+        return
+    output.write_table(out, TEMPLATE_COLUMNS, [_row(t) for t in templates])
+
+
+def _row(template: pb.JobTemplate) -> tuple[str, ...]:
+    params = ",".join(p.name + ("*" if p.required else "") for p in template.parameters)
+    return (template.name, template.version, params or "-", template.description or "-")
+
+
+def _write(out: TextIO, args: argparse.Namespace, template: pb.JobTemplate) -> None:
+    if args.output == "json":
+        out.write(output.to_json(template) + "\n")
+        return
+    output.write_table(out, TEMPLATE_COLUMNS, [_row(template)])
+    for param in template.parameters:
+        kind = pb.TemplateParameter.Type.Name(param.type).removeprefix("TYPE_").lower()
+        kind = "string" if kind == "unspecified" else kind
+        facts = [kind, "required" if param.required else f"default {param.default_value!r}"]
+        if param.allowed_values:
+            facts.append("one of " + ", ".join(param.allowed_values))
+        out.write(f"  {param.name} ({'; '.join(facts)}): {param.description}\n")
