@@ -200,12 +200,14 @@ class ScheduleJobResponse(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., message: _Optional[str] = ..., k8s_job_name: _Optional[str] = ..., job_info: _Optional[_Union[JobInfo, _Mapping]] = ...) -> None: ...
 
 class GetJobStatusRequest(_message.Message):
-    __slots__ = ("job_id", "namespace")
+    __slots__ = ("job_id", "namespace", "fresh")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    FRESH_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     namespace: str
-    def __init__(self, job_id: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
+    fresh: bool
+    def __init__(self, job_id: _Optional[str] = ..., namespace: _Optional[str] = ..., fresh: _Optional[bool] = ...) -> None: ...
 
 class GetJobStatusResponse(_message.Message):
     __slots__ = ("job_id", "job_info", "status", "message")
@@ -255,14 +257,16 @@ class ListJobsRequest(_message.Message):
     def __init__(self, label_selector: _Optional[_Mapping[str, str]] = ..., namespace: _Optional[str] = ..., status_filter: _Optional[_Iterable[_Union[JobStatus, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., job_types: _Optional[_Iterable[str]] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., schedule_id: _Optional[str] = ..., created_by: _Optional[str] = ..., all_namespaces: _Optional[bool] = ..., depends_on: _Optional[str] = ...) -> None: ...
 
 class ListJobsResponse(_message.Message):
-    __slots__ = ("jobs", "next_page_token", "total_count")
+    __slots__ = ("jobs", "next_page_token", "total_count", "total_size")
     JOBS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     TOTAL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
     jobs: _containers.RepeatedCompositeFieldContainer[JobInfo]
     next_page_token: str
     total_count: int
-    def __init__(self, jobs: _Optional[_Iterable[_Union[JobInfo, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_count: _Optional[int] = ...) -> None: ...
+    total_size: int
+    def __init__(self, jobs: _Optional[_Iterable[_Union[JobInfo, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total_count: _Optional[int] = ..., total_size: _Optional[int] = ...) -> None: ...
 
 class CancelJobRequest(_message.Message):
     __slots__ = ("job_id", "namespace")
@@ -283,15 +287,17 @@ class CancelJobResponse(_message.Message):
     def __init__(self, success: _Optional[bool] = ..., message: _Optional[str] = ..., job_info: _Optional[_Union[JobInfo, _Mapping]] = ...) -> None: ...
 
 class WatchJobRequest(_message.Message):
-    __slots__ = ("job_id", "namespace")
+    __slots__ = ("job_id", "namespace", "resume_token")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     namespace: str
-    def __init__(self, job_id: _Optional[str] = ..., namespace: _Optional[str] = ...) -> None: ...
+    resume_token: str
+    def __init__(self, job_id: _Optional[str] = ..., namespace: _Optional[str] = ..., resume_token: _Optional[str] = ...) -> None: ...
 
 class WatchJobsRequest(_message.Message):
-    __slots__ = ("namespace", "label_selector", "job_types", "status_filter", "schedule_id")
+    __slots__ = ("namespace", "label_selector", "job_types", "status_filter", "schedule_id", "resume_token")
     class LabelSelectorEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -304,15 +310,17 @@ class WatchJobsRequest(_message.Message):
     JOB_TYPES_FIELD_NUMBER: _ClassVar[int]
     STATUS_FILTER_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     label_selector: _containers.ScalarMap[str, str]
     job_types: _containers.RepeatedScalarFieldContainer[str]
     status_filter: _containers.RepeatedScalarFieldContainer[JobStatus]
     schedule_id: str
-    def __init__(self, namespace: _Optional[str] = ..., label_selector: _Optional[_Mapping[str, str]] = ..., job_types: _Optional[_Iterable[str]] = ..., status_filter: _Optional[_Iterable[_Union[JobStatus, str]]] = ..., schedule_id: _Optional[str] = ...) -> None: ...
+    resume_token: str
+    def __init__(self, namespace: _Optional[str] = ..., label_selector: _Optional[_Mapping[str, str]] = ..., job_types: _Optional[_Iterable[str]] = ..., status_filter: _Optional[_Iterable[_Union[JobStatus, str]]] = ..., schedule_id: _Optional[str] = ..., resume_token: _Optional[str] = ...) -> None: ...
 
 class JobEvent(_message.Message):
-    __slots__ = ("type", "job")
+    __slots__ = ("type", "job", "resume_token")
     class Type(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         TYPE_UNSPECIFIED: _ClassVar[JobEvent.Type]
@@ -325,9 +333,11 @@ class JobEvent(_message.Message):
     TYPE_DELETED: JobEvent.Type
     TYPE_FIELD_NUMBER: _ClassVar[int]
     JOB_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
     type: JobEvent.Type
     job: JobInfo
-    def __init__(self, type: _Optional[_Union[JobEvent.Type, str]] = ..., job: _Optional[_Union[JobInfo, _Mapping]] = ...) -> None: ...
+    resume_token: str
+    def __init__(self, type: _Optional[_Union[JobEvent.Type, str]] = ..., job: _Optional[_Union[JobInfo, _Mapping]] = ..., resume_token: _Optional[str] = ...) -> None: ...
 
 class GetJobLogsRequest(_message.Message):
     __slots__ = ("job_id", "namespace", "follow", "tail_lines", "limit_bytes", "since_seconds", "previous")
