@@ -320,6 +320,8 @@ def list_jobs_cached(
     """ListJobs answered from the cache's indexes; None when the cache does not hold the
     namespace or has yet to see a write made there (the caller lists from the API server)."""
     _validate_list_jobs(req, registry)
+    if req.all_namespaces:
+        return None  # across namespaces: the API server's list (the cache holds the managed ones)
     namespace = req.namespace or settings.k8s_namespace
     informer = cache.informer_for(JOBS, namespace)
     if informer is None or cache.has_pending(JOBS, namespace):
@@ -359,7 +361,10 @@ def list_jobs_cached(
     total = len(informer.store) if keys is None else len(keys)
     ordered = informer.store.ordered(keys, position, page_size + 1)
     items = informer.store.get_many(ordered[:page_size])
-    jobs = [job_info_from_job(item, registry) for item in items]
+    # The same reasons as GetJobStatus for jobs stuck waiting for a pod (the cache serves the
+    # pods, or the API server when it cannot answer the selector).
+    pending_pods = _pending_pods(cache, namespace, items)
+    jobs = [job_info_from_job(item, registry, pending_pods.get(_address(item))) for item in items]
     next_token = ""
     if len(ordered) > page_size:
         last = items[-1]
@@ -377,6 +382,8 @@ def list_schedules_cached(
     violations += page_size_violations(req.page_size)
     if violations:
         raise InvalidArgument(violations)
+    if req.all_namespaces:
+        return None  # across namespaces: the API server's list
     namespace = req.namespace or settings.k8s_namespace
     informer = cache.informer_for(CRONJOBS, namespace)
     if informer is None or cache.has_pending(CRONJOBS, namespace):
