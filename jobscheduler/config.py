@@ -76,6 +76,22 @@ class Settings(BaseSettings):
     # Bounds of GetJobLogs.
     log_stream_max_bytes: Annotated[int, Field(gt=0)] = 10 * 1024 * 1024
     log_stream_max_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    # Reads from a watch cache (false: every read is an API call, as a debugging aid).
+    cache_enabled: bool = True
+    # Namespaces the cache watches: "" for K8S_NAMESPACE, "*" for all, or "a,b,c". Reads in
+    # other namespaces go to the API server.
+    cache_namespaces: str = ""
+    cache_page_size: Annotated[int, Field(ge=1, le=5000)] = 500
+    # Server-side timeout of each cache watch; a silent connection is dropped 10 s after it.
+    cache_watch_timeout_seconds: Annotated[int, Field(ge=1)] = 60
+    # A cache that cannot reach the API server for this long reports NOT_SERVING.
+    cache_staleness_seconds: Annotated[float, Field(gt=0)] = 30.0
+    # How long a write waits for the cache to see it before reads of it go to the API server.
+    cache_write_wait_seconds: Annotated[float, Field(ge=0)] = 2.0
+    # Events a WatchJobs stream holds for a slow reader before it coalesces them per job.
+    watch_stream_queue_size: Annotated[int, Field(ge=1)] = 256
+    # Changes kept for resuming a watch from its token.
+    watch_resume_window: Annotated[int, Field(ge=0)] = 10000
     # Prefixes of the request annotations copied to pods (comma-separated); none by default.
     # Pod annotations drive sidecar and secret injectors, so the operator decides which reach.
     pod_annotation_allowed_prefixes: Annotated[tuple[str, ...], NoDecode] = ()

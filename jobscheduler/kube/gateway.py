@@ -12,8 +12,8 @@ Kubernetes access it needs (the RBAC Role is derived from this list; keep it exa
 API group               resource               verbs
 ======================  =====================  =====================================================
 batch                   jobs                   create, get, list, watch, patch, delete
-batch                   cronjobs               create, get, list, patch, delete
-"" (core)               pods                   list
+batch                   cronjobs               create, get, list, watch, patch, delete
+"" (core)               pods                   list, watch
 "" (core)               pods/log               get
 "" (core)               events                 list (the dashboard's job page)
 "" (core)               configmaps             create, get, list, patch, delete (job templates)

@@ -1,7 +1,9 @@
 """JobService: the transport-free implementation of every JobScheduler RPC.
 
 validate -> build (job-type handler) -> submit (gateway) -> read back. Kubernetes is the only
-store: every answer is read from (or returned by) the API server.
+store: reads come from a watch cache of it (``kube.cache``, rebuilt at every start) where the
+cache holds the namespace, else from the API server; each write returns once this replica's
+cache has seen it, so a read after a write sees the write.
 """
 
 from __future__ import annotations
@@ -30,12 +32,16 @@ from jobscheduler.jobtypes.manifest import build_manifest
 from jobscheduler.jobtypes.metadata import POD_JOB_NAME_LABEL, REQUEST_HASH_ANNOTATION
 from jobscheduler.jobtypes.registry import REQUEST_ONEOF
 from jobscheduler.jobtypes.validation import pod_annotation_violations
-from jobscheduler.kube import PODS, JobReader, KubeGateway
-from jobscheduler.service import dependencies, events, lifecycle, listing
+from jobscheduler.kube import JOBS, PODS, JobReader, KubeGateway, Resource
+from jobscheduler.kube.cache import WatchCache
+from jobscheduler.kube.cache.selectors import parse as parse_selector
+from jobscheduler.service import dependencies, events, lifecycle, listing, rerun
 from jobscheduler.service.batch import BatchScheduler, ItemOutcome
+from jobscheduler.service.fanout import StreamFilter, WatchHub
 from jobscheduler.service.ids import JobIdGenerator
 from jobscheduler.service.kinds import KINDS, Kind, kind_of_manifest, read_job_or_schedule
 from jobscheduler.service.logs import LogStreamer
+from jobscheduler.service.readcache import JOB_NAME_INDEX, build_cache, jobs_by_type_and_state
 from jobscheduler.service.release import BackgroundSweeper
 from jobscheduler.service.requests import (
     job_address,
@@ -71,6 +77,7 @@ class JobService:
         *,
         registry: HandlerRegistry | None = None,
         reader: JobReader | None = None,
+        cache: WatchCache | None = None,
         clock: Clock | None = None,
         id_generator: Callable[[datetime], str] | None = None,
         sweep_interval_seconds: float = 2.0,
@@ -80,10 +87,22 @@ class JobService:
         self._gateway = gateway
         self._registry = registry or build_registry()
         self._registry.check_against_proto()
-        self._reader: JobReader = reader or gateway
+        self._cache = cache
+        self._reader: JobReader = reader or cache or gateway
         self._clock = clock or SystemClock()
         self._new_id = id_generator or JobIdGenerator()
-        self._watcher = JobWatcher(self._reader, self._registry, poll_seconds=watch_poll_seconds)
+        # Streams in namespaces the cache does not hold watch the API server themselves.
+        self._watcher = JobWatcher(gateway, self._registry, poll_seconds=watch_poll_seconds)
+        self._hub = (
+            WatchHub(
+                cache,
+                self._registry,
+                queue_size=settings.watch_stream_queue_size,
+                resume_window=settings.watch_resume_window,
+            )
+            if cache is not None
+            else None
+        )
         self._logs = LogStreamer(self._reader, settings)
         self._sweeper = BackgroundSweeper(
             gateway,
@@ -104,6 +123,9 @@ class JobService:
     # ---- ScheduleJob --------------------------------------------------------------------
 
     def schedule_job(self, req: pb.ScheduleJobRequest) -> pb.ScheduleJobResponse:
+        return self._schedule(req)
+
+    def _schedule(self, req: pb.ScheduleJobRequest, rerun_of: str = "") -> pb.ScheduleJobResponse:
         # From a template: the resolved request takes the same path as a direct one.
         from_template = self._templates.resolve(req) if req.HasField("template") else None
         if from_template is not None:
@@ -124,6 +146,8 @@ class JobService:
         request_hash = _request_hash(req, namespace)
         ctx = BuildContext(job_id=job_id, namespace=namespace, settings=self._settings)
         manifest = build_manifest(req, handler, ctx, request_hash=request_hash)
+        if rerun_of:
+            rerun.link_to_original(manifest, rerun_of)
         manifest["metadata"]["annotations"] |= dependencies.creation_annotations(
             self._reader, namespace, req
         )
@@ -147,6 +171,7 @@ class JobService:
         except errors.NotFound:
             # Creating in a namespace that does not exist is the only 404 a create can get.
             raise errors.NotFound(f"namespace {namespace!r} not found") from None
+        self._saw_write(kind.resource, created)
         info = kind.info(created, self._registry, None)
         return pb.ScheduleJobResponse(
             job_id=job_id,
@@ -156,6 +181,9 @@ class JobService:
             job_info=info,
         )
 
+    def rerun_job(self, req: pb.RerunJobRequest) -> pb.RerunJobResponse:
+        return rerun.rerun_job(self._reader, self._registry, self._settings, self._schedule, req)
+
     def schedule_jobs(self, req: pb.ScheduleJobsRequest) -> list[ItemOutcome]:
         """Each request scheduled as ``schedule_job`` would (see ``service.batch``)."""
         return self._batch.schedule_jobs(req)
@@ -164,7 +192,8 @@ class JobService:
         self, namespace: str, job_id: str, kind: Kind, request_hash: str
     ) -> JSON:
         try:
-            existing = self._reader.get(kind.resource, namespace, job_id)
+            # From the API server: the object may be another replica's, not yet cached here.
+            existing = self._gateway.get(kind.resource, namespace, job_id)
         except errors.NotFound:
             # Deleted between our create and this read: the caller may simply retry.
             raise errors.Conflict(f"job {job_id!r} changed concurrently; retry") from None
@@ -205,28 +234,43 @@ class JobService:
 
     def get_job_status(self, req: pb.GetJobStatusRequest) -> pb.GetJobStatusResponse:
         namespace, name = job_address(req.job_id, req.namespace, self._settings)
-        info = self._read_info(namespace, name, with_pods=True)
+        reader = self._gateway if req.fresh else self._reader
+        info = self._read_info(reader, namespace, name)
         return pb.GetJobStatusResponse(
             job_id=info.job_id, job_info=info, status=info.status, message=info.message
         )
 
-    def _read_info(self, namespace: str, name: str, *, with_pods: bool = False) -> pb.JobInfo:
-        kind, obj = read_job_or_schedule(self._reader, namespace, name)
+    def _read_info(self, reader: JobReader, namespace: str, name: str) -> pb.JobInfo:
+        kind, obj = read_job_or_schedule(reader, namespace, name)
         pods = None
-        # Pods are read only when they can explain a wait (image pulls, scheduling): one LIST.
-        if with_pods and kind.pods_explain_waits and kind.state(obj).status in _POD_STATES:
-            selector = f"{POD_JOB_NAME_LABEL}={name}"
-            page = self._reader.list(
-                PODS, namespace, label_selector=selector, limit=STATUS_POD_SAMPLE
-            )
-            pods = page.get("items") or []
+        # Pods are read only when they can explain a wait (image pulls, scheduling).
+        if kind.pods_explain_waits and kind.state(obj).status in _POD_STATES:
+            pods = self._pods_of(reader, namespace, name)
         return kind.info(obj, self._registry, pods)
 
+    def _pods_of(self, reader: JobReader, namespace: str, name: str) -> list[JSON]:
+        informer = self._cache.informer_for(PODS, namespace) if self._cache else None
+        if informer is not None and reader is self._cache:
+            keys = self._cache.query(informer, namespace, [[(JOB_NAME_INDEX, name)]])
+            return informer.store.get_many(sorted(keys)[:STATUS_POD_SAMPLE])
+        selector = f"{POD_JOB_NAME_LABEL}={name}"
+        page = reader.list(PODS, namespace, label_selector=selector, limit=STATUS_POD_SAMPLE)
+        pods: list[JSON] = page.get("items") or []
+        return pods
+
     def list_jobs(self, req: pb.ListJobsRequest) -> pb.ListJobsResponse:
-        return listing.list_jobs(self._reader, self._registry, self._settings, req)
+        if self._cache is not None:
+            cached = listing.list_jobs_cached(self._cache, self._registry, self._settings, req)
+            if cached is not None:
+                return cached
+        return listing.list_jobs(self._gateway, self._registry, self._settings, req)
 
     def list_schedules(self, req: pb.ListSchedulesRequest) -> pb.ListSchedulesResponse:
-        return listing.list_schedules(self._reader, self._registry, self._settings, req)
+        if self._cache is not None:
+            cached = listing.list_schedules_cached(self._cache, self._registry, self._settings, req)
+            if cached is not None:
+                return cached
+        return listing.list_schedules(self._gateway, self._registry, self._settings, req)
 
     def job_events(self, job_id: str, namespace: str) -> list[JSON]:
         """Kubernetes Events about the job (or schedule) and its first pods (``service.events``)."""
@@ -244,7 +288,15 @@ class JobService:
     def cancel_job(self, req: pb.CancelJobRequest) -> pb.CancelJobResponse:
         namespace, name = job_address(req.job_id, req.namespace, self._settings)
         now = self._clock.now()
-        kind, obj, message = lifecycle.cancel(self._gateway, self._reader, namespace, name, now)
+        kind, obj, message = lifecycle.cancel(
+            self._gateway,
+            self._reader,
+            namespace,
+            name,
+            now,
+            on_run_cancelled=lambda run_kind, run: self._saw_write(run_kind.resource, run),
+        )
+        self._saw_write(kind.resource, obj)
         return pb.CancelJobResponse(
             success=True, message=message, job_info=kind.info(obj, self._registry, None)
         )
@@ -252,17 +304,33 @@ class JobService:
     def suspend_job(self, req: pb.SuspendJobRequest) -> pb.SuspendJobResponse:
         namespace, name = job_address(req.job_id, req.namespace, self._settings)
         kind, obj = lifecycle.suspend(self._gateway, self._reader, namespace, name)
+        self._saw_write(kind.resource, obj)
         return pb.SuspendJobResponse(job_info=kind.info(obj, self._registry, None))
 
     def resume_job(self, req: pb.ResumeJobRequest) -> pb.ResumeJobResponse:
         namespace, name = job_address(req.job_id, req.namespace, self._settings)
         kind, obj = lifecycle.resume(self._gateway, self._reader, namespace, name)
+        self._saw_write(kind.resource, obj)
         return pb.ResumeJobResponse(job_info=kind.info(obj, self._registry, None))
 
     def delete_job(self, req: pb.DeleteJobRequest) -> pb.DeleteJobResponse:
         namespace, name = job_address(req.job_id, req.namespace, self._settings)
         kind = lifecycle.delete(self._gateway, self._reader, namespace, name)
+        if self._cache is not None:
+            self._cache.saw_delete(kind.resource, namespace, name)
         return pb.DeleteJobResponse(deleted=True, message=kind.deleted_message)
+
+    def _saw_write(self, resource: Resource, obj: JSON) -> None:
+        """Return once this replica's cache holds ``obj`` as written (bounded)."""
+        if self._cache is None:
+            return
+        metadata = obj.get("metadata") or {}
+        self._cache.saw_write(
+            resource,
+            str(metadata.get("namespace", "")),
+            str(metadata.get("name", "")),
+            str(metadata.get("resourceVersion", "")),
+        )
 
     # ---- streams ------------------------------------------------------------------------
 
@@ -272,7 +340,18 @@ class JobService:
         namespace, name = job_address(req.job_id, req.namespace, self._settings)
         kind, obj = read_job_or_schedule(self._reader, namespace, name)
         kind.refuse(kind.watch_refusal, name)
-        return self._watcher.watch_one(namespace, name, obj, is_active)
+        reader, hub = self._cache, self._hub
+        if hub is None or reader is None or not reader.covers(kind.resource, namespace):
+            return self._watcher.watch_one(namespace, name, obj, is_active)
+
+        def current() -> list[JSON]:
+            try:
+                return [reader.get(kind.resource, namespace, name)]
+            except errors.NotFound:
+                return []
+
+        stream_filter = StreamFilter(frozenset({namespace}), [], frozenset(), job=(namespace, name))
+        return hub.stream(stream_filter, is_active, resume_token=req.resume_token, initial=current)
 
     def watch_jobs(
         self, req: pb.WatchJobsRequest, is_active: Callable[[], bool]
@@ -286,7 +365,45 @@ class JobService:
             raise InvalidArgument(violations)
         namespace = req.namespace or self._settings.k8s_namespace
         selector = managed_selector(req.label_selector, req.job_types, req.schedule_id)
-        return self._watcher.watch_many(namespace, selector, set(req.status_filter), is_active)
+        return self.watch_selected(
+            [namespace], selector, set(req.status_filter), is_active, req.resume_token
+        )
+
+    def watch_selected(
+        self,
+        namespaces: list[str],
+        selector: str,
+        states: set[int],
+        is_active: Callable[[], bool],
+        resume_token: str = "",
+    ) -> Iterator[pb.JobEvent]:
+        """Jobs matching ``selector`` in ``namespaces`` (the namespace filter an access check
+        narrows): from the cache's fan-out, or a watch of the API server per stream when the
+        cache does not hold the namespace."""
+        cache, hub = self._cache, self._hub
+        requirements = parse_selector(selector)
+        if (
+            cache is None
+            or hub is None
+            or requirements is None
+            or not all(cache.covers(JOBS, ns) for ns in namespaces)
+        ):
+            if len(namespaces) != 1:
+                raise errors.FailedPrecondition("watching several namespaces needs the cache")
+            return self._watcher.watch_many(namespaces[0], selector, states, is_active)
+        wanted = list(requirements)
+
+        def current() -> list[JSON]:
+            found: list[JSON] = []
+            for ns in namespaces:
+                informer = cache.informer_for(JOBS, ns)
+                assert informer is not None
+                keys = cache.select(informer, ns, wanted)
+                found += informer.store.get_many(informer.store.ordered(keys, None, len(keys)))
+            return found
+
+        stream_filter = StreamFilter(frozenset(namespaces), wanted, frozenset(states))
+        return hub.stream(stream_filter, is_active, resume_token=resume_token, initial=current)
 
     def get_job_logs(
         self, req: pb.GetJobLogsRequest, is_active: Callable[[], bool]
@@ -306,7 +423,10 @@ class JobService:
     # ---- operations ---------------------------------------------------------------------
 
     def kubernetes_reachable(self) -> bool:
-        """Whether the API server answers, cached for a few seconds (health probes)."""
+        """Whether the API server answers (cached for a few seconds: health probes) and the
+        watch cache has synced and not lost its watch past the staleness limit."""
+        if self._cache is not None and not self._cache.healthy():
+            return False
         with self._reachable_lock:
             now = time.monotonic()
             if self._reachable and now - self._reachable[0] < REACHABILITY_CACHE_SECONDS:
@@ -322,12 +442,23 @@ class JobService:
             self._reachable = (time.monotonic(), reachable)
             return reachable
 
+    @property
+    def cache(self) -> WatchCache | None:
+        return self._cache
+
     def start(self) -> None:
-        """Start background work: releasing delayed (start_at) jobs on time."""
+        """Start background work: the watch cache's first sync (reads wait for it, health
+        says NOT_SERVING until then) and releasing delayed (start_at) jobs on time."""
+        if self._cache is not None:
+            cache = self._cache
+            metrics.JOBS_GAUGE.source = lambda: jobs_by_type_and_state(cache)
+            cache.start()
         self._sweeper.start()
 
     def stop(self) -> None:
         self._sweeper.stop()
+        if self._cache is not None:
+            self._cache.stop()
         self._batch.stop()
 
 
@@ -360,4 +491,5 @@ def build_service(
     """Wire a JobService: handler registry (checked against the proto), Kubernetes gateway
     (in-cluster, KUBECONFIG, or the given ``api_client``) and clock."""
     gateway = KubeGateway.from_settings(settings, api_client)
-    return JobService(settings, gateway, clock=clock)
+    cache = build_cache(gateway, settings) if settings.cache_enabled else None
+    return JobService(settings, gateway, cache=cache, clock=clock)

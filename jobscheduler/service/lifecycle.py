@@ -47,8 +47,9 @@ def _change(
 ) -> tuple[Kind, JSON]:
     """Read, let ``decide`` return a patch (or None: nothing to do), apply it with the
     version it was decided on; on a conflict, read and decide again."""
-    for _ in range(_CONFLICT_RETRIES):
-        kind, obj = read_job_or_schedule(reader, namespace, name)
+    for attempt in range(_CONFLICT_RETRIES):
+        # After a conflict, read from the API server: a cached copy may still be the old one.
+        kind, obj = read_job_or_schedule(reader if attempt == 0 else gateway, namespace, name)
         patch = decide(kind, obj, kind.state(obj))
         if patch is None:
             return kind, obj
@@ -60,9 +61,20 @@ def _change(
     raise errors.Conflict(f"job {name!r} kept changing while we updated it; retry")
 
 
+def _ignore(kind: Kind, obj: JSON) -> None:
+    return None
+
+
 def cancel(
-    gateway: KubeGateway, reader: JobReader, namespace: str, name: str, now: datetime
+    gateway: KubeGateway,
+    reader: JobReader,
+    namespace: str,
+    name: str,
+    now: datetime,
+    *,
+    on_run_cancelled: Callable[[Kind, JSON], None] = _ignore,
 ) -> tuple[Kind, JSON, str]:
+    """``on_run_cancelled`` is told each run of a schedule this cancels, as patched."""
     outcome = {"message": "cancelled"}
 
     def decide(kind: Kind, obj: JSON, state: State) -> JSON | None:
@@ -78,7 +90,7 @@ def cancel(
     kind, obj = _change(gateway, reader, namespace, name, decide)
     if kind.has_runs:
         # Also on "already cancelled", so a retry finishes what a failed call began.
-        _cancel_runs(gateway, reader, namespace, name, now)
+        _cancel_runs(gateway, reader, namespace, name, now, on_run_cancelled=on_run_cancelled)
     return kind, obj, outcome["message"]
 
 
@@ -98,14 +110,22 @@ def cancellation_patch(obj: JSON, now: datetime) -> JSON:
 
 
 def _cancel_runs(
-    gateway: KubeGateway, reader: JobReader, namespace: str, schedule_id: str, now: datetime
+    gateway: KubeGateway,
+    reader: JobReader,
+    namespace: str,
+    schedule_id: str,
+    now: datetime,
+    *,
+    on_run_cancelled: Callable[[Kind, JSON], None],
 ) -> None:
     selector = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE},{SCHEDULE_ID_LABEL}={schedule_id}"
-    for run in reader.list(JOBS, namespace, label_selector=selector).get("items") or []:
+    # From the API server: a run the CronJob controller started a moment ago must stop too.
+    for run in gateway.list(JOBS, namespace, label_selector=selector).get("items") or []:
         if is_final(job_state(run).status):
             continue
         try:
-            cancel(gateway, reader, namespace, run["metadata"]["name"], now)
+            run_kind, run_obj, _ = cancel(gateway, reader, namespace, run["metadata"]["name"], now)
+            on_run_cancelled(run_kind, run_obj)
         except (errors.FailedPrecondition, errors.NotFound):
             continue  # the run finished or went away meanwhile: nothing left to stop
 

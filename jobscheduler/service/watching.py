@@ -21,18 +21,19 @@ from typing import Any
 
 from jobscheduler import errors, metrics
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.backoff import Backoff, BackoffPolicy
+from jobscheduler.backoff import Backoff
 from jobscheduler.jobtypes import HandlerRegistry
 from jobscheduler.kube import JOBS, JobReader, ResourceExpired
+
+# The cache's informers back off the same way (client-go's reflector: 0.8 s to 30 s, reset
+# after a healthy minute).
+from jobscheduler.kube.cache.informer import HEALTHY_RESET_SECONDS, WATCH_BACKOFF
 from jobscheduler.service.jobinfo import job_info_from_job
 from jobscheduler.service.status import is_final
 
 log = logging.getLogger(__name__)
 JSON = dict[str, Any]
 IsActive = Callable[[], bool]
-# client-go's reflector backs off the same way (0.8 s to 30 s, reset after healthy minutes).
-WATCH_BACKOFF = BackoffPolicy(initial_seconds=0.8, max_seconds=30.0, jitter=0.25)
-HEALTHY_RESET_SECONDS = 60.0
 # How long the API may stay unreachable before the stream gives up with UNAVAILABLE: the
 # caller should learn that its watch is blind rather than wait on it forever.
 MAX_OUTAGE_SECONDS = 300.0

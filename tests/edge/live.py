@@ -15,6 +15,8 @@ from jobscheduler.service import build_service
 @contextmanager
 def live_server(cluster: Any, **settings: Any) -> Iterator[Server]:
     client = cluster.api_client()
+    # A cache cut off from the cluster for 2 s says so (tests stop the cluster under it).
+    settings.setdefault("cache_staleness_seconds", 2.0)
     config = Settings(
         in_cluster=False,
         k8s_namespace=getattr(cluster, "namespace", "default"),

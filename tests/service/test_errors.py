@@ -27,6 +27,7 @@ def quick_service(embedded_cluster: Any, waits: list[float]) -> Iterator[JobServ
     """A service whose retry waits are recorded instead of slept."""
     svc, client = make_service(embedded_cluster, sleep=waits.append)
     yield svc
+    svc.stop()
     client.close()
 
 
@@ -58,7 +59,7 @@ def test_status_reads_honour_the_callers_deadline(
     token = requestctx.deadline.set(time.monotonic() + 0.3)
     try:
         with pytest.raises(errors.DeadlineExceeded):
-            quick_service.get_job_status(pb.GetJobStatusRequest(job_id=job_id))
+            quick_service.get_job_status(pb.GetJobStatusRequest(job_id=job_id, fresh=True))
     finally:
         requestctx.deadline.reset(token)
 
@@ -96,9 +97,10 @@ def test_cancel_retries_when_the_job_changes_underneath(
 def test_list_reports_an_unavailable_cluster(
     quick_service: JobService, embedded_cluster: Any
 ) -> None:
+    # A namespace the cache does not hold is listed from the API server.
     embedded_cluster.faults.drop_next(10, verb="list", resource="jobs")
     with pytest.raises(errors.Unavailable):
-        quick_service.list_jobs(pb.ListJobsRequest())
+        quick_service.list_jobs(pb.ListJobsRequest(namespace="not-cached"))
 
 
 def test_cancel_gives_up_when_the_job_keeps_changing(

@@ -83,6 +83,10 @@ def test_pods_that_cannot_start_are_explained(
     info = wait_for(service, job_id, lambda i: i.reason in reasons)
     assert info.status == pb.JOB_STATUS_PENDING
     assert info.message
+    # ListJobs tells the same story as GetJobStatus (one pod LIST for the page).
+    listed = {job.job_id: job for job in service.list_jobs(pb.ListJobsRequest()).jobs}
+    assert listed[job_id].status == pb.JOB_STATUS_PENDING
+    assert listed[job_id].reason in reasons
 
 
 def test_cancel_stops_the_pods_and_reads_back_cancelled(service: JobService) -> None:

@@ -161,3 +161,27 @@ def test_list_schedules_pages_through_schedules(service: JobService) -> None:
     with pytest.raises(errors.InvalidArgument) as error:
         service.list_schedules(pb.ListSchedulesRequest(page_size=-3, namespace="X"))
     assert [v.field for v in error.value.violations] == ["namespace", "page_size"]
+
+
+def test_cached_pages_are_newest_first_across_pages_with_an_exact_total(
+    service: JobService,
+) -> None:
+    # Client-chosen ids sort by creation time too, not by name, and a job created while paging
+    # neither repeats one already returned nor pushes one onto the next page twice.
+    chosen = [f"zz-{i}" if i % 2 else f"aa-{i}" for i in range(9)]
+    for job_id in chosen:
+        service.schedule_job(timer(job_id=job_id, execution=SUSPENDED))
+        time.sleep(1.05)  # creation times are whole seconds
+    first = service.list_jobs(pb.ListJobsRequest(page_size=4))
+    assert first.total_size == 9
+    service.schedule_job(timer(job_id="mm-new", execution=SUSPENDED))
+    ids = [job.job_id for job in first.jobs]
+    token = first.next_page_token
+    while token:
+        page = service.list_jobs(pb.ListJobsRequest(page_size=4, page_token=token))
+        ids += [job.job_id for job in page.jobs]
+        token = page.next_page_token
+    assert ids == list(reversed(chosen))
+    again = service.list_jobs(pb.ListJobsRequest(page_size=4))
+    assert again.total_size == 10
+    assert again.jobs[0].job_id == "mm-new"

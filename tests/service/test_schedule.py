@@ -103,10 +103,11 @@ def test_kubernetes_reachable_is_cached_and_turns_false_when_the_api_is_gone(
         assert service.kubernetes_reachable()
         embedded_cluster.stop()
         assert service.kubernetes_reachable()  # cached answer
-        fresh, fresh_client = make_service(embedded_cluster)
+        fresh, fresh_client = make_service(embedded_cluster, cached=False)
         assert not fresh.kubernetes_reachable()
         fresh_client.close()
     finally:
+        service.stop()
         client.close()
 
 

@@ -48,7 +48,10 @@ def test_watch_job_rides_out_a_long_outage_with_capped_jittered_backoff(
     embedded_cluster: Any,
 ) -> None:
     # One HTTP request per watch attempt: the gateway's own retries are off here.
-    service, client = make_service(embedded_cluster, sleep=lambda _: None, k8s_max_retries=0)
+    # The per-stream watch loop (namespaces the cache does not hold): no cache here.
+    service, client = make_service(
+        embedded_cluster, sleep=lambda _: None, k8s_max_retries=0, cached=False
+    )
     fake = FakeTime()
     service._watcher = JobWatcher(
         service._reader, service.registry, poll_seconds=1, pause=fake.pause, now=fake.clock

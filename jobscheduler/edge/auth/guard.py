@@ -30,6 +30,7 @@ from jobscheduler.edge.auth.rules import (
     RULES,
     BatchScheduleRule,
     Denial,
+    RerunRule,
     Rule,
     ScheduleRule,
 )
@@ -214,8 +215,11 @@ class AccessGuard:
         rule = _rule_of(rpc)
         requestctx.hidden_resources.set(frozenset())  # nothing left from this thread's last call
         requestctx.check_resolved_request.set(None)
+        requestctx.caller.set("")
         try:
             identity = identify()
+            if identity.authenticated:
+                requestctx.caller.set(identity.user)
             self._rate.take(identity.key() if identity.authenticated else source_host(source))
             if rule is None:  # an RPC nobody mapped to a Kubernetes verb: closed
                 raise errors.PermissionDenied(f"{rpc} has no access rule")
@@ -260,8 +264,11 @@ class AccessGuard:
         return admission
 
     def _namespace_of(self, request: Message) -> str:
+        """The namespace the RPC acts in; "" for none or (``all_namespaces``) cluster-wide."""
         if "namespace" not in request.DESCRIPTOR.fields_by_name:
             return ""
+        if getattr(request, "all_namespaces", False):
+            return ""  # a SubjectAccessReview without a namespace: cluster-wide rights only
         return str(getattr(request, "namespace", "")) or self._default_namespace
 
     def _authorize(self, rule: Rule, identity: Identity, namespace: str, request: Message) -> None:
@@ -273,6 +280,9 @@ class AccessGuard:
             for item in request.requests:  # type: ignore[attr-defined]
                 self._authorize(RULES["ScheduleJob"], identity, self._namespace_of(item), item)
             return
+        if isinstance(rule, RerunRule):
+            # The original first: a caller who may not read it learns nothing of it.
+            self._authorize(rule.original, identity, namespace, request)
         assert self.access is not None
         wanted = rule.for_request(request)
         permitted = [p for p in wanted if self.access.allowed(identity, namespace, p)]
@@ -282,9 +292,10 @@ class AccessGuard:
                 raise errors.NotFound(
                     f"job {_job_id(request)!r} not found in namespace {namespace!r}"
                 )
+            where = f"namespace {namespace!r}" if namespace else "all namespaces"
             raise errors.PermissionDenied(
-                f"user {identity.user!r} may not {wanted[0].describe()} in namespace "
-                f"{namespace!r} (Kubernetes RBAC)"
+                f"user {identity.user!r} may not {wanted[0].describe()} in {where} "
+                "(Kubernetes RBAC)"
             )
         for needed in rule.also_required(request):
             if not self.access.allowed(identity, namespace, needed):

@@ -1,0 +1,207 @@
+"""The watch cache's parts without a server: projections read as the full objects do, the
+store's indexes and order, and label selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.jobtypes import build_registry
+from jobscheduler.kube.cache import Store, selectors
+from jobscheduler.kube.cache.cache import LABEL_INDEX, label_terms
+from jobscheduler.kube.cache.projection import project_job, project_pod
+from jobscheduler.service.jobinfo import job_info_from_job
+from jobscheduler.service.readcache import _job_state
+from jobscheduler.service.readcache import created_seconds as _created
+from jobscheduler.service.status import job_state, termination_reason
+
+JSON = dict[str, Any]
+
+
+def job(name: str, created: str, **status: Any) -> JSON:
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": name,
+            "namespace": "default",
+            "uid": f"uid-{name}",
+            "resourceVersion": "7",
+            "creationTimestamp": created,
+            "labels": {"app.kubernetes.io/managed-by": "jobscheduler", "team": "a"},
+            "annotations": {"jobscheduler.io/name": "nightly", "note": "kept"},
+            "managedFields": [{"manager": "kube-controller-manager", "fieldsV1": {"f:x": {}}}],
+        },
+        "spec": {
+            "suspend": False,
+            "template": {
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "main",
+                            "image": "busybox:1.36",
+                            "command": ["sh"],
+                            "env": [{"name": "SECRET", "value": "s3cret"}],
+                            "resources": {"requests": {"cpu": "100m"}},
+                        }
+                    ],
+                    "securityContext": {"runAsNonRoot": True},
+                }
+            },
+        },
+        "status": status,
+    }
+
+
+def pod(name: str, **status: Any) -> JSON:
+    return {
+        "metadata": {
+            "name": name,
+            "namespace": "default",
+            "resourceVersion": "3",
+            "labels": {"batch.kubernetes.io/job-name": "j1"},
+            "ownerReferences": [{"kind": "Job", "name": "j1"}],
+        },
+        "spec": {"containers": [{"name": "main", "image": "busybox"}]},
+        "status": status,
+    }
+
+
+def test_a_projection_reads_back_as_the_full_job_and_drops_the_rest() -> None:
+    registry = build_registry()
+    full = job(
+        "j1",
+        "2026-01-02T03:04:05Z",
+        active=1,
+        startTime="2026-01-02T03:04:06Z",
+        conditions=[{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}],
+    )
+    projected = project_job(full)
+    assert job_info_from_job(projected, registry) == job_info_from_job(full, registry)
+    assert "managedFields" not in projected["metadata"]
+    assert "env" not in str(projected) and "securityContext" not in str(projected)
+
+
+def test_pod_projections_still_explain_a_wait() -> None:
+    waiting = pod(
+        "p1",
+        phase="Pending",
+        containerStatuses=[
+            {"name": "main", "image": "x", "state": {"waiting": {"reason": "ImagePullBackOff"}}}
+        ],
+    )
+    unschedulable = pod(
+        "p2",
+        phase="Pending",
+        conditions=[
+            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable"},
+            {"type": "Ready", "status": "False"},
+        ],
+    )
+    failed = pod(
+        "p3",
+        phase="Failed",
+        containerStatuses=[
+            {
+                "name": "main",
+                "image": "x",
+                "imageID": "sha256:abc",
+                "state": {
+                    "terminated": {
+                        "exitCode": 1,
+                        "finishedAt": "2026-01-02T03:05:00Z",
+                        "message": "ProbeFailed: HTTP 503",
+                        "containerID": "containerd://x",
+                    }
+                },
+            }
+        ],
+    )
+    assert termination_reason([project_pod(failed)]) == termination_reason([failed])
+    assert termination_reason([project_pod(failed)]) == ("ProbeFailed", "ProbeFailed: HTTP 503")
+    running = job("j1", "2026-01-02T03:04:05Z", active=1)
+    for full in (waiting, unschedulable):
+        assert job_state(running, [project_pod(full)]) == job_state(running, [full])
+    assert job_state(running, [project_pod(waiting)]).reason == "ImagePullBackOff"
+
+
+def _store() -> Store:
+    return Store({LABEL_INDEX: label_terms, "state": _job_state}, _created)
+
+
+def test_store_orders_newest_first_and_finds_by_index() -> None:
+    store = _store()
+    store.bulk_load(
+        [
+            project_job(job("old", "2026-01-01T00:00:00Z")),
+            project_job(job("new", "2026-01-03T00:00:00Z")),
+            project_job(job("mid", "2026-01-02T00:00:00Z", active=1)),
+        ]
+    )
+    assert store.ordered(None, None, 10) == [
+        ("default", "new"),
+        ("default", "mid"),
+        ("default", "old"),
+    ]
+    running = store.keys_for("state", "running")
+    assert running == {("default", "mid")}
+    # A page after "new" continues with what follows it, whatever was added meanwhile.
+    after_new = (-_created(store.get("default", "new") or {}), "default", "new")
+    store.upsert(project_job(job("newest", "2026-01-04T00:00:00Z")))
+    assert store.ordered(None, after_new, 1) == [("default", "mid")]
+    finished = job(
+        "mid", "2026-01-02T00:00:00Z", conditions=[{"type": "Complete", "status": "True"}]
+    )
+    store.upsert(project_job(finished))
+    assert store.keys_for("state", "running") == set()
+    assert store.keys_for("state", "succeeded") == {("default", "mid")}
+    store.delete("default", "mid")
+    assert store.keys_for("state", "succeeded") == set()
+    assert len(store) == 3
+
+
+def test_created_within_is_a_stretch_of_the_order() -> None:
+    store = _store()
+    store.bulk_load(project_job(job(f"j{day}", f"2026-01-0{day}T00:00:00Z")) for day in range(1, 6))
+    after = _created({"metadata": {"creationTimestamp": "2026-01-02T00:00:00Z"}})
+    before = _created({"metadata": {"creationTimestamp": "2026-01-04T00:00:00Z"}})
+    assert store.created_within(None, after, before) == {("default", "j2"), ("default", "j3")}
+
+
+def test_replace_reports_what_changed_and_what_went() -> None:
+    store = _store()
+    store.bulk_load(
+        [
+            project_job(job("a", "2026-01-01T00:00:00Z")),
+            project_job(job("b", "2026-01-01T00:00:00Z")),
+        ]
+    )
+    changed_b = job("b", "2026-01-01T00:00:00Z", active=1)
+    changed_b["metadata"]["resourceVersion"] = "8"
+    gone, changed = store.replace([project_job(changed_b)])
+    assert [g["metadata"]["name"] for g in gone] == ["a"]
+    assert [(p and p["metadata"]["name"], c["metadata"]["name"]) for p, c in changed] == [
+        ("b", "b")
+    ]
+
+
+def test_selectors_parse_and_match() -> None:
+    parsed = selectors.parse(
+        "app.kubernetes.io/managed-by=jobscheduler,"
+        "jobscheduler.io/job-type in (timer,container),!gone,team!=b"
+    )
+    assert parsed is not None
+    labels = {
+        "app.kubernetes.io/managed-by": "jobscheduler",
+        "jobscheduler.io/job-type": "timer",
+        "team": "a",
+    }
+    assert selectors.matches(parsed, labels)
+    assert not selectors.matches(parsed, {**labels, "gone": "x"})
+    assert not selectors.matches(parsed, {**labels, "team": "b"})
+    assert selectors.parse("a in b") is None  # not a form we know: ask the API server
+
+
+def test_job_states_are_indexed_by_name() -> None:
+    assert list(_job_state(job("s", "2026-01-01T00:00:00Z"))) == ["pending"]
+    assert job_state(job("s", "2026-01-01T00:00:00Z")).status == pb.JOB_STATUS_PENDING
