@@ -195,6 +195,14 @@ class JobSchedulerClient:
             for result in reply.results
         ]
 
+    def rerun_job(
+        self, job_id: str, namespace: str = "", *, new_job_id: str = ""
+    ) -> pb.RerunJobResponse:
+        """A new job from ``job_id``'s stored request (``new_job_id``: its id; retrying with
+        the same one is safe)."""
+        request = pb.RerunJobRequest(job_id=job_id, namespace=namespace, new_job_id=new_job_id)
+        return self._unary(self._stub.RerunJob, request, pb.RerunJobResponse)
+
     def get_job_status(self, job_id: str, namespace: str = "") -> pb.GetJobStatusResponse:
         request = pb.GetJobStatusRequest(job_id=job_id, namespace=namespace)
         return self._unary(self._stub.GetJobStatus, request, pb.GetJobStatusResponse)
@@ -297,14 +305,19 @@ class JobSchedulerClient:
         follow: bool = False,
         tail_lines: int = 0,
         limit_bytes: int = 0,
+        since_seconds: int = 0,
+        previous: bool = False,
         timeout: float | None = None,
     ) -> ResponseStream[pb.LogChunk]:
+        """``previous``: only the failed attempts a retry replaced."""
         request = pb.GetJobLogsRequest(
             job_id=job_id,
             namespace=namespace,
             follow=follow,
             tail_lines=tail_lines,
             limit_bytes=limit_bytes,
+            since_seconds=since_seconds,
+            previous=previous,
         )
         return self._stream(self._stub.GetJobLogs, request, timeout)
 

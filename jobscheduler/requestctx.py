@@ -24,6 +24,11 @@ hidden_resources: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVa
     "hidden_resources", default=frozenset()
 )
 
+# The authenticated caller's Kubernetes user name ("" without authentication): what a job the
+# service creates on the caller's behalf records as created_by (a rerun, which has no request
+# field the edge could set).
+caller: contextvars.ContextVar[str] = contextvars.ContextVar("caller", default="")
+
 
 def remaining_seconds() -> float | None:
     """Seconds left before the caller's deadline (never negative), or None without one."""

@@ -222,7 +222,7 @@ class GetJobStatusResponse(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., job_info: _Optional[_Union[JobInfo, _Mapping]] = ..., status: _Optional[_Union[JobStatus, str]] = ..., message: _Optional[str] = ...) -> None: ...
 
 class ListJobsRequest(_message.Message):
-    __slots__ = ("label_selector", "namespace", "status_filter", "page_size", "page_token", "job_types", "created_after", "created_before", "schedule_id", "created_by", "depends_on")
+    __slots__ = ("label_selector", "namespace", "status_filter", "page_size", "page_token", "job_types", "created_after", "created_before", "schedule_id", "created_by", "all_namespaces", "depends_on")
     class LabelSelectorEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -240,6 +240,7 @@ class ListJobsRequest(_message.Message):
     CREATED_BEFORE_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    ALL_NAMESPACES_FIELD_NUMBER: _ClassVar[int]
     DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
     label_selector: _containers.ScalarMap[str, str]
     namespace: str
@@ -251,8 +252,9 @@ class ListJobsRequest(_message.Message):
     created_before: _timestamp_pb2.Timestamp
     schedule_id: str
     created_by: str
+    all_namespaces: bool
     depends_on: str
-    def __init__(self, label_selector: _Optional[_Mapping[str, str]] = ..., namespace: _Optional[str] = ..., status_filter: _Optional[_Iterable[_Union[JobStatus, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., job_types: _Optional[_Iterable[str]] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., schedule_id: _Optional[str] = ..., created_by: _Optional[str] = ..., depends_on: _Optional[str] = ...) -> None: ...
+    def __init__(self, label_selector: _Optional[_Mapping[str, str]] = ..., namespace: _Optional[str] = ..., status_filter: _Optional[_Iterable[_Union[JobStatus, str]]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., job_types: _Optional[_Iterable[str]] = ..., created_after: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., schedule_id: _Optional[str] = ..., created_by: _Optional[str] = ..., all_namespaces: _Optional[bool] = ..., depends_on: _Optional[str] = ...) -> None: ...
 
 class ListJobsResponse(_message.Message):
     __slots__ = ("jobs", "next_page_token", "total_count", "total_size")
@@ -338,20 +340,22 @@ class JobEvent(_message.Message):
     def __init__(self, type: _Optional[_Union[JobEvent.Type, str]] = ..., job: _Optional[_Union[JobInfo, _Mapping]] = ..., resume_token: _Optional[str] = ...) -> None: ...
 
 class GetJobLogsRequest(_message.Message):
-    __slots__ = ("job_id", "namespace", "follow", "tail_lines", "limit_bytes", "since_seconds")
+    __slots__ = ("job_id", "namespace", "follow", "tail_lines", "limit_bytes", "since_seconds", "previous")
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
     NAMESPACE_FIELD_NUMBER: _ClassVar[int]
     FOLLOW_FIELD_NUMBER: _ClassVar[int]
     TAIL_LINES_FIELD_NUMBER: _ClassVar[int]
     LIMIT_BYTES_FIELD_NUMBER: _ClassVar[int]
     SINCE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_FIELD_NUMBER: _ClassVar[int]
     job_id: str
     namespace: str
     follow: bool
     tail_lines: int
     limit_bytes: int
     since_seconds: int
-    def __init__(self, job_id: _Optional[str] = ..., namespace: _Optional[str] = ..., follow: _Optional[bool] = ..., tail_lines: _Optional[int] = ..., limit_bytes: _Optional[int] = ..., since_seconds: _Optional[int] = ...) -> None: ...
+    previous: bool
+    def __init__(self, job_id: _Optional[str] = ..., namespace: _Optional[str] = ..., follow: _Optional[bool] = ..., tail_lines: _Optional[int] = ..., limit_bytes: _Optional[int] = ..., since_seconds: _Optional[int] = ..., previous: _Optional[bool] = ...) -> None: ...
 
 class LogChunk(_message.Message):
     __slots__ = ("pod_name", "text")
@@ -444,7 +448,7 @@ class JobTypeField(_message.Message):
     def __init__(self, name: _Optional[str] = ..., type: _Optional[str] = ..., required: _Optional[bool] = ..., description: _Optional[str] = ...) -> None: ...
 
 class ListSchedulesRequest(_message.Message):
-    __slots__ = ("namespace", "label_selector", "page_size", "page_token")
+    __slots__ = ("namespace", "label_selector", "page_size", "page_token", "all_namespaces")
     class LabelSelectorEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -456,11 +460,13 @@ class ListSchedulesRequest(_message.Message):
     LABEL_SELECTOR_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ALL_NAMESPACES_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     label_selector: _containers.ScalarMap[str, str]
     page_size: int
     page_token: str
-    def __init__(self, namespace: _Optional[str] = ..., label_selector: _Optional[_Mapping[str, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+    all_namespaces: bool
+    def __init__(self, namespace: _Optional[str] = ..., label_selector: _Optional[_Mapping[str, str]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., all_namespaces: _Optional[bool] = ...) -> None: ...
 
 class ListSchedulesResponse(_message.Message):
     __slots__ = ("schedules", "next_page_token")
@@ -489,6 +495,30 @@ class ScheduleJobResult(_message.Message):
     job: ScheduleJobResponse
     error: _status_pb2.Status
     def __init__(self, job: _Optional[_Union[ScheduleJobResponse, _Mapping]] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+
+class RerunJobRequest(_message.Message):
+    __slots__ = ("job_id", "namespace", "new_job_id")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    NAMESPACE_FIELD_NUMBER: _ClassVar[int]
+    NEW_JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    namespace: str
+    new_job_id: str
+    def __init__(self, job_id: _Optional[str] = ..., namespace: _Optional[str] = ..., new_job_id: _Optional[str] = ...) -> None: ...
+
+class RerunJobResponse(_message.Message):
+    __slots__ = ("job_id", "status", "message", "job_info", "rerun_of")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    JOB_INFO_FIELD_NUMBER: _ClassVar[int]
+    RERUN_OF_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    status: JobStatus
+    message: str
+    job_info: JobInfo
+    rerun_of: str
+    def __init__(self, job_id: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., message: _Optional[str] = ..., job_info: _Optional[_Union[JobInfo, _Mapping]] = ..., rerun_of: _Optional[str] = ...) -> None: ...
 
 class TimerJobConfig(_message.Message):
     __slots__ = ("duration_seconds", "timer_name", "control_plane_endpoint", "image", "log_level", "env")
@@ -651,7 +681,7 @@ class ResourceList(_message.Message):
     def __init__(self, cpu: _Optional[str] = ..., memory: _Optional[str] = ..., storage: _Optional[str] = ...) -> None: ...
 
 class JobInfo(_message.Message):
-    __slots__ = ("job_id", "name", "k8s_job_name", "namespace", "status", "created_at", "started_at", "completed_at", "created_by", "labels", "annotations", "timer_details", "container_details", "health_check_details", "webhook_details", "job_type", "reason", "message", "attempts", "active", "succeeded", "failed", "create_time", "start_time", "completion_time", "k8s_kind", "schedule_id", "schedule", "last_schedule_time", "active_runs", "start_at", "execution", "depends_on", "waiting_for", "template_name", "template_version")
+    __slots__ = ("job_id", "name", "k8s_job_name", "namespace", "status", "created_at", "started_at", "completed_at", "created_by", "labels", "annotations", "timer_details", "container_details", "health_check_details", "webhook_details", "job_type", "reason", "message", "attempts", "active", "succeeded", "failed", "create_time", "start_time", "completion_time", "k8s_kind", "schedule_id", "schedule", "last_schedule_time", "active_runs", "start_at", "execution", "depends_on", "waiting_for", "rerun_of", "template_name", "template_version")
     class LabelsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -700,6 +730,7 @@ class JobInfo(_message.Message):
     EXECUTION_FIELD_NUMBER: _ClassVar[int]
     DEPENDS_ON_FIELD_NUMBER: _ClassVar[int]
     WAITING_FOR_FIELD_NUMBER: _ClassVar[int]
+    RERUN_OF_FIELD_NUMBER: _ClassVar[int]
     TEMPLATE_NAME_FIELD_NUMBER: _ClassVar[int]
     TEMPLATE_VERSION_FIELD_NUMBER: _ClassVar[int]
     job_id: str
@@ -736,9 +767,10 @@ class JobInfo(_message.Message):
     execution: ExecutionOptions
     depends_on: _containers.RepeatedCompositeFieldContainer[JobDependency]
     waiting_for: _containers.RepeatedScalarFieldContainer[str]
+    rerun_of: str
     template_name: str
     template_version: str
-    def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., k8s_job_name: _Optional[str] = ..., namespace: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., created_at: _Optional[int] = ..., started_at: _Optional[int] = ..., completed_at: _Optional[int] = ..., created_by: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., timer_details: _Optional[_Union[TimerJobDetails, _Mapping]] = ..., container_details: _Optional[_Union[ContainerJobDetails, _Mapping]] = ..., health_check_details: _Optional[_Union[HealthCheckJobDetails, _Mapping]] = ..., webhook_details: _Optional[_Union[WebhookJobDetails, _Mapping]] = ..., job_type: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., attempts: _Optional[int] = ..., active: _Optional[int] = ..., succeeded: _Optional[int] = ..., failed: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., k8s_kind: _Optional[str] = ..., schedule_id: _Optional[str] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., last_schedule_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., active_runs: _Optional[_Iterable[str]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., execution: _Optional[_Union[ExecutionOptions, _Mapping]] = ..., depends_on: _Optional[_Iterable[_Union[JobDependency, _Mapping]]] = ..., waiting_for: _Optional[_Iterable[str]] = ..., template_name: _Optional[str] = ..., template_version: _Optional[str] = ...) -> None: ...
+    def __init__(self, job_id: _Optional[str] = ..., name: _Optional[str] = ..., k8s_job_name: _Optional[str] = ..., namespace: _Optional[str] = ..., status: _Optional[_Union[JobStatus, str]] = ..., created_at: _Optional[int] = ..., started_at: _Optional[int] = ..., completed_at: _Optional[int] = ..., created_by: _Optional[str] = ..., labels: _Optional[_Mapping[str, str]] = ..., annotations: _Optional[_Mapping[str, str]] = ..., timer_details: _Optional[_Union[TimerJobDetails, _Mapping]] = ..., container_details: _Optional[_Union[ContainerJobDetails, _Mapping]] = ..., health_check_details: _Optional[_Union[HealthCheckJobDetails, _Mapping]] = ..., webhook_details: _Optional[_Union[WebhookJobDetails, _Mapping]] = ..., job_type: _Optional[str] = ..., reason: _Optional[str] = ..., message: _Optional[str] = ..., attempts: _Optional[int] = ..., active: _Optional[int] = ..., succeeded: _Optional[int] = ..., failed: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., completion_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., k8s_kind: _Optional[str] = ..., schedule_id: _Optional[str] = ..., schedule: _Optional[_Union[Schedule, _Mapping]] = ..., last_schedule_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., active_runs: _Optional[_Iterable[str]] = ..., start_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., execution: _Optional[_Union[ExecutionOptions, _Mapping]] = ..., depends_on: _Optional[_Iterable[_Union[JobDependency, _Mapping]]] = ..., waiting_for: _Optional[_Iterable[str]] = ..., rerun_of: _Optional[str] = ..., template_name: _Optional[str] = ..., template_version: _Optional[str] = ...) -> None: ...
 
 class TimerJobDetails(_message.Message):
     __slots__ = ("duration_seconds", "timer_name", "control_plane_endpoint", "image")

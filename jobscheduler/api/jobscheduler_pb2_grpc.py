@@ -121,6 +121,11 @@ class JobSchedulerStub:
                 request_serializer=jobscheduler_dot_jobscheduler__pb2.DeleteJobTemplateRequest.SerializeToString,
                 response_deserializer=jobscheduler_dot_jobscheduler__pb2.DeleteJobTemplateResponse.FromString,
                 _registered_method=True)
+        self.RerunJob = channel.unary_unary(
+                '/jobscheduler.JobScheduler/RerunJob',
+                request_serializer=jobscheduler_dot_jobscheduler__pb2.RerunJobRequest.SerializeToString,
+                response_deserializer=jobscheduler_dot_jobscheduler__pb2.RerunJobResponse.FromString,
+                _registered_method=True)
 
 
 class JobSchedulerServicer:
@@ -247,6 +252,14 @@ class JobSchedulerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RerunJob(self, request, context):
+        """Run a job again: a new job from the original's stored request (a schedule's: one run now).
+        The new job carries the label `jobscheduler.io/rerun-of` and reads back with `rerun_of`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_JobSchedulerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -334,6 +347,11 @@ def add_JobSchedulerServicer_to_server(servicer, server):
                     servicer.DeleteJobTemplate,
                     request_deserializer=jobscheduler_dot_jobscheduler__pb2.DeleteJobTemplateRequest.FromString,
                     response_serializer=jobscheduler_dot_jobscheduler__pb2.DeleteJobTemplateResponse.SerializeToString,
+            ),
+            'RerunJob': grpc.unary_unary_rpc_method_handler(
+                    servicer.RerunJob,
+                    request_deserializer=jobscheduler_dot_jobscheduler__pb2.RerunJobRequest.FromString,
+                    response_serializer=jobscheduler_dot_jobscheduler__pb2.RerunJobResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -797,6 +815,33 @@ class JobScheduler:
             '/jobscheduler.JobScheduler/DeleteJobTemplate',
             jobscheduler_dot_jobscheduler__pb2.DeleteJobTemplateRequest.SerializeToString,
             jobscheduler_dot_jobscheduler__pb2.DeleteJobTemplateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RerunJob(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/jobscheduler.JobScheduler/RerunJob',
+            jobscheduler_dot_jobscheduler__pb2.RerunJobRequest.SerializeToString,
+            jobscheduler_dot_jobscheduler__pb2.RerunJobResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,14 +1,16 @@
-"""``jobscheduler jobs ...``: the human client of a running server.
+"""``jobscheduler jobs ...``: the client of a running server, for people and for scripts.
 
-Every command talks gRPC to ``--server`` (default localhost:50054) through
-``jobscheduler.client`` and prints a table (default) or protobuf JSON (``--output json``).
-A failed call prints its status code, message and field violations and exits 1.
+Every command talks gRPC to the server ``connection`` resolves (``--server``, the environment,
+the config file) through ``jobscheduler.client`` and prints a table (default, ``wide``) or
+``json``, ``yaml`` or ``name`` (``output``). A failed call prints its status code, message and
+field violations and exits 1; waiting commands exit as ``waiting`` says (0, 1, 124).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TextIO
@@ -18,10 +20,17 @@ from google.protobuf import json_format
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.cli import output
 from jobscheduler.cli.batchfile import schedule_from_file
-from jobscheduler.cli.connection import add_connection_flags, client_from_args
+from jobscheduler.cli.connection import (
+    DEFAULT_REQUEST_TIMEOUT,
+    NAMESPACE_ENV,
+    add_connection_flags,
+    connect,
+    resolve,
+)
 from jobscheduler.cli.templates import add_template_commands
 from jobscheduler.cli.typeflags import TypeFlags, UsageError, parse_pairs
-from jobscheduler.client import JobSchedulerClient, JobSchedulerRpcError
+from jobscheduler.cli.waiting import Outcome, exit_code, follow_job, parse_duration, timestamp
+from jobscheduler.client import DEFAULT_TARGET, JobSchedulerClient, JobSchedulerRpcError
 from jobscheduler.jobtypes import HandlerRegistry, build_registry
 
 EXIT_RPC_ERROR = 1
@@ -69,21 +78,39 @@ def add_jobs_parser(
         dest="jobs_command", required=True, metavar="COMMAND", parser_class=_CommandParser
     )
 
-    def command(name: str, handler: Command, help_text: str) -> argparse.ArgumentParser:
-        return command_in(commands, name, handler, help_text)
+    def command(
+        name: str,
+        handler: Command,
+        help_text: str,
+        *,
+        aliases: Sequence[str] = (),
+        waits: bool = False,
+    ) -> argparse.ArgumentParser:
+        return command_in(commands, name, handler, help_text, aliases=aliases, waits=waits)
 
     def command_in(
         where: argparse._SubParsersAction[Any],
         name: str,
         handler: Command,
         help_text: str,
+        *,
+        aliases: Sequence[str] = (),
+        waits: bool = False,
     ) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = where.add_parser(
-            name, help=help_text, description=help_text
+            name, help=help_text, description=help_text, aliases=list(aliases)
         )
         add_connection_flags(parser)
-        parser.add_argument("--output", "-o", choices=("table", "json"), default="table")
-        parser.add_argument("--timeout", type=float, default=30.0, help="seconds per call")
+        parser.add_argument("--output", "-o", choices=output.FORMATS, default="table")
+        timeouts = ["--request-timeout"] if waits else ["--request-timeout", "--timeout"]
+        parser.add_argument(
+            *timeouts,
+            dest="request_timeout",
+            type=float,
+            default=DEFAULT_REQUEST_TIMEOUT,
+            metavar="SECONDS",
+            help=f"seconds per call (default {DEFAULT_REQUEST_TIMEOUT:g})",
+        )
         parser.set_defaults(handler=_runner(handler), registry=registry, type_flags=type_flags)
         return parser
 
@@ -91,14 +118,18 @@ def add_jobs_parser(
         "schedule",
         _schedule,
         f"schedule a job: jobs schedule [TYPE] [flags], TYPE one of {', '.join(registry.names())}",
+        waits=True,
     )
     assert isinstance(schedule, _CommandParser)
     schedule.job_types = frozenset(registry.names())
     schedule.usage = "%(prog)s [TYPE] [flags] [-- COMMAND...]"
     _add_schedule_flags(schedule, type_flags)
+    _add_wait_flags(schedule, "--wait-timeout", with_wait=True)
 
+    status = command("status", _status, "show one job", aliases=("get",))
+    status.add_argument("job_id")
+    _add_namespace(status)
     for name, handler, text in (
-        ("status", _status, "show one job"),
         ("cancel", _cancel, "cancel a job (it then reads back as CANCELLED)"),
         ("suspend", _suspend, "suspend a job or schedule"),
         ("resume", _resume, "resume a suspended job or schedule"),
@@ -106,10 +137,31 @@ def add_jobs_parser(
     ):
         parser = command(name, handler, text)
         parser.add_argument("job_id")
-        parser.add_argument("--namespace", "-n", default="")
+        _add_namespace(parser)
+
+    rerun = command(
+        "rerun",
+        _rerun,
+        "run a job (or a schedule, once) again: a new job from its stored request",
+        waits=True,
+    )
+    rerun.add_argument("job_id")
+    _add_namespace(rerun)
+    rerun.add_argument("--job-id", default="", dest="new_job_id", help="id of the new job")
+    _add_wait_flags(rerun, "--wait-timeout", with_wait=True)
+
+    wait = command(
+        "wait",
+        _wait,
+        "wait for jobs to end: exit 0 succeeded, 1 failed or cancelled, 124 timed out",
+        waits=True,
+    )
+    wait.add_argument("job_ids", nargs="+", metavar="JOB_ID")
+    _add_namespace(wait)
+    _add_wait_flags(wait, "--timeout", with_wait=False)
 
     listing = command("list", _list, "list jobs, newest first")
-    listing.add_argument("--namespace", "-n", default="")
+    _add_namespace(listing, all_namespaces=True)
     listing.add_argument("--status", action="append", default=[], help="repeatable, e.g. running")
     listing.add_argument("--type", action="append", default=[], dest="job_types")
     listing.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
@@ -120,22 +172,68 @@ def add_jobs_parser(
     listing.add_argument("--page-token", default="")
     listing.add_argument("--all", action="store_true", help="follow every page")
 
-    watch = command("watch", _watch, "stream state changes of a job (or of every job)")
+    watch = command(
+        "watch",
+        _watch,
+        "stream state changes of a job (exit codes as jobs wait) or of every job",
+        waits=True,
+    )
     watch.add_argument("job_id", nargs="?", help="omit to watch every job")
-    watch.add_argument("--namespace", "-n", default="")
+    _add_namespace(watch)
     watch.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
     watch.add_argument("--type", action="append", default=[], dest="job_types")
+    watch.add_argument(
+        "--timeout", default="", metavar="DURATION", help="stop after this long (exit 124)"
+    )
 
-    logs = command("logs", _logs, "print a job's pod logs")
+    logs = command("logs", _logs, "print a job's pod logs", waits=True)
     logs.add_argument("job_id")
-    logs.add_argument("--namespace", "-n", default="")
+    _add_namespace(logs)
     logs.add_argument("--follow", "-f", action="store_true")
     logs.add_argument("--tail", type=int, default=0, help="last N lines of each pod")
+    logs.add_argument("--since", default="", metavar="DURATION", help="only newer lines, e.g. 10m")
+    logs.add_argument(
+        "--previous", action="store_true", help="only the failed attempts a retry replaced"
+    )
+    logs.add_argument(
+        "--prefix",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="start each line with [POD] (default: when the job has more than one pod)",
+    )
 
     command("types", _types, "list the job types the server runs")
-    schedules = command("schedules", _schedules, "list recurring schedules")
-    schedules.add_argument("--namespace", "-n", default="")
+    schedules = command("schedules", _schedules, "list recurring schedules with their next run")
+    _add_namespace(schedules, all_namespaces=True)
     add_template_commands(commands, command_in)
+
+
+def _add_namespace(parser: argparse.ArgumentParser, *, all_namespaces: bool = False) -> None:
+    parser.add_argument("--namespace", "-n", default="", help=f"(env {NAMESPACE_ENV}, config file)")
+    if all_namespaces:
+        parser.add_argument("--all-namespaces", "-A", action="store_true", help="every namespace")
+
+
+def _add_wait_flags(parser: argparse.ArgumentParser, timeout_flag: str, *, with_wait: bool) -> None:
+    group = parser.add_argument_group("waiting")
+    if with_wait:
+        group.add_argument(
+            "--wait", action="store_true", help="then wait for the job to end (as jobs wait)"
+        )
+    group.add_argument(
+        "--for",
+        dest="wait_for",
+        choices=("succeeded", "finished"),
+        default="succeeded",
+        help="succeeded (default): exit 1 if it fails; finished: exit 0 once it ends",
+    )
+    group.add_argument(
+        timeout_flag,
+        dest="wait_timeout",
+        default="",
+        metavar="DURATION",
+        help="give up after this long, exit 124 (e.g. 90s, 5m; default: no limit)",
+    )
 
 
 def _add_schedule_flags(parser: argparse.ArgumentParser, type_flags: TypeFlags) -> None:
@@ -183,8 +281,12 @@ def _add_schedule_flags(parser: argparse.ArgumentParser, type_flags: TypeFlags) 
 def _runner(handler: Command) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         out = sys.stdout
+        server = args.server or DEFAULT_TARGET
         try:
-            with client_from_args(args) as client:
+            settings = resolve(args)
+            server = settings.server
+            args.namespace = "" if getattr(args, "all_namespaces", False) else settings.namespace
+            with connect(settings) as client:
                 code = handler(client, args, out)
         except UsageError as error:
             print(f"error: {error}", file=sys.stderr)
@@ -192,7 +294,7 @@ def _runner(handler: Command) -> Callable[[argparse.Namespace], int]:
         except JobSchedulerRpcError as error:
             print(error.describe(), file=sys.stderr)
             if error.code.name == "UNAVAILABLE":
-                print(f"  (is a jobscheduler server running at {args.server}?)", file=sys.stderr)
+                print(f"  (is a jobscheduler server running at {server}?)", file=sys.stderr)
             elif error.code.name in _ACCESS_HINTS:
                 print(f"  ({_ACCESS_HINTS[error.code.name]})", file=sys.stderr)
             return EXIT_RPC_ERROR
@@ -280,21 +382,96 @@ def _read_file(path: str) -> str:
 
 def _schedule(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> int | None:
     if args.from_file:
+        if args.wait:
+            raise UsageError("--wait waits for one job; with --from-file use jobs wait")
         return schedule_from_file(client, args, out)
+    deadline = _deadline(args.wait_timeout, "--wait-timeout")
     reply = client.schedule_job(build_schedule_request(args))
-    if args.output == "json":
-        out.write(output.to_json(reply) + "\n")
+    _print_created(out, args, reply, reply.message)
+    if not args.wait:
         return None
-    out.write(f"{reply.job_id} {output.status_name(reply.status)} ({reply.k8s_job_name})\n")
-    if reply.message:
-        out.write(f"{reply.message}\n")
-    return None
+    if reply.job_info.k8s_kind == "CronJob":
+        raise UsageError("--wait waits for a job; a schedule never ends (wait for one of its runs)")
+    return _wait_for(client, [reply.job_id], args, deadline, out)
+
+
+def _print_created(
+    out: TextIO,
+    args: argparse.Namespace,
+    reply: pb.ScheduleJobResponse | pb.RerunJobResponse,
+    message: str,
+) -> None:
+    if args.output in output.MACHINE_FORMATS:
+        output.write_message(out, reply, args.output)
+    elif args.output == "name":
+        out.write(f"{reply.job_id}\n")
+    else:
+        out.write(f"{reply.job_id} {output.status_name(reply.status)}\n")
+        if message:
+            out.write(f"{message}\n")
+    out.flush()
+
+
+def _rerun(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> int | None:
+    deadline = _deadline(args.wait_timeout, "--wait-timeout")
+    reply = client.rerun_job(args.job_id, args.namespace, new_job_id=args.new_job_id)
+    _print_created(out, args, reply, reply.message)
+    if not args.wait:
+        return None
+    return _wait_for(client, [reply.job_id], args, deadline, out)
+
+
+def _deadline(text: str, flag: str) -> float | None:
+    """The monotonic time a wait gives up at (None: never)."""
+    if not text:
+        return None
+    return time.monotonic() + parse_duration(text, flag)
+
+
+def _wait(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> int:
+    return _wait_for(client, args.job_ids, args, _deadline(args.wait_timeout, "--timeout"), out)
+
+
+def _wait_for(
+    client: JobSchedulerClient,
+    job_ids: Sequence[str],
+    args: argparse.Namespace,
+    deadline: float | None,
+    out: TextIO,
+) -> int:
+    """One line per job as it ends (``-o json``/``yaml``: its JobInfo), then the exit code."""
+    outcomes = []
+    for job_id in job_ids:
+        outcome = follow_job(client, job_id, args.namespace, deadline)
+        outcomes.append(outcome)
+        _print_outcome(out, outcome, args.output)
+        if outcome.timed_out:
+            break
+    return exit_code(outcomes, args.wait_for)
+
+
+def _print_outcome(out: TextIO, outcome: Outcome, fmt: str) -> None:
+    if fmt in output.MACHINE_FORMATS and outcome.job is not None:
+        output.write_message(out, outcome.job, fmt, stream=True)
+    elif fmt == "name":
+        out.write(f"{outcome.job_id}\n")
+    elif outcome.timed_out:
+        state = output.status_name(outcome.job.status) if outcome.job else "unknown"
+        out.write(f"{outcome.job_id} timed out waiting (still {state})\n")
+    elif outcome.deleted:
+        out.write(f"{outcome.job_id} DELETED\n")
+    elif outcome.job is not None:
+        reason = f" {outcome.job.reason}" if outcome.job.reason else ""
+        out.write(f"{outcome.job_id} {output.status_name(outcome.job.status)}{reason}\n")
+    out.flush()
 
 
 def _status(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
     reply = client.get_job_status(args.job_id, args.namespace)
-    if args.output == "json":
-        out.write(output.to_json(reply) + "\n")
+    if args.output in output.MACHINE_FORMATS:
+        output.write_message(out, reply, args.output)
+    elif args.output == "name":
+        out.write(f"{reply.job_id}\n")
     else:
         output.write_job_details(out, reply.job_info, args.registry)
 
@@ -310,24 +487,28 @@ def _resume(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -
 def _print_job_reply(
     reply: pb.SuspendJobResponse | pb.ResumeJobResponse, args: argparse.Namespace, out: TextIO
 ) -> None:
-    if args.output == "json":
-        out.write(output.to_json(reply) + "\n")
+    if args.output in output.MACHINE_FORMATS:
+        output.write_message(out, reply, args.output)
     else:
-        output.write_jobs(out, [reply.job_info])
+        output.write_jobs(out, [reply.job_info], args.output)
 
 
 def _cancel(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
     reply = client.cancel_job(args.job_id, args.namespace)
-    if args.output == "json":
-        out.write(output.to_json(reply) + "\n")
+    if args.output in output.MACHINE_FORMATS:
+        output.write_message(out, reply, args.output)
+    elif args.output == "name":
+        out.write(f"{args.job_id}\n")
     else:
         out.write(f"{args.job_id}: {reply.message or ('cancelled' if reply.success else '')}\n")
 
 
 def _delete(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
     reply = client.delete_job(args.job_id, args.namespace)
-    if args.output == "json":
-        out.write(output.to_json(reply) + "\n")
+    if args.output in output.MACHINE_FORMATS:
+        output.write_message(out, reply, args.output)
+    elif args.output == "name":
+        out.write(f"{args.job_id}\n")
     else:
         out.write(f"{args.job_id}: {reply.message or ('deleted' if reply.deleted else '')}\n")
 
@@ -339,6 +520,7 @@ def _list_request(args: argparse.Namespace) -> pb.ListJobsRequest:
         raise UsageError(str(error)) from None
     return pb.ListJobsRequest(
         namespace=args.namespace,
+        all_namespaces=args.all_namespaces,
         status_filter=statuses,  # type: ignore[arg-type]
         job_types=args.job_types,
         label_selector=parse_pairs(args.label, "--label"),
@@ -354,61 +536,107 @@ def _list(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> 
     request = _list_request(args)
     if args.all:
         jobs = list(client.iter_jobs(request))
-        if args.output == "json":
-            reply = pb.ListJobsResponse(jobs=jobs, total_count=len(jobs))
-            out.write(output.to_json(reply) + "\n")
-        else:
-            output.write_jobs(out, jobs)
+        page = pb.ListJobsResponse(jobs=jobs, total_count=len(jobs))
+    else:
+        page = client.list_jobs(request)
+    if args.output in output.MACHINE_FORMATS:
+        output.write_message(out, page, args.output)
         return
-    page = client.list_jobs(request)
-    if args.output == "json":
-        out.write(output.to_json(page) + "\n")
-        return
-    output.write_jobs(out, list(page.jobs))
-    if page.next_page_token:
+    output.write_jobs(out, list(page.jobs), args.output, all_namespaces=args.all_namespaces)
+    if page.next_page_token and args.output != "name":
         out.write(f"(more: --page-token {page.next_page_token})\n")
 
 
-def _watch(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
-    if args.job_id:
-        events = client.watch_job(args.job_id, args.namespace)
-    else:
-        request = pb.WatchJobsRequest(
-            namespace=args.namespace,
-            label_selector=parse_pairs(args.label, "--label"),
-            job_types=args.job_types,
-        )
-        events = client.watch_jobs(request)
-    for event in events:
-        if args.output == "json":
-            out.write(output.to_json(event, indent=None) + "\n")
+def _watch(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> int:
+    deadline = _deadline(args.timeout, "--timeout")
+
+    def show(event: pb.JobEvent) -> None:
+        if args.output in output.MACHINE_FORMATS:
+            output.write_message(out, event, args.output, stream=True)
+        elif args.output == "name":
+            out.write(f"{event.job.job_id}\n")
         else:
             kind = pb.JobEvent.Type.Name(event.type).removeprefix("TYPE_")
             job = event.job
             reason = f" {job.reason}" if job.reason else ""
             out.write(
-                f"{kind:<8} {job.job_id} {output.status_name(job.status)}{reason} "
+                f"{timestamp()} {kind:<8} {job.job_id} {output.status_name(job.status)}{reason} "
                 f"active={job.active} succeeded={job.succeeded} failed={job.failed}\n"
             )
         out.flush()
 
-
-def _logs(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
-    chunks = client.get_job_logs(
-        args.job_id, args.namespace, follow=args.follow, tail_lines=args.tail
+    if args.job_id:
+        outcome = follow_job(client, args.job_id, args.namespace, deadline, show)
+        return exit_code([outcome], "succeeded")
+    request = pb.WatchJobsRequest(
+        namespace=args.namespace,
+        label_selector=parse_pairs(args.label, "--label"),
+        job_types=args.job_types,
     )
+    timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
+    try:
+        for event in client.watch_jobs(request, timeout=timeout):
+            show(event)
+    except JobSchedulerRpcError as error:
+        if error.code.name != "DEADLINE_EXCEEDED":
+            raise
+    return 0
+
+
+def _logs(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> int:
+    since = int(parse_duration(args.since, "--since")) if args.since else 0
+    if args.tail < 0:
+        raise UsageError("--tail must not be negative")
+    # One small read first: whether to name the pods, and why there may be nothing to show.
+    job = client.get_job_status(args.job_id, args.namespace).job_info
+    prefix = args.prefix if args.prefix is not None else job.attempts > 1
+    chunks = client.get_job_logs(
+        args.job_id,
+        args.namespace,
+        follow=args.follow,
+        tail_lines=args.tail,
+        since_seconds=since,
+        previous=args.previous,
+    )
+    printed = 0
     for chunk in chunks:
-        if args.output == "json":
-            out.write(output.to_json(chunk, indent=None) + "\n")
+        printed += 1
+        if args.output in output.MACHINE_FORMATS:
+            output.write_message(out, chunk, args.output, stream=True)
+        elif prefix:
+            out.writelines(f"[{chunk.pod_name}] {line}\n" for line in chunk.text.splitlines())
         else:
             out.write(chunk.text)
         out.flush()
+    if printed:
+        return 0
+    return _explain_no_logs(client, args, job)
+
+
+def _explain_no_logs(client: JobSchedulerClient, args: argparse.Namespace, job: pb.JobInfo) -> int:
+    """Nothing printed: say why on stderr; exit 1 when there can be no logs at all."""
+    if args.follow:  # the job may have changed while we followed it
+        job = client.get_job_status(args.job_id, args.namespace).job_info
+    if job.status == pb.JOB_STATUS_CANCELLED:
+        print(
+            f"{args.job_id}: no logs: the job was cancelled and its pods were removed",
+            file=sys.stderr,
+        )
+        return EXIT_RPC_ERROR
+    if args.previous:
+        print(f"{args.job_id}: no earlier attempts (no failed pod was retried)", file=sys.stderr)
+    elif not job.attempts:
+        print(f"{args.job_id}: no logs: no pod has started yet", file=sys.stderr)
+    return 0
 
 
 def _types(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
     reply = client.list_job_types()
-    if args.output == "json":
-        out.write(output.to_json(reply) + "\n")
+    if args.output in output.MACHINE_FORMATS:
+        output.write_message(out, reply, args.output)
+        return
+    if args.output == "name":
+        out.writelines(f"{t.name}\n" for t in reply.job_types)
         return
     rows = [
         (t.name, t.request_field, t.default_image or "-", t.description) for t in reply.job_types
@@ -417,18 +645,11 @@ def _types(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) ->
 
 
 def _schedules(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
-    reply = client.list_schedules(pb.ListSchedulesRequest(namespace=args.namespace))
-    if args.output == "json":
-        out.write(output.to_json(reply) + "\n")
+    request = pb.ListSchedulesRequest(namespace=args.namespace, all_namespaces=args.all_namespaces)
+    reply = client.list_schedules(request)
+    if args.output in output.MACHINE_FORMATS:
+        output.write_message(out, reply, args.output)
         return
-    rows = [
-        (
-            s.job_id,
-            s.name or "-",
-            f"{s.schedule.cron} {s.schedule.time_zone}".strip(),
-            output.status_name(s.status),
-            output.format_time(s.last_schedule_time.seconds),
-        )
-        for s in reply.schedules
-    ]
-    output.write_table(out, ("JOB ID", "NAME", "SCHEDULE", "STATUS", "LAST RUN"), rows)
+    output.write_schedules(
+        out, list(reply.schedules), args.output, all_namespaces=args.all_namespaces
+    )

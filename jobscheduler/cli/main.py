@@ -10,6 +10,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+import shtab
 from grpc_health.v1 import health_pb2
 
 from jobscheduler.cli.jobs import add_jobs_parser
@@ -76,7 +77,21 @@ def build_parser() -> argparse.ArgumentParser:
     webhook.set_defaults(handler=_webhook)
 
     add_jobs_parser(commands)
+
+    completion = commands.add_parser(
+        "completion",
+        help='print a shell completion script: eval "$(jobscheduler completion bash)" (or zsh)',
+    )
+    completion.add_argument("shell", choices=("bash", "zsh"))
+    completion.set_defaults(handler=lambda args: _completion(parser, args))
     return parser
+
+
+def _completion(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    # shtab writes the script from the parser itself, so every command and flag is completed
+    # and a new one needs no second list; it runs no Python at completion time.
+    print(shtab.complete(parser, shell=args.shell))
+    return 0
 
 
 # What a shell reports for a command killed by SIGPIPE (128 + 13), e.g. ``yes | head``.

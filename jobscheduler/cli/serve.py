@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -36,7 +39,12 @@ from jobscheduler.logs import configure_logging, get_logger
 EXIT_OK = 0
 EXIT_CONFIG = 2
 
-DEFAULT_EMBEDDED_KUBECONFIG = Path(tempfile.gettempdir()) / "jobscheduler-embedded.kubeconfig"
+# One kubeconfig per gRPC port: a second dev server never overwrites the first one's.
+EMBEDDED_KUBECONFIG_PATTERN = str(
+    Path(tempfile.gettempdir()) / "jobscheduler-embedded-{port}.kubeconfig"
+)
+# A dev server (--embedded-cluster) listens on loopback unless --host or GRPC_HOST says otherwise.
+EMBEDDED_DEFAULT_HOST = "127.0.0.1"
 
 log = get_logger("jobscheduler.cli")
 
@@ -47,7 +55,10 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         help="run the gRPC server",
         description="Run the JobScheduler gRPC server. Flags override environment variables.",
     )
-    serve.add_argument("--host", help="listen address (env GRPC_HOST, default [::])")
+    serve.add_argument(
+        "--host",
+        help="listen address (env GRPC_HOST; default [::], with --embedded-cluster 127.0.0.1)",
+    )
     serve.add_argument("--port", type=int, help="gRPC port (env GRPC_PORT, default 50054)")
     serve.add_argument(
         "--metrics-port", type=int, help="metrics/health HTTP port, 0 = off (env METRICS_PORT)"
@@ -92,10 +103,9 @@ def add_serve_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentPar
     serve.add_argument(
         "--embedded-kubeconfig",
         type=Path,
-        default=DEFAULT_EMBEDDED_KUBECONFIG,
         metavar="FILE",
-        help=f"where to write the embedded cluster's kubeconfig "
-        f"(default {DEFAULT_EMBEDDED_KUBECONFIG})",
+        help="where to write the embedded cluster's kubeconfig once the server listens "
+        f"(default {EMBEDDED_KUBECONFIG_PATTERN.format(port='PORT')}, PORT the gRPC port)",
     )
     serve.add_argument(
         "--clock-speed",
@@ -137,7 +147,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     if args.embedded_cluster:
         # A developer's sandbox: loopback and no authentication, unless told otherwise.
         if args.host is None and "GRPC_HOST" not in os.environ:
-            overrides["grpc_host"] = "127.0.0.1"
+            overrides["grpc_host"] = EMBEDDED_DEFAULT_HOST
         if args.auth_mode is None and "AUTH_MODE" not in os.environ:
             overrides["auth_mode"] = AuthMode.NONE.value
     return load_settings(**overrides)
@@ -162,8 +172,15 @@ def run_serve(args: argparse.Namespace) -> int:
     stop_requested = threading.Event()
     _install_signal_handlers(stop_requested)
 
+    # Refuse a taken port before anything else: before the embedded cluster writes a
+    # kubeconfig, and before gRPC core prints its own error lines for the failed bind.
+    for what, port in (("gRPC", settings.grpc_port), ("the dashboard", settings.dashboard_port)):
+        if problem := port_taken(settings.grpc_host, port):
+            print(f"jobscheduler: cannot listen for {what} on {problem}", file=sys.stderr)
+            return EXIT_CONFIG
     cluster: Any = None
     clock: Clock = SystemClock()
+    on_listening: Callable[[int], None] | None = None
     if args.embedded_cluster:
         kubesim = _import_kubesim("--embedded-cluster")
         if kubesim is None:
@@ -178,14 +195,41 @@ def run_serve(args: argparse.Namespace) -> int:
             # unless the operator chose the prefixes.
             update["pod_annotation_allowed_prefixes"] = (SIMULATION_PREFIX,)
         settings = settings.model_copy(update=update)
+
+        def publish(port: int) -> None:
+            _publish_kubeconfig(cluster, args, port)
+
+        on_listening = publish
+
     try:
-        return _serve(settings, clock, stop_requested)
+        return _serve(settings, clock, stop_requested, on_listening)
     finally:
         if cluster is not None:
             cluster.stop()
 
 
-def _serve(settings: Settings, clock: Clock, stop_requested: threading.Event) -> int:
+def port_taken(host: str, port: int) -> str | None:
+    """``host:port (reason)`` when that address cannot be bound now (port 0 never is)."""
+    if not port:
+        return None
+    bind_host = host.strip("[]")
+    family = socket.AF_INET6 if ":" in bind_host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+            probe.bind((bind_host, port))
+    except OSError as error:
+        return f"{host}:{port} ({error.strerror or error})"
+    return None
+
+
+def _serve(
+    settings: Settings,
+    clock: Clock,
+    stop_requested: threading.Event,
+    on_listening: Callable[[int], None] | None,
+) -> int:
     # Imported here: the service pulls in the Kubernetes client, which `version` never needs.
     from jobscheduler.kube import KubeGateway  # noqa: PLC0415
     from jobscheduler.service import build_service  # noqa: PLC0415
@@ -211,19 +255,31 @@ def _serve(settings: Settings, clock: Clock, stop_requested: threading.Event) ->
     try:
         server.start()
         if settings.dashboard_port:
+            # Behind the gRPC port's own guard: the same callers, checked the same way.
             dashboard = DashboardServer(
-                service, settings.grpc_host, settings.dashboard_port, clock=clock.now
+                service,
+                settings.grpc_host,
+                settings.dashboard_port,
+                clock=clock.now,
+                gate=server.guard,
             )
             dashboard.start()
     except OSError as error:
         print(f"jobscheduler: {error}", file=sys.stderr)
         server.stop(grace=0)
         return EXIT_CONFIG
+    if on_listening is not None:
+        on_listening(server.port)
+    # The addresses as bound: the metrics endpoint listens on the gRPC host.
     print(
         f"jobscheduler serving gRPC on {settings.grpc_host}:{server.port}"
         + f" (auth {settings.auth_mode.value}{', TLS' if settings.tls_cert_file else ''})"
-        + (f", metrics on :{server.metrics_port}" if server.metrics_port else "")
-        + (f", dashboard on :{dashboard.port}" if dashboard else ""),
+        + (
+            f", metrics on {settings.grpc_host}:{server.metrics_port}"
+            if server.metrics_port
+            else ""
+        )
+        + (f", dashboard on {settings.grpc_host}:{dashboard.port}" if dashboard else ""),
         file=sys.stderr,
         flush=True,
     )
@@ -262,11 +318,21 @@ def _import_kubesim(what: str) -> Any:
 
 
 def _start_embedded_cluster(kubesim: Any, args: argparse.Namespace) -> tuple[Any, Clock]:
+    """The cluster writes its kubeconfig to a private temporary file; the service reads it
+    from there, and ``_publish_kubeconfig`` puts it where users look once the server listens."""
     clock: Clock = kubesim.ScaledClock(args.clock_speed)
-    path: Path = args.embedded_kubeconfig
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cluster = kubesim.EmbeddedCluster(kubeconfig_path=path, clock=clock)
+    cluster = kubesim.EmbeddedCluster(clock=clock)
     cluster.start()
+    return cluster, clock
+
+
+def _publish_kubeconfig(cluster: Any, args: argparse.Namespace, port: int) -> None:
+    path: Path = args.embedded_kubeconfig or Path(EMBEDDED_KUBECONFIG_PATTERN.format(port=port))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = path.with_name(f".{path.name}.{os.getpid()}")
+    shutil.copyfile(cluster.kubeconfig_path, staged)
+    staged.chmod(0o600)
+    os.replace(staged, path)  # atomic: kubectl never reads half a file
     print(
         f"embedded cluster: Kubernetes API at {cluster.url} (clock x{args.clock_speed:g})\n"
         f"  kubeconfig: {path}\n"
@@ -274,7 +340,6 @@ def _start_embedded_cluster(kubesim: Any, args: argparse.Namespace) -> tuple[Any
         file=sys.stderr,
         flush=True,
     )
-    return cluster, clock
 
 
 def _install_signal_handlers(stop_requested: threading.Event) -> None:

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from croniter import croniter
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
@@ -113,12 +114,7 @@ def logs_request(job_id: str, namespace: str, query: Query) -> pb.GetJobLogsRequ
 
 def next_runs(cron: str, time_zone: str, now: datetime, count: int = 3) -> list[str]:
     """The next ``count`` times (RFC 3339, UTC) a schedule fires after ``now``; empty when the
-    expression or zone cannot be read here (Kubernetes is the judge of what runs), or when
-    croniter (not a runtime dependency of the service) is not installed."""
-    try:
-        from croniter import croniter  # noqa: PLC0415
-    except ImportError:
-        return []
+    expression or zone cannot be read here (Kubernetes is the judge of what runs)."""
     try:
         zone = ZoneInfo(time_zone or "UTC")
         runs = croniter(cron, now.astimezone(zone))

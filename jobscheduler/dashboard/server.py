@@ -42,7 +42,7 @@ from google.protobuf.message import Message
 from jobscheduler import errors, requestctx
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.dashboard import queries
-from jobscheduler.dashboard.auth import Request, authorize
+from jobscheduler.dashboard.auth import Admitted, Caller, Gate, identify
 from jobscheduler.dashboard.backend import DashboardBackend
 from jobscheduler.edge.ops_http import BackgroundHttpServer
 from jobscheduler.logs import get_logger
@@ -101,9 +101,11 @@ class DashboardServer(BackgroundHttpServer):
         port: int,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        gate: Gate | None = None,
     ) -> None:
+        """``gate``: the gRPC server's access guard, so pages are admitted as RPCs are."""
         self._stopping = threading.Event()
-        routes = _Routes(backend, clock, load_static(), self._stopping)
+        routes = _Routes(backend, clock, load_static(), self._stopping, gate)
         super().__init__(host, port, _handler_class(routes), "dashboard-http")
 
     def stop(self) -> None:
@@ -130,14 +132,20 @@ class _Routes:
         clock: Callable[[], datetime],
         static: dict[str, bytes],
         stopping: threading.Event,
+        gate: Gate | None,
     ) -> None:
         self.backend = backend
         self.clock = clock
         self.static = static
         self.stopping = stopping
+        self.gate = gate
 
     def resolve(
-        self, path: str, query: queries.Query, is_active: Callable[[], bool]
+        self,
+        path: str,
+        query: queries.Query,
+        is_active: Callable[[], bool],
+        caller: Callable[[], Caller],
     ) -> JSON | Stream:
         """The JSON answer or the event stream for ``path``; raises ``_Reply`` for pages."""
         if path in _PAGES or path.startswith("/static/"):
@@ -149,44 +157,60 @@ class _Routes:
         parts = [unquote(part) for part in path.strip("/").split("/")]
         if parts[:1] != ["api"]:
             raise errors.NotFound("no such page")
-        return self._api(parts[1:], query, is_active)
+        # Credentials first (401 before any 400), then each read admitted as its RPC.
+        return self._api(parts[1:], query, is_active, caller())
 
     def _api(
-        self, parts: list[str], query: queries.Query, is_active: Callable[[], bool]
+        self,
+        parts: list[str],
+        query: queries.Query,
+        is_active: Callable[[], bool],
+        caller: Caller,
     ) -> JSON | Stream:
         backend = self.backend
         if parts[:1] == ["jobs"] and len(parts) >= 3 and parts[1] == "-":
             parts[1] = ""  # "-": the server's default namespace
         match parts:
             case ["job-types"]:
-                return queries.to_json(backend.list_job_types(pb.ListJobTypesRequest()))
+                types, admitted = caller.admit("ListJobTypes", pb.ListJobTypesRequest())
+                return _answer(admitted, backend.list_job_types(types))
             case ["jobs"]:
-                return queries.to_json(backend.list_jobs(queries.list_jobs_request(query)))
+                jobs, admitted = caller.admit("ListJobs", queries.list_jobs_request(query))
+                return _answer(admitted, backend.list_jobs(jobs))
             case ["watch"]:
-                events = backend.watch_jobs(queries.watch_jobs_request(query), is_active)
-                return _job_stream(events)
+                wanted = queries.watch_jobs_request(query)
+                many, admitted = caller.admit("WatchJobs", wanted, streaming=True)
+                return _job_stream(admitted, lambda: backend.watch_jobs(many, is_active))
             case ["schedules"]:
-                return self._schedules(query)
+                return self._schedules(query, caller)
             case ["jobs", namespace, job_id]:
                 req = pb.GetJobStatusRequest(job_id=job_id, namespace=namespace)
-                return queries.to_json(backend.get_job_status(req))
+                status, admitted = caller.admit("GetJobStatus", req)
+                return _answer(admitted, backend.get_job_status(status))
             case ["jobs", namespace, job_id, "events"]:
+                # The job first (not found unless the caller may get it), then its events; the
+                # kinds the caller may not get stay hidden from the read.
+                job = pb.GetJobStatusRequest(job_id=job_id, namespace=namespace)
+                caller.admit("GetJobStatus", job, also=("JobEvents",))
                 return {"events": backend.job_events(job_id, namespace)}
             case ["jobs", namespace, job_id, "watch"]:
-                one = pb.WatchJobRequest(job_id=job_id, namespace=namespace)
+                req_one = pb.WatchJobRequest(job_id=job_id, namespace=namespace)
+                one, admitted = caller.admit("WatchJob", req_one, streaming=True)
                 # WatchJob ends when the job reaches a final state: "end" tells the page so.
-                return _job_stream(backend.watch_job(one, is_active), end=True)
+                return _job_stream(admitted, lambda: backend.watch_job(one, is_active), end=True)
             case ["jobs", namespace, job_id, "logs"]:
                 req_logs = queries.logs_request(job_id, namespace, query)
-                return _log_stream(backend.get_job_logs(req_logs, is_active))
+                logs, admitted = caller.admit("GetJobLogs", req_logs, streaming=True)
+                return _log_stream(admitted, lambda: backend.get_job_logs(logs, is_active))
         raise errors.NotFound("no such API path")
 
-    def _schedules(self, query: queries.Query) -> JSON:
+    def _schedules(self, query: queries.Query, caller: Caller) -> JSON:
         namespace = queries.first(query, "namespace")
         token = queries.first(query, "page_token")
-        page = self.backend.list_schedules(
-            pb.ListSchedulesRequest(namespace=namespace, page_token=token)
+        wanted, listed = caller.admit(
+            "ListSchedules", pb.ListSchedulesRequest(namespace=namespace, page_token=token)
         )
+        page = self.backend.list_schedules(wanted)
         now = self.clock()
         answer: list[JSON] = []
         for schedule in page.schedules:
@@ -194,36 +218,55 @@ class _Routes:
             entry["next_runs"] = queries.next_runs(
                 schedule.schedule.cron, schedule.schedule.time_zone, now
             )
-            runs = self.backend.list_jobs(
-                pb.ListJobsRequest(
-                    namespace=schedule.namespace,
-                    schedule_id=schedule.job_id,
-                    page_size=_RECENT_RUNS_SCAN,
-                )
-            ).jobs
+            runs_request = pb.ListJobsRequest(
+                namespace=schedule.namespace,
+                schedule_id=schedule.job_id,
+                page_size=_RECENT_RUNS_SCAN,
+            )
+            # Runs are jobs: shown only to a caller who may list jobs there, as ListJobs would.
+            may_list = caller.may("ListJobs", runs_request)
+            runs = self.backend.list_jobs(runs_request).jobs if may_list else []
             newest = sorted(runs, key=lambda run: run.created_at, reverse=True)[:RECENT_RUNS]
             entry["recent_runs"] = [queries.to_json(run) for run in newest]
             answer.append(entry)
-        return {"schedules": answer, "next_page_token": page.next_page_token}
+        bound = listed.outgoing(page)  # its page token, bound to this caller
+        return {"schedules": answer, "next_page_token": getattr(bound, "next_page_token", "")}
 
 
-def _job_stream(events: Iterator[pb.JobEvent], *, end: bool = False) -> Stream:
+def _answer(admitted: Admitted, response: Message) -> JSON:
+    return queries.to_json(admitted.outgoing(response))
+
+
+def _opened(admitted: Admitted, open_stream: Callable[[], Iterator[Message]]) -> Iterator[Message]:
+    """The service's stream, or its refusal (raised before the page's stream begins, so it is
+    answered as an HTTP error) with the caller's stream slot given back."""
     try:
-        for event in events:
-            yield "job", queries.to_json(event)
+        return open_stream()
+    except BaseException:
+        admitted.finish("REFUSED", "")
+        raise
+
+
+def _job_stream(
+    admitted: Admitted, open_stream: Callable[[], Iterator[Message]], *, end: bool = False
+) -> Stream:
+    events = _opened(admitted, open_stream)
+    return _events("job", events, admitted, end=end)
+
+
+def _log_stream(admitted: Admitted, open_stream: Callable[[], Iterator[Message]]) -> Stream:
+    return _events("log", _opened(admitted, open_stream), admitted, end=True)
+
+
+def _events(name: str, messages: Iterator[Message], admitted: Admitted, *, end: bool) -> Stream:
+    try:
+        for message in messages:
+            yield name, queries.to_json(message)
     finally:
-        _close(events)  # releases the service's watch as soon as the page goes
+        _close(messages)  # releases the service's watch as soon as the page goes
+        admitted.finish("OK", "")  # and the caller's stream slot
     if end:
         yield "end", {}
-
-
-def _log_stream(chunks: Iterator[pb.LogChunk]) -> Stream:
-    try:
-        for chunk in chunks:
-            yield "log", queries.to_json(chunk)
-    finally:
-        _close(chunks)
-    yield "end", {}
 
 
 def _close(iterator: Iterator[Message]) -> None:
@@ -246,15 +289,6 @@ def error_body(error: errors.JobSchedulerError) -> tuple[int, JSON]:
     return status, body
 
 
-def _namespace_of(path: str, query: queries.Query) -> str | None:
-    parts = path.strip("/").split("/")
-    if parts[:2] == ["api", "jobs"] and len(parts) >= 4:
-        return unquote(parts[2])
-    if parts[:1] == ["api"] and parts[1:2] != ["job-types"]:
-        return queries.first(query, "namespace")
-    return None
-
-
 def _peer_gone(connection: socket.socket) -> bool:
     """Whether the browser closed the connection (it sends nothing else on an SSE request)."""
     try:
@@ -273,14 +307,27 @@ def _handler_class(routes: _Routes) -> type[BaseHTTPRequestHandler]:
             started = time.perf_counter()
             url = urlsplit(self.path)
             query = parse_qs(url.query)
-            requestctx.request_id.set(
+            request_id = (
                 self.headers.get("x-request-id", "")[:128] or f"req-{uuid.uuid4().hex[:16]}"
             )
+            requestctx.request_id.set(request_id)
+            host, port = self.client_address[:2]
+            source = f"ipv{6 if ':' in host else 4}:{host}:{port}"
             requestctx.deadline.set(time.monotonic() + REQUEST_DEADLINE_SECONDS)
             status = 200
             try:
-                authorize(Request(url.path, dict(self.headers), _namespace_of(url.path, query)))
-                answer = routes.resolve(url.path, query, self._is_active)
+                answer = routes.resolve(
+                    url.path,
+                    query,
+                    self._is_active,
+                    lambda: identify(
+                        routes.gate,
+                        self.headers.get("Authorization"),
+                        source,
+                        request_id,
+                        url.path,
+                    ),
+                )
                 if isinstance(answer, dict):
                     self._send(200, json.dumps(answer).encode(), "application/json")
                 else:
@@ -292,7 +339,9 @@ def _handler_class(routes: _Routes) -> type[BaseHTTPRequestHandler]:
                 status, body = error_body(error)
                 if status == 500:
                     log.error("dashboard request failed", path=url.path, exc_info=error)
-                self._send(status, json.dumps(body).encode(), "application/json")
+                # 401 says how to authenticate (RFC 6750); the page asks for a token then.
+                extra = {"www_authenticate": 'Bearer realm="jobscheduler"'} if status == 401 else {}
+                self._send(status, json.dumps(body).encode(), "application/json", **extra)
             except (BrokenPipeError, ConnectionResetError):
                 status = 499  # the browser went away mid-answer
             except Exception as error:
@@ -343,7 +392,7 @@ def _handler_class(routes: _Routes) -> type[BaseHTTPRequestHandler]:
         def _send(self, status: int, body: bytes, content_type: str, **extra: str) -> None:
             self._headers(status, content_type)
             for name, value in extra.items():
-                self.send_header(name.title(), value)
+                self.send_header(name.replace("_", "-").title(), value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

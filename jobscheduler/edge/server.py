@@ -22,6 +22,7 @@ from grpc_reflection.v1alpha import reflection
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
+from jobscheduler.edge.auth.guard import AccessGuard
 from jobscheduler.edge.auth.reviews import Reviewer
 from jobscheduler.edge.auth.setup import Access, build_access
 from jobscheduler.edge.contract import JobServiceContract
@@ -124,6 +125,11 @@ class Server:
             shutdown_grace_seconds=settings.shutdown_grace_seconds,
             access=build_access(settings, reviewer),
         )
+
+    @property
+    def guard(self) -> AccessGuard | None:
+        """The access guard of the gRPC port, for other ports that serve the same callers."""
+        return self._access.guard if self._access else None
 
     @property
     def ready(self) -> bool:

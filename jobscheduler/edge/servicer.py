@@ -41,6 +41,11 @@ class JobSchedulerServicer(pb_grpc.JobSchedulerServicer):
     ) -> pb.ScheduleJobsResponse:
         return batch_response(self._service.schedule_jobs(request))
 
+    def RerunJob(  # noqa: N802
+        self, request: pb.RerunJobRequest, context: grpc.ServicerContext
+    ) -> pb.RerunJobResponse:
+        return self._service.rerun_job(request)
+
     def GetJobStatus(  # noqa: N802
         self, request: pb.GetJobStatusRequest, context: grpc.ServicerContext
     ) -> pb.GetJobStatusResponse:

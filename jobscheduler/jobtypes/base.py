@@ -20,6 +20,7 @@ from google.protobuf.message import Message
 
 from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation
+from jobscheduler.jobtypes.metadata import JOB_TYPE_LABEL
 
 JSON = dict[str, Any]
 _M = TypeVar("_M", bound=Message)
@@ -28,7 +29,8 @@ DetailsT = TypeVar("DetailsT", bound=Message)
 
 # Annotation holding the job type's config as JSON; read back by the handler that wrote it.
 CONFIG_ANNOTATION = "jobscheduler.io/config"
-# Name of the single container every job type builds (kubectl logs -c, log streaming).
+# Name handlers give the single container they build; the common builder then names it after
+# the job type (``kubectl logs -c timer``), and jobs made before that still read back by it.
 CONTAINER_NAME = "job"
 
 
@@ -165,7 +167,15 @@ def pod_container(manifest: JSON) -> JSON:
     if "jobTemplate" in spec:
         spec = (spec["jobTemplate"] or {}).get("spec") or {}
     containers = ((spec.get("template") or {}).get("spec") or {}).get("containers") or []
-    for container in containers:
-        if container.get("name") == CONTAINER_NAME:
-            return dict(container)
-    return dict(containers[0]) if containers else {}
+    job_type = ((manifest.get("metadata") or {}).get("labels") or {}).get(JOB_TYPE_LABEL, "")
+    return dict(job_container(containers, job_type))
+
+
+def job_container(containers: list[JSON], job_type: str) -> JSON:
+    """The container named after ``job_type`` (or, in jobs made before containers were named
+    so, ``CONTAINER_NAME``); the first one otherwise ({} when there is none)."""
+    for wanted in (job_type, CONTAINER_NAME):
+        for container in containers:
+            if wanted and container.get("name") == wanted:
+                return container
+    return containers[0] if containers else {}

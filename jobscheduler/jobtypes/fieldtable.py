@@ -53,6 +53,7 @@ _CONTAINER = f"{_POD}.containers[0]"
 FIELD_TABLE: tuple[FieldRow, ...] = (
     # Fixed by the service: no request field can set or unset them.
     FieldRow(None, (f"{_POD}.restartPolicy",), build=(steps.restart_never,)),
+    FieldRow(None, (f"{_CONTAINER}.name",), build=(steps.container_named_after_type,)),
     FieldRow(
         None,
         (f"{_POD}.securityContext", f"{_CONTAINER}.securityContext"),

@@ -12,7 +12,13 @@ SCHEDULE_ID_LABEL = "jobscheduler.io/schedule-id"
 # Present (value: unix seconds) while a delayed job waits for its start time; the release
 # loop selects on it and removes it when it starts the job.
 START_AT_LABEL = "jobscheduler.io/start-at"
+# "true" on a cancelled job or schedule: `kubectl get jobs -L jobscheduler.io/cancelled`.
 CANCELLED_LABEL = "jobscheduler.io/cancelled"
+# The request's name as a label value (see ``name_label_value``), so
+# `kubectl get jobs -l jobscheduler.io/name=nightly-build` finds a job by the name people gave it.
+NAME_LABEL = "jobscheduler.io/name"
+# On a job made by RerunJob: the job_id of the job it reran.
+RERUN_OF_LABEL = "jobscheduler.io/rerun-of"
 # On the ConfigMaps that hold job templates (value: the template's name); one without it is
 # not a template, whatever it holds.
 TEMPLATE_LABEL = "jobscheduler.io/template"
@@ -49,6 +55,18 @@ _RESERVED_KEYS = frozenset({MANAGED_BY_LABEL, "controller-uid", "job-name"})
 # Annotations container runtimes read from the pod (CRI-O: devices, user namespaces, cgroups;
 # Kata: hypervisor settings): a request must not grant its pods such privileges.
 _RUNTIME_KEY_PREFIXES = ("io.kubernetes.", "io.katacontainers.")
+
+
+_LABEL_VALUE_MAX = 63
+
+
+def name_label_value(name: str) -> str:
+    """``name`` as a valid label value: characters a label value may not hold become '-',
+    at most 63 characters, starting and ending with a letter or digit ("" when none is left).
+    The exact name stays in the name annotation; the label is for selecting."""
+    cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "-" for c in name)
+    cleaned = cleaned[:_LABEL_VALUE_MAX]
+    return cleaned.strip("-_.")
 
 
 def is_reserved_key(key: str) -> bool:

@@ -35,11 +35,13 @@ from jobscheduler.jobtypes.metadata import (
     MANAGED_BY_LABEL,
     MANAGED_BY_VALUE,
     NAME_ANNOTATION,
+    NAME_LABEL,
     SCHEDULE_ANNOTATION,
     SCHEDULE_ID_LABEL,
     START_AT_ANNOTATION,
     START_AT_LABEL,
     STARTUP_DEADLINE_LABEL,
+    name_label_value,
 )
 from jobscheduler.jobtypes.metadata import (
     pod_annotations as user_pod_annotations,
@@ -95,6 +97,11 @@ class Draft:
 def restart_never(d: Draft) -> None:
     """A failed pod must count as an attempt (backoffLimit, podFailurePolicy need Never)."""
     d.pod_spec["restartPolicy"] = "Never"
+
+
+def container_named_after_type(d: Draft) -> None:
+    """`kubectl logs -c timer`, `kubectl describe` and metrics name the job type, not "job"."""
+    d.container["name"] = d.handler.name
 
 
 def restricted_pod_security(d: Draft) -> None:
@@ -199,6 +206,8 @@ def pod_labels(d: Draft) -> None:
     d.pod_labels.update(d.req.labels)
     d.pod_labels[MANAGED_BY_LABEL] = MANAGED_BY_VALUE
     d.pod_labels[JOB_TYPE_LABEL] = d.handler.name
+    if name := name_label_value(d.req.name):
+        d.pod_labels[NAME_LABEL] = name
     # A schedule's runs each get their own Job name; the pods name the schedule instead.
     d.pod_labels[SCHEDULE_ID_LABEL if d.is_schedule else JOB_ID_LABEL] = d.ctx.job_id
 
@@ -279,6 +288,8 @@ def identity_labels(d: Draft) -> None:
     d.labels[MANAGED_BY_LABEL] = MANAGED_BY_VALUE
     d.labels[JOB_TYPE_LABEL] = d.handler.name
     d.labels[JOB_ID_LABEL] = d.ctx.job_id
+    if name := name_label_value(d.req.name):
+        d.labels[NAME_LABEL] = name
     if d.is_schedule:
         d.labels[SCHEDULE_ID_LABEL] = d.ctx.job_id
 

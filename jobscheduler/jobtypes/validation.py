@@ -101,7 +101,11 @@ def validate_annotations(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list
     size = sum(len(k) + len(v) for k, v in req.annotations.items())
     if size > MAX_USER_ANNOTATION_BYTES:
         violations.append(
-            FieldViolation("annotations", f"at most {MAX_USER_ANNOTATION_BYTES} bytes in total")
+            FieldViolation(
+                "annotations",
+                f"at most {MAX_USER_ANNOTATION_BYTES} bytes (128 KiB) in total, keys and values: "
+                "half of the 256 KiB Kubernetes stores, the rest keeps the request for read-back",
+            )
         )
     return violations
 

@@ -17,6 +17,7 @@ from jobscheduler.jobtypes.metadata import (
     FIRST_STARTED_AT_ANNOTATION,
     JOB_TYPE_LABEL,
     NAME_ANNOTATION,
+    RERUN_OF_LABEL,
     SCHEDULE_ANNOTATION,
     SCHEDULE_ID_LABEL,
     START_AT_ANNOTATION,
@@ -84,6 +85,7 @@ def _common(obj: JSON, registry: HandlerRegistry, state: State, kind: str) -> pb
         annotations=user_items(annotations),
         job_type=labels.get(JOB_TYPE_LABEL, ""),
         k8s_kind=kind,
+        rerun_of=labels.get(RERUN_OF_LABEL, ""),
         template_name=annotations.get(TEMPLATE_ANNOTATION, ""),
         template_version=annotations.get(TEMPLATE_VERSION_ANNOTATION, ""),
     )

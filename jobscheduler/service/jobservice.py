@@ -35,7 +35,7 @@ from jobscheduler.jobtypes.validation import pod_annotation_violations
 from jobscheduler.kube import JOBS, PODS, JobReader, KubeGateway, Resource
 from jobscheduler.kube.cache import WatchCache
 from jobscheduler.kube.cache.selectors import parse as parse_selector
-from jobscheduler.service import dependencies, events, lifecycle, listing
+from jobscheduler.service import dependencies, events, lifecycle, listing, rerun
 from jobscheduler.service.batch import BatchScheduler, ItemOutcome
 from jobscheduler.service.fanout import StreamFilter, WatchHub
 from jobscheduler.service.ids import JobIdGenerator
@@ -123,6 +123,9 @@ class JobService:
     # ---- ScheduleJob --------------------------------------------------------------------
 
     def schedule_job(self, req: pb.ScheduleJobRequest) -> pb.ScheduleJobResponse:
+        return self._schedule(req)
+
+    def _schedule(self, req: pb.ScheduleJobRequest, rerun_of: str = "") -> pb.ScheduleJobResponse:
         # From a template: the resolved request takes the same path as a direct one.
         from_template = self._templates.resolve(req) if req.HasField("template") else None
         if from_template is not None:
@@ -143,6 +146,8 @@ class JobService:
         request_hash = _request_hash(req, namespace)
         ctx = BuildContext(job_id=job_id, namespace=namespace, settings=self._settings)
         manifest = build_manifest(req, handler, ctx, request_hash=request_hash)
+        if rerun_of:
+            rerun.link_to_original(manifest, rerun_of)
         manifest["metadata"]["annotations"] |= dependencies.creation_annotations(
             self._reader, namespace, req
         )
@@ -175,6 +180,9 @@ class JobService:
             k8s_job_name=job_id,
             job_info=info,
         )
+
+    def rerun_job(self, req: pb.RerunJobRequest) -> pb.RerunJobResponse:
+        return rerun.rerun_job(self._reader, self._registry, self._settings, self._schedule, req)
 
     def schedule_jobs(self, req: pb.ScheduleJobsRequest) -> list[ItemOutcome]:
         """Each request scheduled as ``schedule_job`` would (see ``service.batch``)."""

@@ -17,8 +17,12 @@ from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation, InvalidArgument
 from jobscheduler.jobtypes import HandlerRegistry, dependson
-from jobscheduler.jobtypes.metadata import CREATED_BY_ANNOTATION, MANAGED_BY_LABEL
-from jobscheduler.kube import CRONJOBS, JOBS, JobReader, ResourceExpired
+from jobscheduler.jobtypes.metadata import (
+    CREATED_BY_ANNOTATION,
+    MANAGED_BY_LABEL,
+    POD_JOB_NAME_LABEL,
+)
+from jobscheduler.kube import CRONJOBS, JOBS, PODS, JobReader, ResourceExpired
 from jobscheduler.kube.cache import Key, OrderKey, WatchCache
 from jobscheduler.kube.cache.cache import LABEL_INDEX
 from jobscheduler.kube.cache.store import order_key
@@ -57,6 +61,7 @@ MAX_K8S_PAGES_PER_CALL = 8
 
 def _validate_list_jobs(req: pb.ListJobsRequest, registry: HandlerRegistry) -> None:
     violations = namespace_violations(req.namespace)
+    violations += all_namespaces_violations(req.namespace, req.all_namespaces)
     violations += selector_violations(req.label_selector, "label_selector")
     violations += page_size_violations(req.page_size)
     violations += job_type_violations(req.job_types, registry)
@@ -120,7 +125,7 @@ def list_jobs(
     reader: JobReader, registry: HandlerRegistry, settings: Settings, req: pb.ListJobsRequest
 ) -> pb.ListJobsResponse:
     _validate_list_jobs(req, registry)
-    namespace = req.namespace or settings.k8s_namespace
+    namespace = listed_namespace(req.namespace, req.all_namespaces, settings)
     page_size = effective_page_size(req.page_size)
     selector = managed_selector(req.label_selector, req.job_types, req.schedule_id)
     if req.depends_on:  # a job's dependents carry a label naming it
@@ -135,7 +140,7 @@ def list_jobs(
         job_filter.created_by,
     )
     token = pagetoken.decode(req.page_token, filters)
-    found: list[pb.JobInfo] = []
+    found: list[JSON] = []
     k8s_continue, after = token.k8s_continue, token.after_name
     next_token = ""
     k8s_limit = page_size
@@ -146,19 +151,21 @@ def list_jobs(
         items = page.get("items") or []
         page_continue = (page.get("metadata") or {}).get("continue") or ""
         last_index = -1
+        # Kubernetes lists in (namespace, name) order: across namespaces the position is both.
+        position = _address if namespace is None else _name
         for index, item in enumerate(items):
-            name = item["metadata"]["name"]
+            name = position(item)
             if after and name <= after:
                 continue  # returned on a previous page
             last_index = index
             if job_filter.matches(item):
-                found.append(job_info_from_job(item, registry))
+                found.append(item)
                 if len(found) == page_size:
                     break
         if len(found) == page_size and last_index < len(items) - 1:
             # Stopped inside this Kubernetes page: resume in it after the last name seen.
             next_token = pagetoken.encode(
-                pagetoken.PageToken(k8s_continue, items[last_index]["metadata"]["name"]), filters
+                pagetoken.PageToken(k8s_continue, position(items[last_index])), filters
             )
             break
         if not page_continue:
@@ -169,12 +176,59 @@ def list_jobs(
             break
     else:
         next_token = pagetoken.encode(pagetoken.PageToken(k8s_continue, ""), filters)
-    found.sort(key=lambda info: -info.created_at)  # stable: name order within a second
-    return pb.ListJobsResponse(jobs=found, next_page_token=next_token, total_count=len(found))
+    pending_pods = _pending_pods(reader, namespace, found)
+    jobs = [job_info_from_job(item, registry, pending_pods.get(_address(item))) for item in found]
+    jobs.sort(key=lambda info: -info.created_at)  # stable: name order within a second
+    return pb.ListJobsResponse(jobs=jobs, next_page_token=next_token, total_count=len(jobs))
+
+
+def _name(obj: JSON) -> str:
+    return str(obj["metadata"]["name"])
+
+
+def _address(obj: JSON) -> str:
+    metadata = obj.get("metadata") or {}
+    return f"{metadata.get('namespace')}/{metadata.get('name')}"
+
+
+def all_namespaces_violations(namespace: str, all_namespaces: bool) -> list[FieldViolation]:
+    if all_namespaces and namespace:
+        return [FieldViolation("all_namespaces", "must not be set together with namespace")]
+    return []
+
+
+def listed_namespace(namespace: str, all_namespaces: bool, settings: Settings) -> str | None:
+    """The namespace to list in; None: all of them."""
+    return None if all_namespaces else namespace or settings.k8s_namespace
+
+
+def _pending_pods(
+    reader: JobReader, namespace: str | None, jobs: list[JSON]
+) -> dict[str, list[JSON]]:
+    """The Pending pods of the page's jobs that wait for a pod, by job name: one pod LIST for
+    the whole page (none when no job waits), so a stuck job reads back with the reason
+    GetJobStatus gives it (ImagePullBackOff, Unschedulable), not just PodPending."""
+    waiting = [job["metadata"]["name"] for job in jobs if job_state(job).reason == "PodPending"]
+    if not waiting:
+        return {}
+    page = reader.list(
+        PODS,
+        namespace,
+        label_selector=f"{POD_JOB_NAME_LABEL} in ({','.join(sorted(waiting))})",
+        field_selector="status.phase=Pending",
+        limit=MAX_K8S_PAGE_SIZE,
+    )
+    by_job: dict[str, list[JSON]] = {}
+    for pod in page.get("items") or []:
+        metadata = pod.get("metadata") or {}
+        job_name = (metadata.get("labels") or {}).get(POD_JOB_NAME_LABEL)
+        if job_name:
+            by_job.setdefault(f"{metadata.get('namespace')}/{job_name}", []).append(pod)
+    return by_job
 
 
 def _list_page(
-    reader: JobReader, namespace: str, selector: str, k8s_continue: str, limit: int
+    reader: JobReader, namespace: str | None, selector: str, k8s_continue: str, limit: int
 ) -> JSON:
     try:
         return reader.list(
@@ -199,11 +253,12 @@ def list_schedules(
     req: pb.ListSchedulesRequest,
 ) -> pb.ListSchedulesResponse:
     violations = namespace_violations(req.namespace)
+    violations += all_namespaces_violations(req.namespace, req.all_namespaces)
     violations += selector_violations(req.label_selector, "label_selector")
     violations += page_size_violations(req.page_size)
     if violations:
         raise InvalidArgument(violations)
-    namespace = req.namespace or settings.k8s_namespace
+    namespace = listed_namespace(req.namespace, req.all_namespaces, settings)
     selector = managed_selector(req.label_selector)
     filters = pagetoken.fingerprint(namespace, selector)
     token = pagetoken.decode(req.page_token, filters)
@@ -265,6 +320,8 @@ def list_jobs_cached(
     """ListJobs answered from the cache's indexes; None when the cache does not hold the
     namespace or has yet to see a write made there (the caller lists from the API server)."""
     _validate_list_jobs(req, registry)
+    if req.all_namespaces:
+        return None  # across namespaces: the API server's list (the cache holds the managed ones)
     namespace = req.namespace or settings.k8s_namespace
     informer = cache.informer_for(JOBS, namespace)
     if informer is None or cache.has_pending(JOBS, namespace):
@@ -304,7 +361,10 @@ def list_jobs_cached(
     total = len(informer.store) if keys is None else len(keys)
     ordered = informer.store.ordered(keys, position, page_size + 1)
     items = informer.store.get_many(ordered[:page_size])
-    jobs = [job_info_from_job(item, registry) for item in items]
+    # The same reasons as GetJobStatus for jobs stuck waiting for a pod (the cache serves the
+    # pods, or the API server when it cannot answer the selector).
+    pending_pods = _pending_pods(cache, namespace, items)
+    jobs = [job_info_from_job(item, registry, pending_pods.get(_address(item))) for item in items]
     next_token = ""
     if len(ordered) > page_size:
         last = items[-1]
@@ -322,6 +382,8 @@ def list_schedules_cached(
     violations += page_size_violations(req.page_size)
     if violations:
         raise InvalidArgument(violations)
+    if req.all_namespaces:
+        return None  # across namespaces: the API server's list
     namespace = req.namespace or settings.k8s_namespace
     informer = cache.informer_for(CRONJOBS, namespace)
     if informer is None or cache.has_pending(CRONJOBS, namespace):

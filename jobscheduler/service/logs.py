@@ -4,7 +4,8 @@ Pods are read one after another, oldest first (a retry's pod after the one it re
 ``follow`` the stream stays open while the job runs, picking up pods the job controller
 creates later (retries, parallel pods), and ends when the job is final and every pod has been
 read, when the byte or time budget is spent, or when the caller goes away: that is noticed
-within half a second, even while a followed container prints nothing.
+within half a second, even while a followed container prints nothing. With ``previous`` only
+the earlier attempts are read: failed pods that a newer pod replaced.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Any
 from jobscheduler import errors
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
-from jobscheduler.jobtypes.base import CONTAINER_NAME
-from jobscheduler.jobtypes.metadata import POD_JOB_NAME_LABEL
+from jobscheduler.jobtypes.base import job_container
+from jobscheduler.jobtypes.metadata import JOB_TYPE_LABEL, POD_JOB_NAME_LABEL
 from jobscheduler.kube import JOBS, PODS, JobReader
 from jobscheduler.service.status import is_final, job_state
 
@@ -58,6 +59,9 @@ class LogStreamer:
             give_up_at=time.monotonic() + self._settings.log_stream_max_seconds,
             is_active=is_active,
         )
+        if req.previous:
+            yield from self._previous_attempts(namespace, job_name, req, budget)
+            return
         done: set[str] = set()
         while budget.ok():
             # Read the job's state before listing its pods: once final, it starts no more
@@ -76,7 +80,7 @@ class LogStreamer:
                     done.add(name)
                     continue
                 follow = req.follow and phase == "Running"
-                yield from self._pod_chunks(namespace, name, req, follow, budget)
+                yield from self._pod_chunks(namespace, pod, req, follow, budget)
                 done.add(name)
                 if not budget.ok():
                     return
@@ -86,15 +90,30 @@ class LogStreamer:
                 return
             time.sleep(_POD_POLL_SECONDS)
 
+    def _previous_attempts(
+        self, namespace: str, job_name: str, req: pb.GetJobLogsRequest, budget: _Budget
+    ) -> Iterator[pb.LogChunk]:
+        """Failed pods older than the newest one: the attempts a retry replaced."""
+        pods = self._pods(namespace, job_name)
+        for pod in pods[:-1]:
+            if _phase(pod) == "Failed" and budget.ok():
+                yield from self._pod_chunks(namespace, pod, req, False, budget)
+
     def _pod_chunks(
-        self, namespace: str, pod: str, req: pb.GetJobLogsRequest, follow: bool, budget: _Budget
+        self,
+        namespace: str,
+        pod_obj: JSON,
+        req: pb.GetJobLogsRequest,
+        follow: bool,
+        budget: _Budget,
     ) -> Iterator[pb.LogChunk]:
         pending = b""
+        pod = pod_obj["metadata"]["name"]
         try:
             for raw in self._reader.stream_pod_log(
                 namespace,
                 pod,
-                container=CONTAINER_NAME,
+                container=_container_name(pod_obj),
                 follow=follow,
                 tail_lines=req.tail_lines or None,
                 since_seconds=req.since_seconds or None,
@@ -132,6 +151,14 @@ class LogStreamer:
             return is_final(job_state(self._reader.get(JOBS, namespace, job_name)).status)
         except errors.NotFound:
             return True
+
+
+def _container_name(pod: JSON) -> str | None:
+    """The job's container (named after its job type), asked for by name: a pod with sidecars
+    (service meshes inject them) has more than one."""
+    containers = (pod.get("spec") or {}).get("containers") or []
+    job_type = ((pod.get("metadata") or {}).get("labels") or {}).get(JOB_TYPE_LABEL, "")
+    return job_container(containers, job_type).get("name") or None
 
 
 def _phase(pod: JSON) -> str:

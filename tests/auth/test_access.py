@@ -15,7 +15,7 @@ from google.rpc import error_details_pb2, status_pb2
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.client import JobSchedulerClient, JobSchedulerRpcError
-from jobscheduler.edge.auth.rules import RULES
+from jobscheduler.edge.auth.rules import RULES, RerunRule, Rule
 from jobscheduler.edge.server import Server
 
 from .conftest import auth_server
@@ -144,6 +144,7 @@ def _matrix_calls(
         "ScheduleJob": lambda: client.schedule_job(_timer(namespace=namespace)),
         "ScheduleJobs": lambda: client.schedule_jobs([_timer(namespace=namespace)] * 2),
         "GetJobStatus": lambda: client.get_job_status(probe, namespace),
+        "RerunJob": lambda: client.rerun_job(probe, namespace),
         "ListJobs": lambda: client.list_jobs(pb.ListJobsRequest(namespace=namespace)),
         "ListSchedules": lambda: client.list_schedules(
             pb.ListSchedulesRequest(namespace=namespace)
@@ -181,29 +182,42 @@ def test_every_rpc_for_every_user_and_namespace_matches_rbac(
                 assert set(calls) == set(RULES), "every RPC is in the matrix"
                 for rpc, call in calls.items():
                     rule = RULES[rpc]
-                    permissions = rule.permissions[:1]  # the objects here are Jobs
-                    expected = all(
-                        reviewer.allowed(
-                            {
-                                "user": user,
-                                "groups": list(groups),
-                                "resourceAttributes": {
-                                    "namespace": namespace,
-                                    "verb": p.verb,
-                                    "resource": p.resource,
-                                    "subresource": p.subresource,
-                                },
-                            }
-                        )
-                        for p in permissions
-                    )
+                    permissions = needed_on_jobs(rule)
+
+                    def allowed(
+                        p: Any, user: str = user, groups: Any = groups, namespace: str = namespace
+                    ) -> bool:
+                        spec = {
+                            "user": user,
+                            "groups": list(groups),
+                            "resourceAttributes": {
+                                "namespace": namespace,
+                                "verb": p.verb,
+                                "resource": p.resource,
+                                "subresource": p.subresource,
+                            },
+                        }
+                        return reviewer.allowed(spec)
+
+                    expected = all(allowed(p) for p in permissions)
                     code = _code(call)
                     refused = {grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.NOT_FOUND}
                     assert (code not in refused) == expected, (user, namespace, rpc, code)
                     if not expected:
-                        assert code is rule_denial_code(rpc), (user, namespace, rpc)
+                        denial = rule_denial_code(rpc)
+                        if isinstance(rule, RerunRule) and not allowed(permissions[-1]):
+                            denial = grpc.StatusCode.NOT_FOUND  # the original is not revealed
+                        assert code is denial, (user, namespace, rpc)
                     checked += 1
     assert checked == len(USERS) * len(NAMESPACES) * len(RULES)
+
+
+def needed_on_jobs(rule: Rule) -> tuple[Any, ...]:
+    """What the caller needs for this RPC when the objects are Jobs (as in the matrix)."""
+    needed = rule.permissions[:1]
+    if isinstance(rule, RerunRule):
+        needed += rule.original.permissions[:1]  # and read the job it reruns
+    return needed
 
 
 def rule_denial_code(rpc: str) -> grpc.StatusCode:
@@ -290,6 +304,48 @@ def test_a_page_token_works_only_for_the_caller_it_was_issued_to(
             )
     assert replayed.value.code is grpc.StatusCode.INVALID_ARGUMENT
     assert replayed.value.violations[0].field == "page_token"
+
+
+def test_all_namespaces_lists_need_the_verb_cluster_wide(
+    server: Server, admin: JobSchedulerClient, reviewer: FakeReviewer
+) -> None:
+    in_a = admin.schedule_job(_timer(namespace="team-a")).job_id
+    in_b = admin.schedule_job(_timer(namespace="team-b")).job_id
+    everywhere = pb.ListJobsRequest(all_namespaces=True)
+    # Listing in the server's default namespace is no right to list in all of them.
+    reviewer.grants.append(Grant("erin", "default", ("list",), ("jobs", "cronjobs")))
+    reviewer.add_user("tok-erin", "erin")
+    with connect(server, "tok-erin") as erin, pytest.raises(JobSchedulerRpcError) as narrow:
+        erin.list_jobs(everywhere)
+    assert narrow.value.code is grpc.StatusCode.PERMISSION_DENIED
+    with connect(server, "tok-bob") as bob, connect(server, "tok-alice") as alice:
+        listed = {j.job_id for j in bob.list_jobs(everywhere).jobs}  # a ClusterRole: allowed
+        assert {in_a, in_b} <= listed
+        # Roles in team-b and team-c only: no cluster-wide list, so no list across namespaces.
+        with pytest.raises(JobSchedulerRpcError) as jobs_refused:
+            alice.list_jobs(everywhere)
+        with pytest.raises(JobSchedulerRpcError) as schedules_refused:
+            alice.list_schedules(pb.ListSchedulesRequest(all_namespaces=True))
+    for refused in (jobs_refused.value, schedules_refused.value):
+        assert refused.code is grpc.StatusCode.PERMISSION_DENIED
+        assert "'alice' may not list" in refused.message
+        assert "in all namespaces" in refused.message
+
+
+def test_a_rerun_needs_to_read_the_original_and_is_created_by_the_caller(
+    server: Server, admin: JobSchedulerClient, reviewer: FakeReviewer
+) -> None:
+    original = admin.schedule_job(_timer(namespace="team-a")).job_id
+    reviewer.grants.append(Grant("dave", "team-a", ("create",), ("jobs",)))
+    reviewer.add_user("tok-dave", "dave")
+    with connect(server, "tok-sa") as sa, connect(server, "tok-dave") as dave:
+        rerun = sa.rerun_job(original, "team-a")
+        assert rerun.rerun_of == original
+        assert rerun.job_info.created_by == SA  # who reran it, not who scheduled the original
+        with pytest.raises(JobSchedulerRpcError) as blind:
+            dave.rerun_job(original, "team-a")  # may create jobs, may not read this one
+    assert blind.value.code is grpc.StatusCode.NOT_FOUND
+    assert blind.value.message == f"job {original!r} not found in namespace 'team-a'"
 
 
 # ---- identity -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import structlog
 
 from jobscheduler.config import Settings
 from jobscheduler.edge.server import Server
+from jobscheduler.jobtypes.metadata import SIMULATION_PREFIX
 from jobscheduler.logs import configure_logging
 from jobscheduler.service import build_service
 
@@ -29,7 +30,12 @@ def server_log() -> Iterator[io.StringIO]:
 def server(cluster: Any) -> Iterator[Server]:
     """The real stack on loopback: gRPC server -> JobService -> embedded cluster."""
     client = cluster.api_client()
-    settings = Settings(in_cluster=False, k8s_namespace=getattr(cluster, "namespace", "default"))
+    settings = Settings(
+        in_cluster=False,
+        k8s_namespace=getattr(cluster, "namespace", "default"),
+        # The tests steer simulated pods (exit codes, run times, retries) by annotation.
+        pod_annotation_allowed_prefixes=(SIMULATION_PREFIX,),
+    )
     service = build_service(settings, clock=cluster.clock, api_client=client)
     srv = Server(service, host="127.0.0.1", port=0, metrics_port=None, health_poll_seconds=0.1)
     srv.start()

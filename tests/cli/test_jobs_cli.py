@@ -130,8 +130,8 @@ def test_container_job_logs_and_watch_to_completion(
     code, out, _ = run(capsys, "jobs", "watch", job_id, "--server", target)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].startswith("INITIAL")
-    assert lines[-1].split()[2] == "SUCCEEDED"
+    assert lines[0].split()[1] == "INITIAL"  # after the time it was received
+    assert lines[-1].split()[3] == "SUCCEEDED"
 
     code, out, _ = run(capsys, "jobs", "logs", job_id, "--server", target)
     assert code == 0

@@ -312,3 +312,62 @@ def test_cluster_command_serves_the_embedded_api_until_sigterm(tmp_path: Path) -
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=30)
     assert process.returncode == 0
+
+
+def test_a_second_server_on_a_taken_port_leaves_the_first_ones_kubeconfig_alone(
+    serve: ServeProcess,
+) -> None:
+    before = serve.kubeconfig.read_bytes()
+    result = _serve_with(
+        {},
+        "--embedded-cluster",
+        "--port",
+        str(serve.port),
+        "--embedded-kubeconfig",
+        str(serve.kubeconfig),
+    )
+    assert result.returncode == 2
+    assert f"cannot listen for gRPC on 127.0.0.1:{serve.port}" in result.stderr
+    assert "add_port.cc" not in result.stderr  # no gRPC core noise
+    assert serve.kubeconfig.read_bytes() == before
+    with JobSchedulerClient(serve.target, timeout=5) as client:
+        assert client.health() == health_pb2.HealthCheckResponse.SERVING
+
+
+def test_the_dev_server_listens_on_loopback_and_says_where(tmp_path: Path) -> None:
+    port, metrics_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("KUBECONFIG", "GRPC_HOST")}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jobscheduler",
+            "serve",
+            "--embedded-cluster",
+            "--port",
+            str(port),
+            "--metrics-port",
+            str(metrics_port),
+        ],
+        env={**env, "LOG_FORMAT": "json", "TMPDIR": str(tmp_path)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    banner: list[str] = []
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            banner.append(line)
+            if "serving gRPC" in line:
+                break
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, rest = process.communicate(timeout=60)
+    text = "".join(banner)
+    assert (
+        f"serving gRPC on 127.0.0.1:{port} (auth none), metrics on 127.0.0.1:{metrics_port}" in text
+    )
+    kubeconfig = tmp_path / f"jobscheduler-embedded-{port}.kubeconfig"
+    assert f"kubeconfig: {kubeconfig}" in text
+    assert process.returncode == 0, rest

@@ -37,6 +37,7 @@ FLAGS = (
     "--remote-debugging-port=0",
 )
 WAIT_SECONDS = 60.0
+NAVIGATED = "Inspected target navigated or closed"
 
 
 def chromium_binary() -> str:
@@ -134,7 +135,12 @@ class Browser:
         deadline = time.monotonic() + WAIT_SECONDS
         value = None
         while time.monotonic() < deadline:
-            value = self.evaluate(expression)
+            try:
+                value = self.evaluate(expression)
+            except RuntimeError as error:
+                if NAVIGATED not in str(error):
+                    raise
+                value = None  # the page reloaded under the evaluation: ask the new one
             if value:
                 return value
             time.sleep(0.1)

@@ -65,6 +65,11 @@ class FakeJobService:
             job_info=_job(job_id, req.name),
         )
 
+    def rerun_job(self, req: pb.RerunJobRequest) -> pb.RerunJobResponse:
+        self._enter("rerun_job", req)
+        job_id = req.new_job_id or "job-fake0002"
+        return pb.RerunJobResponse(job_id=job_id, job_info=_job(job_id, "x"), rerun_of=req.job_id)
+
     def get_job_status(self, req: pb.GetJobStatusRequest) -> pb.GetJobStatusResponse:
         self._enter("get_job_status", req)
         return pb.GetJobStatusResponse(

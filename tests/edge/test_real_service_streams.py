@@ -30,11 +30,9 @@ def client(server: Server) -> Iterator[JobSchedulerClient]:
 
 @pytest.mark.clock_speed(60)
 def test_watch_job_sees_a_timer_through_to_success(client: JobSchedulerClient) -> None:
-    reply = client.schedule_job(
-        pb.ScheduleJobRequest(
-            name="t", timer_job=pb.TimerJobConfig(duration_seconds=30, timer_name="n")
-        )
-    )
+    # Two seconds of real time at 60x: long enough to be seen running under load.
+    config = pb.TimerJobConfig(duration_seconds=120, timer_name="n")
+    reply = client.schedule_job(pb.ScheduleJobRequest(name="t", timer_job=config))
     events = list(client.watch_job(reply.job_id, timeout=60))
     statuses = [event.job.status for event in events]
     assert events[0].type == pb.JobEvent.TYPE_INITIAL

@@ -109,14 +109,15 @@ def test_the_service_sees_the_request_id_and_the_callers_deadline(
         stub = pb_grpc.JobSchedulerStub(channel)
         stub.GetJobStatus(
             pb.GetJobStatusRequest(job_id="job-1"),
-            timeout=7,
+            timeout=120,
             metadata=[("x-request-id", "trace-me")],
         )
         stub.GetJobStatus(pb.GetJobStatusRequest(job_id="job-1"))
     (request_id, remaining), (_, no_deadline) = fake_service.contexts
     assert request_id == "trace-me"
-    # gRPC rounds the propagated deadline a little, either way.
-    assert remaining is not None and 5 < remaining < 8
+    # gRPC rounds the propagated deadline a little, either way; a loaded machine may take a
+    # while to deliver the call, so only "most of the 120 s are left" is asserted.
+    assert remaining is not None and 60 < remaining < 121
     assert no_deadline is None
 
 

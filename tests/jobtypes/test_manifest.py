@@ -6,6 +6,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
+from jobscheduler import kubesyntax
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import ConfigError, Settings
 from jobscheduler.jobtypes.base import JSON, BuildContext
@@ -14,6 +15,7 @@ from jobscheduler.jobtypes.metadata import (
     JOB_ID_LABEL,
     JOB_TYPE_LABEL,
     MANAGED_BY_LABEL,
+    NAME_LABEL,
     SCHEDULE_ID_LABEL,
     START_AT_LABEL,
 )
@@ -225,11 +227,11 @@ def test_execution_options_map_to_job_spec() -> None:
     assert spec["podFailurePolicy"]["rules"] == [
         {
             "action": "FailJob",
-            "onExitCodes": {"containerName": "job", "operator": "In", "values": [3, 42]},
+            "onExitCodes": {"containerName": "container", "operator": "In", "values": [3, 42]},
         },
         {
             "action": "Ignore",
-            "onExitCodes": {"containerName": "job", "operator": "In", "values": [137]},
+            "onExitCodes": {"containerName": "container", "operator": "In", "values": [137]},
         },
     ]
 
@@ -250,6 +252,7 @@ def test_labels_identify_the_job_and_keep_user_labels() -> None:
         MANAGED_BY_LABEL: "jobscheduler",
         JOB_TYPE_LABEL: "timer",
         JOB_ID_LABEL: "job-x",
+        NAME_LABEL: "my-timer",
     }
     assert manifest["metadata"]["labels"] == expected
     assert manifest["spec"]["template"]["metadata"]["labels"] == expected
@@ -371,3 +374,27 @@ def test_a_request_above_the_default_limit_raises_the_limit() -> None:
         resources=pb.ResourceRequirements(requests=pb.ResourceList(cpu="100m"))
     )
     assert container(manifest_for(small, settings=settings))["resources"]["limits"]["cpu"] == "500m"
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("nightly-build", "nightly-build"),
+        ("Nightly build #3", "Nightly-build--3"),
+        ("-- weird --", "weird"),
+        ("x" * 80, "x" * 63),
+        ("ünïcode", "n-code"),
+        ("!!!", None),
+    ],
+)
+def test_the_name_is_also_a_valid_label_for_kubectl_selectors(name: str, label: str | None) -> None:
+    request = timer_request()
+    request.name = name
+    labels = manifest_for(request)["metadata"]["labels"]
+    assert labels.get(NAME_LABEL) == label
+    if label is not None:
+        assert kubesyntax.label_value(label) is None
+
+
+def test_the_container_is_named_after_the_job_type() -> None:
+    assert container(manifest_for(timer_request()))["name"] == "timer"

@@ -250,3 +250,9 @@ def test_no_secret_value_can_reach_an_annotation() -> None:
     text = json.dumps(built["metadata"])
     assert "hook-token" in text  # the Secret's name is kept for read-back ...
     assert "valueFrom" not in text  # ... and values are only ever referenced by the pod
+
+
+def test_the_container_is_named_after_the_job_type() -> None:
+    """`kubectl logs job/ID -c health-check` (or `-c webhook`) names the job type."""
+    for req, type_name in ((probe(), HealthCheckHandler.name), (webhook(), WebhookHandler.name)):
+        assert container(manifest(req))["name"] == type_name

@@ -184,7 +184,12 @@ def test_follow_pod_logs_over_http(embedded_cluster: EmbeddedCluster) -> None:
         text = b"".join(response.stream()).decode()
         response.release_conn()
         assert "first line\nsecond line" in text
-        assert core.read_namespaced_pod("talker", "default").status.phase == "Succeeded"
+        # The stream ends with the container; the kubelet's status write may land just after.
+        deadline = time.monotonic() + 20
+        while (phase := core.read_namespaced_pod("talker", "default").status.phase) == "Running":
+            assert time.monotonic() < deadline, "the pod never finished"
+            time.sleep(0.02)
+        assert phase == "Succeeded"
         tail = core.read_namespaced_pod_log("talker", "default", tail_lines=1)
         assert tail.strip() == "second line"
         # The other kubelet log options travel over HTTP too (their semantics: test_pod_logs).

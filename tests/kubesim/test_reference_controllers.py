@@ -214,10 +214,16 @@ def test_failed_pod_with_backoff_limit_zero_fails_the_job(client: HttpClient) ->
     _assert_events(client, "ref-backoff0", "53-failed-job-events")
 
 
-def test_active_deadline_fails_the_job_and_removes_its_pod(client: HttpClient) -> None:
+def test_active_deadline_fails_the_job_and_removes_its_pod(
+    stepped_client: HttpClient, stepped_clock: SteppedClock
+) -> None:
     """Deliberate deviation: the 1.24 controller noticed the deadline only when some pod update
     re-synced the Job (56a, 56c: still active 20 s after a 2 s deadline). Current Kubernetes
-    requeues the Job for its deadline, so ours fails it on time without the pod update of 57."""
+    requeues the Job for its deadline, so ours fails it on time without the pod update of 57.
+
+    The clock moves only when the test moves it: the active Job is read before its 2 s
+    deadline, however long a loaded machine takes to get there."""
+    client = stepped_client
     created, captured = replay(client, "54-deadline-job-create")
     assert_same_shape(created.json, captured["response"]["body"], newer=NEWER_JOB)
     job = _until(_status_of(client, "ref-deadline"), lambda j: "startTime" in j["status"], "start")
@@ -232,6 +238,7 @@ def test_active_deadline_fails_the_job_and_removes_its_pod(client: HttpClient) -
     assert_same_shape(
         pending, reference("56b-deadline-job-pods-6s")["response"]["body"], newer=NEWER_POD
     )
+    stepped_clock.advance(3)  # past the deadline; nothing else happens to the Job or its pod
     job = _until(_status_of(client, "ref-deadline"), lambda j: _condition(j, "Failed"), "Failed")
     want = reference("58-deadline-job-deadlineexceeded")["response"]["body"]
     assert_same_shape(job, want, newer=(*NEWER_JOB, ".status.ready*"))
@@ -471,15 +478,15 @@ class SteppedClock:
 
 
 @pytest.fixture
-def cron_clock() -> SteppedClock:
+def stepped_clock() -> SteppedClock:
     """Stopped 55 s before a minute: an every-minute CronJob runs once the test advances it."""
     return SteppedClock(datetime.now(UTC).replace(second=5, microsecond=0))
 
 
 @pytest.fixture
-def cron_client(cron_clock: SteppedClock) -> Iterator[HttpClient]:
+def stepped_client(stepped_clock: SteppedClock) -> Iterator[HttpClient]:
     """Controllers without a kubelet on the test's stepped clock."""
-    with EmbeddedCluster(controllers=False, clock=cron_clock) as cluster:
+    with EmbeddedCluster(controllers=False, clock=stepped_clock) as cluster:
         manager = ControllerManager(cluster.api, cluster.clock, kubelet=False)
         manager.start()
         assert manager.wait_synced()
@@ -492,9 +499,9 @@ def cron_client(cron_clock: SteppedClock) -> Iterator[HttpClient]:
 
 
 def test_cronjob_runs_a_job_and_records_it(
-    cron_client: HttpClient, cron_clock: SteppedClock
+    stepped_client: HttpClient, stepped_clock: SteppedClock
 ) -> None:
-    client = cron_client
+    client = stepped_client
     cron_path = "/apis/batch/v1/namespaces/default/cronjobs/ref-cron"
     created, _ = replay(client, "A0-cronjob-create")
     assert created.status == 201
@@ -503,7 +510,7 @@ def test_cronjob_runs_a_job_and_records_it(
     # v1.36 omits an unset creationTimestamp instead of writing null (v1.36 B1, H1).
     unset_timestamps = (*UNRECORDED, "*emplate.metadata.creationTimestamp missing")
     assert_same_shape(before.json, captured["response"]["body"], newer=unset_timestamps)
-    cron_clock.advance(56)  # just past the minute; the clock then stays there: one run only
+    stepped_clock.advance(56)  # just past the minute; the clock then stays there: one run only
     cron = _until(lambda: _get(client, cron_path), lambda c: c["status"].get("active"), "a run")
     # As the capture did, so the CronJob's state below matches (spec.suspend).
     client.request("PATCH", cron_path, body={"spec": {"suspend": True}}, content_type=MERGE_PATCH)

@@ -72,17 +72,34 @@ class _StaleListGateway:
         return getattr(self._real, name)
 
 
+def _wait_until_due(cluster: Any, gateway: KubeGateway, namespace: str, job_id: str) -> None:
+    """Until the job controller has recorded the delayed Job as suspended and its start time
+    has passed on the cluster clock. The controller's status write gives the Job a new
+    resourceVersion, so a sweep that listed the Job before it would lose the race (409) and
+    release it only on its next pass."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        job = gateway.get(JOBS, namespace, job_id)
+        conditions = (job.get("status") or {}).get("conditions") or []
+        start_at = int(job["metadata"]["labels"][START_AT_LABEL])
+        suspended = any(c["type"] == "Suspended" and c["status"] == "True" for c in conditions)
+        if suspended and cluster.clock.now().timestamp() >= start_at:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{job_id} was never recorded as suspended and due")
+
+
 def test_two_replicas_never_release_a_job_twice(cluster: Any, service: JobService) -> None:
     namespace = getattr(cluster, "namespace", "default")
     job_id = service.schedule_job(container(start_at=_in(cluster, 1))).job_id
     client = cluster.api_client()
     try:
         gateway = KubeGateway(client, service._settings)
+        _wait_until_due(cluster, gateway, namespace, job_id)
         snapshot = gateway.list(
             JOBS, namespace, label_selector=f"{MANAGED_BY_LABEL}=jobscheduler,{START_AT_LABEL}"
         )
         assert [j["metadata"]["name"] for j in snapshot["items"]] == [job_id]
-        time.sleep(2 / 60 + 0.05)  # let the start time pass on the cluster clock
         replicas = [
             BackgroundSweeper(_StaleListGateway(gateway, snapshot), cluster.clock, namespace)  # type: ignore[arg-type]
             for _ in range(2)
@@ -100,10 +117,17 @@ def test_resuming_a_delayed_job_starts_it_now(service: JobService, cluster: Any)
 
 
 def test_cancelling_a_delayed_job_keeps_it_from_starting(service: JobService, cluster: Any) -> None:
-    job_id = service.schedule_job(container(start_at=_in(cluster, 5))).job_id
+    scheduled = service.schedule_job(container(start_at=_in(cluster, 5)))
+    job_id = scheduled.job_id
     service.cancel_job(pb.CancelJobRequest(job_id=job_id))
     service.start()
-    time.sleep(0.5)  # ~30 cluster seconds: well past the start time
+    deadline = time.monotonic() + WAIT_SECONDS
+    while cluster.clock.now().timestamp() <= scheduled.job_info.start_at.seconds:
+        assert time.monotonic() < deadline, "the cluster clock never reached the start time"
+        time.sleep(0.02)
+    # At least one pass after the start time, whatever the background sweeper managed so far.
+    namespace = getattr(cluster, "namespace", "default")
+    assert BackgroundSweeper(service._gateway, cluster.clock, namespace).release_due() == 0
     info = service.get_job_status(pb.GetJobStatusRequest(job_id=job_id)).job_info
     assert info.status == pb.JOB_STATUS_CANCELLED
     assert info.attempts == 0
@@ -185,7 +209,7 @@ def test_without_cluster_wide_rights_the_sweeper_releases_its_own_namespace(
     service: JobService, embedded_cluster: Any
 ) -> None:
     job_id = service.schedule_job(container(start_at=_in(embedded_cluster, 1))).job_id
-    time.sleep(2 / 60 + 0.05)  # let the start time pass on the cluster clock
+    _wait_until_due(embedded_cluster, service._gateway, "default", job_id)
     sweeper = BackgroundSweeper(service._gateway, embedded_cluster.clock, "default")
     # The all-namespaces list is forbidden (a namespaced Role); the namespace list is not.
     embedded_cluster.faults.fail_next(1, verb="list", resource="jobs", status=403)
@@ -197,7 +221,7 @@ def test_a_job_the_sweeper_may_not_change_does_not_stop_the_sweep(
     service: JobService, embedded_cluster: Any
 ) -> None:
     job_id = service.schedule_job(container(start_at=_in(embedded_cluster, 1))).job_id
-    time.sleep(2 / 60 + 0.05)  # let the start time pass on the cluster clock
+    _wait_until_due(embedded_cluster, service._gateway, "default", job_id)
     sweeper = BackgroundSweeper(service._gateway, embedded_cluster.clock, "default")
     embedded_cluster.faults.fail_next(1, verb="patch", resource="jobs", status=403)
     assert sweeper.release_due() == 0  # forbidden this time, logged, not raised

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.clock_speed(60)
 
 
 def test_timer_runs_to_success_and_reads_back_everything(service: JobService) -> None:
-    response = service.schedule_job(timer(duration=30, labels={"team": "platform"}))
+    # Two seconds of real time at 60x: long enough to be seen running on a loaded machine.
+    response = service.schedule_job(timer(duration=120, labels={"team": "platform"}))
     assert response.job_id.startswith("job-")
     assert response.k8s_job_name == response.job_id
     assert response.status == pb.JOB_STATUS_PENDING
@@ -34,7 +35,7 @@ def test_timer_runs_to_success_and_reads_back_everything(service: JobService) ->
     assert done.labels == {"team": "platform"}
     assert done.k8s_kind == "Job"
     assert done.namespace == response.job_info.namespace
-    assert done.timer_details.duration_seconds == 30
+    assert done.timer_details.duration_seconds == 120
     assert done.timer_details.timer_name == "build-timeout"
     assert done.timer_details.control_plane_endpoint == "http://control-plane:50053"
 
@@ -82,6 +83,10 @@ def test_pods_that_cannot_start_are_explained(
     info = wait_for(service, job_id, lambda i: i.reason in reasons)
     assert info.status == pb.JOB_STATUS_PENDING
     assert info.message
+    # ListJobs tells the same story as GetJobStatus (one pod LIST for the page).
+    listed = {job.job_id: job for job in service.list_jobs(pb.ListJobsRequest()).jobs}
+    assert listed[job_id].status == pb.JOB_STATUS_PENDING
+    assert listed[job_id].reason in reasons
 
 
 def test_cancel_stops_the_pods_and_reads_back_cancelled(service: JobService) -> None:
@@ -127,7 +132,9 @@ def test_suspend_and_resume(service: JobService) -> None:
 
 
 def test_suspend_a_running_job_then_resume_it(service: JobService) -> None:
-    job_id = service.schedule_job(container(sim={"run-seconds": 20})).job_id
+    # Two seconds of real time at 60x: still running when the suspension arrives, however busy
+    # the machine.
+    job_id = service.schedule_job(container(sim={"run-seconds": 120})).job_id
     wait_status(service, job_id, pb.JOB_STATUS_RUNNING)
     suspended = service.suspend_job(pb.SuspendJobRequest(job_id=job_id)).job_info
     assert suspended.status == pb.JOB_STATUS_SUSPENDED

@@ -51,8 +51,10 @@ def _statuses(events: list[pb.JobEvent]) -> list[int]:
 def test_watch_job_sees_every_transition_and_ends_at_the_final_state(
     service: JobService,
 ) -> None:
+    # Two seconds of real time at 60x, so the Job controller writes the running state even on a
+    # loaded machine (a shorter run can go from pending to succeeded in one status update).
     job_id = service.schedule_job(
-        container(sim={"run-seconds": 30}, execution=pb.ExecutionOptions(start_suspended=True))
+        container(sim={"run-seconds": 120}, execution=pb.ExecutionOptions(start_suspended=True))
     ).job_id
     events: list[pb.JobEvent] = []
     stream = service.watch_job(pb.WatchJobRequest(job_id=job_id), lambda: True)
@@ -73,7 +75,9 @@ def test_watch_job_survives_watch_expiry_without_missing_the_final_state(
     service: JobService, embedded_cluster: Any
 ) -> None:
     ended_before = _cache_watches_ended()
-    job_id = service.schedule_job(container(sim={"run-seconds": 5})).job_id
+    # Two seconds of real time at 60x: not yet finished at the first read, however busy the
+    # machine.
+    job_id = service.schedule_job(container(sim={"run-seconds": 120})).job_id
     stream = service.watch_job(pb.WatchJobRequest(job_id=job_id), lambda: True)
     initial = next(stream)  # the watch resumes from this read's resourceVersion
     assert initial.type == INITIAL

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from .manifests import REPO_ROOT
 
 
@@ -46,6 +48,7 @@ def test_without_a_cluster_every_e2e_test_skips_with_the_reason() -> None:
     assert "JOBSCHEDULER_E2E_KUBECONFIG is not set" in result.stdout
 
 
+@pytest.mark.slow  # about 20 s: the whole e2e suite in a subprocess
 def test_e2e_suite_passes_against_the_embedded_cluster(embedded_cluster_kubeconfig: Path) -> None:
     result = pytest_e2e("-m", "e2e", "-q", "-rs", kubeconfig=embedded_cluster_kubeconfig)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]

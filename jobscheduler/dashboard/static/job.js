@@ -91,7 +91,7 @@ async function loadEvents() {
 }
 
 function watchJob() {
-  const source = new EventSource(base + "/watch");
+  const source = new LiveStream(base + "/watch");
   source.addEventListener("open", () => setLive(true, "live"));
   source.addEventListener("error", () => setLive(false, "reconnecting"));
   source.addEventListener("job", (message) => {
@@ -122,7 +122,7 @@ function streamLogs() {
   const pre = document.getElementById("logs");
   clear(pre);
   const follow = document.getElementById("follow").checked;
-  logSource = new EventSource(base + "/logs?" + new URLSearchParams({ follow: follow ? "1" : "0" }));
+  logSource = new LiveStream(base + "/logs?" + new URLSearchParams({ follow: follow ? "1" : "0" }));
   logSource.addEventListener("log", (message) => {
     const chunk = JSON.parse(message.data);
     const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;

@@ -75,7 +75,7 @@ async function load() {
 }
 
 function watch(query) {
-  source = new EventSource("/api/watch?" + query);
+  source = new LiveStream("/api/watch?" + query);
   source.addEventListener("open", () => setLive(true, "live"));
   source.addEventListener("error", () => setLive(false, "reconnecting"));
   source.addEventListener("job", (message) => {

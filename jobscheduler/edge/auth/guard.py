@@ -25,7 +25,16 @@ from jobscheduler.edge.auth.images import ImagePolicy
 from jobscheduler.edge.auth.limits import RateLimiter, StreamLimiter
 from jobscheduler.edge.auth.pagetokens import PageTokenBinder
 from jobscheduler.edge.auth.reviews import AccessReviewer, Reviewer, TokenAuthenticator
-from jobscheduler.edge.auth.rules import RULES, BatchScheduleRule, Denial, Rule
+from jobscheduler.edge.auth.rules import (
+    PAGE_RULES,
+    RULES,
+    BatchScheduleRule,
+    Denial,
+    RerunRule,
+    Rule,
+    ScheduleRule,
+)
+from jobscheduler.edge.auth.secretreads import secrets_read
 from jobscheduler.edge.auth.tls import certificate_identity
 from jobscheduler.errors import FieldViolation, InvalidArgument
 
@@ -38,14 +47,25 @@ _REQUEST_ONEOF = "job_config"
 _PAGED_RESPONSES = ("ListJobsResponse", "ListSchedulesResponse")
 
 
+NO_HTTP_CREDENTIALS_MESSAGE = (
+    "no credentials: send the header 'Authorization: Bearer <token>' "
+    "(e.g. kubectl create token <serviceaccount>)"
+)
+
+
+def parse_bearer(value: str, where: str = "metadata") -> str:
+    """The token of an ``authorization`` value, or Unauthenticated unless it is a bearer one."""
+    scheme, _, token = value.strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise errors.Unauthenticated(f"the authorization {where} must be 'Bearer <token>'")
+    return token.strip()
+
+
 def bearer_token(context: grpc.ServicerContext) -> str | None:
     """The token of an ``authorization: Bearer`` header; None without the header at all."""
     for key, value in context.invocation_metadata() or ():
         if key == AUTHORIZATION_HEADER and isinstance(value, str):
-            scheme, _, token = value.strip().partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise errors.Unauthenticated("the authorization metadata must be 'Bearer <token>'")
-            return token.strip()
+            return parse_bearer(value)
     return None
 
 
@@ -105,6 +125,61 @@ class AccessGuard:
             raise errors.Unauthenticated(NO_CREDENTIALS_MESSAGE)
         return identity
 
+    def identify_http(
+        self, authorization: str | None, source: str, request_id: str, path: str
+    ) -> Identity:
+        """An HTTP caller (the dashboard) by its ``Authorization: Bearer`` header, verified as
+        a gRPC caller's token is (the same TokenReviews and cache); refusals audited."""
+        if not self.authenticating:
+            return UNAUTHENTICATED_DEVELOPER
+        try:
+            if authorization is None:
+                raise errors.Unauthenticated(NO_HTTP_CREDENTIALS_MESSAGE)
+            assert self.tokens is not None
+            return self.tokens.authenticate(parse_bearer(authorization, "header"))
+        except errors.JobSchedulerError as error:
+            audit(
+                identity=UNAUTHENTICATED_DEVELOPER,
+                source=source,
+                namespace="",
+                rpc=f"GET {path}",
+                job_id="",
+                decision="deny",
+                code=error.code,
+                request_id=request_id,
+                reason=error.message,
+            )
+            raise
+
+    def admit_http(
+        self,
+        rpc: str,
+        request: Message,
+        identity: Identity,
+        source: str,
+        request_id: str,
+        *,
+        streaming: bool = False,
+        also: tuple[str, ...] = (),
+    ) -> Admission:
+        """An HTTP read (the dashboard) that mirrors ``rpc``, by an ``identify_http`` caller:
+        admitted exactly as that RPC would be (rate, RBAC mapping, page tokens, stream cap),
+        and needing the access of the page rules ``also`` names too (checked after rpc's)."""
+        return self._admit(
+            rpc, request, lambda: identity, source, request_id, streaming=streaming, also=also
+        )
+
+    def permits(self, rpc: str, identity: Identity, request: Message) -> bool:
+        """Whether ``identity`` may make ``rpc`` (no audit line: for optional parts of a page)."""
+        rule = _rule_of(rpc)
+        if rule is None:
+            return False
+        try:
+            self._authorize(rule, identity, self._namespace_of(request), request)
+        except (errors.PermissionDenied, errors.NotFound):
+            return False
+        return True
+
     def admit(
         self,
         rpc: str,
@@ -115,18 +190,42 @@ class AccessGuard:
         streaming: bool,
     ) -> Admission:
         """The admitted call, or a domain error (audited) that the interceptor answers."""
+        return self._admit(
+            rpc,
+            request,
+            lambda: self.identify(context),
+            context.peer(),
+            request_id,
+            streaming=streaming,
+        )
+
+    def _admit(
+        self,
+        rpc: str,
+        request: Message,
+        identify: Callable[[], Identity],
+        source: str,
+        request_id: str,
+        *,
+        streaming: bool,
+        also: tuple[str, ...] = (),
+    ) -> Admission:
         identity = UNAUTHENTICATED_DEVELOPER
         namespace = self._namespace_of(request)
-        source = context.peer()
-        rule = RULES.get(rpc)
+        rule = _rule_of(rpc)
         requestctx.hidden_resources.set(frozenset())  # nothing left from this thread's last call
         requestctx.check_resolved_request.set(None)
+        requestctx.caller.set("")
         try:
-            identity = self.identify(context)
+            identity = identify()
+            if identity.authenticated:
+                requestctx.caller.set(identity.user)
             self._rate.take(identity.key() if identity.authenticated else source_host(source))
             if rule is None:  # an RPC nobody mapped to a Kubernetes verb: closed
                 raise errors.PermissionDenied(f"{rpc} has no access rule")
             self._authorize(rule, identity, namespace, request)
+            for extra in also:  # none of them addresses one job: the hidden kinds stay rule's
+                self._authorize(PAGE_RULES[extra], identity, namespace, request)
             request = self._with_identity(rpc, request, identity)
             if rpc in ("ScheduleJob", "ScheduleJobs"):
                 requestctx.check_resolved_request.set(self._resolved_check(identity))
@@ -165,8 +264,11 @@ class AccessGuard:
         return admission
 
     def _namespace_of(self, request: Message) -> str:
+        """The namespace the RPC acts in; "" for none or (``all_namespaces``) cluster-wide."""
         if "namespace" not in request.DESCRIPTOR.fields_by_name:
             return ""
+        if getattr(request, "all_namespaces", False):
+            return ""  # a SubjectAccessReview without a namespace: cluster-wide rights only
         return str(getattr(request, "namespace", "")) or self._default_namespace
 
     def _authorize(self, rule: Rule, identity: Identity, namespace: str, request: Message) -> None:
@@ -178,6 +280,9 @@ class AccessGuard:
             for item in request.requests:  # type: ignore[attr-defined]
                 self._authorize(RULES["ScheduleJob"], identity, self._namespace_of(item), item)
             return
+        if isinstance(rule, RerunRule):
+            # The original first: a caller who may not read it learns nothing of it.
+            self._authorize(rule.original, identity, namespace, request)
         assert self.access is not None
         wanted = rule.for_request(request)
         permitted = [p for p in wanted if self.access.allowed(identity, namespace, p)]
@@ -187,9 +292,10 @@ class AccessGuard:
                 raise errors.NotFound(
                     f"job {_job_id(request)!r} not found in namespace {namespace!r}"
                 )
+            where = f"namespace {namespace!r}" if namespace else "all namespaces"
             raise errors.PermissionDenied(
-                f"user {identity.user!r} may not {wanted[0].describe()} in namespace "
-                f"{namespace!r} (Kubernetes RBAC)"
+                f"user {identity.user!r} may not {wanted[0].describe()} in {where} "
+                "(Kubernetes RBAC)"
             )
         for needed in rule.also_required(request):
             if not self.access.allowed(identity, namespace, needed):
@@ -201,6 +307,20 @@ class AccessGuard:
             requestctx.hidden_resources.set(
                 frozenset(p.resource for p in wanted if p not in permitted)
             )
+        if isinstance(rule, ScheduleRule):
+            self._authorize_secrets(identity, namespace, request)
+
+    def _authorize_secrets(self, identity: Identity, namespace: str, request: Message) -> None:
+        """``get`` on every Secret the job's pod would read: the pod reads it, not the caller,
+        so the job must not be a way to read one the caller cannot. The review's answer does
+        not depend on whether the Secret exists, so neither does the refusal."""
+        assert self.access is not None
+        for secret_namespace, permission in secrets_read(request, namespace):
+            if not self.access.allowed(identity, secret_namespace, permission):
+                raise errors.PermissionDenied(
+                    f"user {identity.user!r} may not {permission.describe()} in namespace "
+                    f"{secret_namespace!r} (Kubernetes RBAC), which the job's pod would read"
+                )
 
     def _resolved_check(self, identity: Identity) -> Callable[[Message], list[FieldViolation]]:
         """What admission checks on a direct ScheduleJobRequest, for one resolved from a job
@@ -251,6 +371,10 @@ class AccessGuard:
             return message
 
         return outgoing
+
+
+def _rule_of(rpc: str) -> Rule | None:
+    return RULES.get(rpc) or PAGE_RULES.get(rpc)
 
 
 def _job_id(request: Message) -> str:

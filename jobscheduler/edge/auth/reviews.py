@@ -4,7 +4,7 @@ As kube-rbac-proxy does (``pkg/authn/delegating.go``, ``pkg/authz/auth.go``): a 
 reviewed by the API server, and each access by the API server's authorizer (RBAC), so the
 cluster's RoleBindings are the policy. Answers are cached briefly: a token by its SHA-256
 (never the token itself) and only when valid; an access decision per (identity, namespace,
-verb, resource).
+permission), the permission naming verb, resource and, for one object, its name.
 """
 
 from __future__ import annotations
@@ -88,17 +88,21 @@ class TokenAuthenticator:
 
 @dataclass(frozen=True)
 class Permission:
-    """A verb on a resource (optionally a subresource) of one API group."""
+    """A verb on a resource (optionally a subresource) of one API group; with ``name``, on
+    that one object only (RBAC ``resourceNames`` apply), e.g. ``get`` on one Secret."""
 
     verb: str
     group: str
     resource: str
     subresource: str = ""
+    name: str = ""
 
     def describe(self) -> str:
-        """As Kubernetes writes it in a 403: ``create jobs.batch``, ``get pods/log``."""
-        name = self.resource + (f"/{self.subresource}" if self.subresource else "")
-        return f"{self.verb} {name}" + (f".{self.group}" if self.group else "")
+        """As Kubernetes writes it in a 403: ``create jobs.batch``, ``get pods/log``,
+        ``get secrets "hook-token"``."""
+        plural = self.resource + (f"/{self.subresource}" if self.subresource else "")
+        described = f"{self.verb} {plural}" + (f".{self.group}" if self.group else "")
+        return described + (f' "{self.name}"' if self.name else "")
 
 
 class AccessReviewer:
@@ -122,6 +126,8 @@ class AccessReviewer:
         }
         if permission.subresource:
             attributes["subresource"] = permission.subresource
+        if permission.name:
+            attributes["name"] = permission.name
         spec = {**identity.subject(), "resourceAttributes": attributes}
         self.reviews_sent += 1
         answer = _review(

@@ -4,7 +4,8 @@ So the cluster's Roles and RoleBindings are the policy: someone who may ``create
 in a namespace may schedule jobs there through this service, and nobody else may. An RPC that
 names one job may meet a Job or a CronJob (a schedule) under that id: its verb is checked on
 both kinds, and a kind the caller lacks it on is hidden from the service's lookup (so acting on
-a schedule needs the verb on cronjobs, not only on jobs).
+a schedule needs the verb on cronjobs, not only on jobs). A list across all namespaces
+(``all_namespaces``) needs the verb cluster-wide, as ``kubectl get jobs -A`` does.
 """
 
 from __future__ import annotations
@@ -80,6 +81,15 @@ class BatchScheduleRule(Rule):
         return tuple(p for p in self.permissions if p.resource in kinds)
 
 
+@dataclass(frozen=True)
+class RerunRule(Rule):
+    """RerunJob creates a Job in the original's namespace (``permissions``: ``create jobs``, as
+    ScheduleJob would) from the original, which the caller must be able to read (``original``:
+    ``get`` on whichever kind it is, refused as NOT_FOUND like GetJobStatus)."""
+
+    original: Rule = Rule(_on("get", "jobs", "cronjobs"), Denial.NOT_FOUND, addresses_one_job=True)
+
+
 _ONE = {"addresses_one_job": True}
 RULES: dict[str, Rule] = {
     "ScheduleJob": ScheduleRule(
@@ -88,6 +98,7 @@ RULES: dict[str, Rule] = {
     "ScheduleJobs": BatchScheduleRule(
         _on("create", "jobs", "cronjobs"), Denial.PERMISSION_DENIED, mutating=True
     ),
+    "RerunJob": RerunRule(_on("create", "jobs"), Denial.PERMISSION_DENIED, mutating=True),
     "GetJobStatus": Rule(_on("get", "jobs", "cronjobs"), Denial.NOT_FOUND, **_ONE),
     "WatchJob": Rule(_on("watch", "jobs", "cronjobs"), Denial.NOT_FOUND, **_ONE),
     "GetJobLogs": Rule((Permission("get", "", "pods", "log"),), Denial.NOT_FOUND),
@@ -103,4 +114,11 @@ RULES: dict[str, Rule] = {
     "GetJobTemplate": Rule(_on_configmaps("get"), Denial.PERMISSION_DENIED),
     "ListJobTemplates": Rule(_on_configmaps("list"), Denial.PERMISSION_DENIED),
     "DeleteJobTemplate": Rule(_on_configmaps("delete"), Denial.PERMISSION_DENIED, mutating=True),
+}
+
+# Reads the dashboard serves that no RPC mirrors, as the kubectl access they need.
+PAGE_RULES: dict[str, Rule] = {
+    # A job page's Kubernetes events (``kubectl get events``); the job itself is checked first
+    # as GetJobStatus, so its existence is not revealed by this refusal.
+    "JobEvents": Rule((Permission("list", "", "events"),), Denial.PERMISSION_DENIED),
 }

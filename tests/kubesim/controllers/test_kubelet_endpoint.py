@@ -115,12 +115,20 @@ def test_following_a_running_pod_streams_until_the_container_ends(kubelet: Kubel
     pod = _run_job(kubelet, "follow", 60, ("Running",))
     status, text, _ = kubelet.get(f"/containerLogs/default/{pod.metadata.name}/main?follow=true")
     assert (status, text.splitlines()) == (200, LINES)
+    # The stream ended because the container did; the kubelet's status write saying so may
+    # land just after it, so the phase is waited for, not read at once.
     client = kubelet.cluster.api_client()
     try:
-        finished = k8s.CoreV1Api(client).read_namespaced_pod(pod.metadata.name, "default")
+        core = k8s.CoreV1Api(client)
+        wait_for(
+            lambda: core.read_namespaced_pod(pod.metadata.name, "default").status.phase,
+            lambda phase: phase != "Running",
+            "the pod to finish",
+        )
+        finished = core.read_namespaced_pod(pod.metadata.name, "default")
     finally:
         client.close()
-    assert finished.status.phase == "Succeeded"  # the stream ended because the container did
+    assert finished.status.phase == "Succeeded"
 
 
 def test_kubelet_endpoint_errors_are_the_kubelets(kubelet: Kubelet) -> None:
