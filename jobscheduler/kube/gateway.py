@@ -169,10 +169,13 @@ class KubeGateway:
         label_selector: str = "",
         field_selector: str = "",
         timeout_seconds: int,
+        on_open: Callable[[Callable[[], None]], None] | None = None,
     ) -> Iterator[JSON]:
         """Events ``{"type", "object"}`` from ``resource_version`` until the server closes the
         stream after ``timeout_seconds``. Raises ``ResourceExpired`` when that version is gone
-        (410), as an HTTP status or as an ERROR event."""
+        (410), as an HTTP status or as an ERROR event. ``on_open`` is given, once the stream is
+        open, a function that ends it from another thread (the events simply stop): a quiet
+        watch would otherwise hold its reader until the next event or the timeout."""
         query = (
             ("watch", "true"),
             ("resourceVersion", resource_version),
@@ -187,6 +190,19 @@ class KubeGateway:
             # against a connection that went silent.
             read_timeout=timeout_seconds + 10,
         )
+        interrupted = threading.Event()
+        # Held while cutting and while handing the connection back to the pool, so a late
+        # interrupt never shuts down a connection another request has taken from it.
+        handing_back = threading.Lock()
+        if on_open is not None:
+
+            def interrupt() -> None:
+                with handing_back:
+                    if not interrupted.is_set():
+                        interrupted.set()
+                        _interrupt(response)
+
+            on_open(interrupt)
         try:
             for line in json_lines(response):
                 event = json.loads(line)
@@ -195,13 +211,19 @@ class KubeGateway:
                     if status.get("code") == 410:
                         raise ResourceExpired(str(status.get("message", "watch expired")))
                     raise errors.Unavailable("the Kubernetes watch failed")
+                if interrupted.is_set():
+                    return
                 yield event
         except urllib3.exceptions.ReadTimeoutError:
             return  # a silent stream: the caller re-watches from its last version
-        except urllib3.exceptions.HTTPError as exc:
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            if interrupted.is_set():
+                return  # we cut the connection ourselves
             raise errors.Unavailable("the Kubernetes watch connection broke off") from exc
         finally:
-            response.release_conn()
+            with handing_back:
+                interrupted.set()
+                response.release_conn()
 
     def stream_pod_log(
         self,

@@ -41,8 +41,10 @@ class JobReader(Protocol):
         label_selector: str = "",
         field_selector: str = "",
         timeout_seconds: int,
+        on_open: Callable[[Callable[[], None]], None] | None = None,
     ) -> Iterator[JSON]:
-        """Watch events from ``resource_version``; raises ``ResourceExpired`` when it is gone."""
+        """Watch events from ``resource_version``; raises ``ResourceExpired`` when it is gone.
+        ``on_open`` receives a function that ends the stream from another thread."""
         ...
 
     def stream_pod_log(

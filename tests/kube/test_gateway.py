@@ -5,6 +5,7 @@ Faults come from the cluster's injector, so every failure travels the real HTTP 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -222,3 +223,35 @@ def test_a_refusal_by_quota_or_policy_is_not_a_permission_problem(
     with pytest.raises(errors.FailedPrecondition) as error:
         gateway.create(JOBS, NAMESPACE, job("refused"))
     assert message in error.value.message
+
+
+def test_a_quiet_watch_ends_quietly_when_its_reader_cuts_it(gateway: KubeGateway) -> None:
+    """What lets a stopping server end its cache at once, not at the watch's next event."""
+    gateway.create(JOBS, NAMESPACE, job("watched"))
+    version = str(gateway.list(JOBS, NAMESPACE)["metadata"]["resourceVersion"])
+    cuts: list[Any] = []
+    seen: list[str] = []
+    outcome: list[BaseException | None] = []
+
+    def read() -> None:
+        try:
+            for event in gateway.watch(
+                JOBS, NAMESPACE, resource_version=version, timeout_seconds=300, on_open=cuts.append
+            ):
+                seen.append(event["type"])
+            outcome.append(None)
+        except BaseException as exc:  # handed to the test's thread
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 10
+    while not cuts and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert cuts, "the watch never opened"
+    cuts[0]()
+    reader.join(10)
+    assert not reader.is_alive(), "the cut watch still holds its reader"
+    assert outcome == [None]  # ended, not broken: nothing for the reader to retry
+    assert seen == []
+    cuts[0]()  # a second cut, after the stream has ended, is harmless

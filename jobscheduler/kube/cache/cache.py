@@ -105,8 +105,6 @@ class WatchCache:
 
     def stop(self) -> None:
         for informer in self._informers.values():
-            informer._stop.set()  # all at once: each may be waiting on its watch
-        for informer in self._informers.values():
             informer.stop()
 
     @property
@@ -224,6 +222,7 @@ class WatchCache:
         label_selector: str = "",
         field_selector: str = "",
         timeout_seconds: int,
+        on_open: Callable[[Callable[[], None]], None] | None = None,
     ) -> Iterator[JSON]:
         """A raw watch is the API server's (streams fan out from the cache in the service)."""
         return self._gateway.watch(
@@ -233,6 +232,7 @@ class WatchCache:
             label_selector=label_selector,
             field_selector=field_selector,
             timeout_seconds=timeout_seconds,
+            on_open=on_open,
         )
 
     def stream_pod_log(self, namespace: str, pod: str, **options: Any) -> Iterator[bytes]:

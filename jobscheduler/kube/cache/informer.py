@@ -97,6 +97,9 @@ class Informer:
         # Waits between failed attempts (tests pass a fake that records them).
         self._pause = pause or self._stop.wait
         self._thread: threading.Thread | None = None
+        # Ends the open watch's stream (set by the gateway once one is open).
+        self._end_watch: Callable[[], None] | None = None
+        self._watch_lock = threading.Lock()
         self.synced = threading.Event()
         self._changed = threading.Condition()
         self.version = 0  # the highest resourceVersion seen (list, event or bookmark)
@@ -116,7 +119,7 @@ class Informer:
         if self._thread is not None:
             return
         self._stop.clear()
-        name = f"informer-{self.resource.plural}-{self.namespace or 'all'}"
+        name = f"jobscheduler-cache-{self.resource.plural}-{self.namespace or 'all'}"
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
@@ -124,11 +127,19 @@ class Informer:
         self._stop.set()
         with self._changed:
             self._changed.notify_all()
+        with self._watch_lock:
+            end_watch = self._end_watch
+        if end_watch is not None:
+            end_watch()  # a quiet watch would hold the thread until its next event
         if self._thread is not None:
-            # A watch blocked on a quiet stream notices the stop at its next event or its
-            # timeout; the thread is a daemon, so a stopping process does not wait for it.
             self._thread.join(timeout=STOP_WAIT_SECONDS)
             self._thread = None
+
+    def _watch_opened(self, end_watch: Callable[[], None]) -> None:
+        with self._watch_lock:
+            self._end_watch = end_watch
+        if self._stop.is_set():  # stopped while the watch was being opened
+            end_watch()
 
     def wait_until(self, condition: Callable[[], bool], timeout: float) -> bool:
         """Wait (at most ``timeout`` seconds) until ``condition()`` holds after a change."""
@@ -225,6 +236,7 @@ class Informer:
             resource_version=self._resume_from,
             label_selector=self._selector,
             timeout_seconds=self._watch_timeout,
+            on_open=self._watch_opened,
         ):
             self._heard()
             kind = event.get("type")
