@@ -3,6 +3,7 @@ from __future__ import annotations
 import io
 import logging
 import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,6 +41,12 @@ def server(cluster: Any) -> Iterator[Server]:
     srv = Server(service, host="127.0.0.1", port=0, metrics_port=None, health_poll_seconds=0.1)
     srv.start()
     try:
+        # Health turns SERVING once the cache has synced and the first poll has run: a test
+        # that starts before then (a loaded machine) would see NOT_SERVING.
+        deadline = time.monotonic() + 30
+        while not srv.ready and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert srv.ready, "the server did not become ready"
         yield srv
     finally:
         srv.stop(grace=0)
