@@ -247,14 +247,27 @@ class Store:
                 found = {key for key in found if any(key in keys for keys in sets)}
             return found
 
-    def matches_everything(self, group: Sequence[tuple[str, str]]) -> bool:
-        """Whether one (index, value) of ``group`` holds every object: the group then narrows
-        nothing (a state filter all the jobs are in), and need not be copied to be applied."""
+    def page(
+        self, groups: Sequence[Sequence[tuple[str, str]]], after: OrderKey | None, limit: int
+    ) -> tuple[list[Key], int]:
+        """Up to ``limit`` keys matching ``groups`` (as ``matching``) in listing order after
+        ``after``, and how many match in all, as of one moment. A group one of whose values
+        every object has narrows nothing (a state filter all the jobs are in): it is skipped,
+        not copied, and the count is then the store's size."""
         with self._lock:
             total = len(self._entries)
-            return any(
-                len(_members(self._indexes[index].get(value))) == total for index, value in group
-            )
+            narrowing = [
+                group
+                for group in groups
+                if not any(
+                    len(_members(self._indexes[index].get(value))) == total
+                    for index, value in group
+                )
+            ]
+            if not narrowing:
+                return self.ordered(None, after, limit), total
+            keys = self.matching(narrowing)
+            return self.ordered(keys, after, limit), len(keys)
 
     def index_sizes(self, index: str) -> dict[str, int]:
         with self._lock:
