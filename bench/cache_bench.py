@@ -142,9 +142,10 @@ def measure_streams(port: int, metrics_port: int, plan: dict[str, Any], out: Any
     changed_at: dict[str, float] = {}
     delays: list[float] = []
     lock = threading.Lock()
-    started = threading.Barrier(streams + 1)
     targets = set(ids)
     calls = []
+
+    subscribed = threading.Semaphore(0)
 
     def read(index: int) -> None:
         stub = jobscheduler_pb2_grpc.JobSchedulerStub(channels[index % len(channels)])
@@ -153,21 +154,30 @@ def measure_streams(port: int, metrics_port: int, plan: dict[str, Any], out: Any
         request = pb.WatchJobsRequest(label_selector={"bench-target": "yes"})
         call = stub.WatchJobs(request)
         calls.append(call)
-        started.wait()
+        initial = 0
         try:
             for event in call:
                 job_id = event.job.job_id
-                if event.type == pb.JobEvent.TYPE_CHANGED and job_id in changed_at:
+                if event.type == pb.JobEvent.TYPE_INITIAL:
+                    initial += 1
+                    if initial == len(targets):  # subscribed: its snapshot has come
+                        subscribed.release()
+                elif event.type == pb.JobEvent.TYPE_CHANGED and job_id in changed_at:
                     with lock:
                         delays.append(time.perf_counter() - changed_at[job_id])
         except grpc.RpcError:
             return
 
+    opening = time.perf_counter()
     threads = [threading.Thread(target=read, args=(i,), daemon=True) for i in range(streams)]
     for thread in threads:
         thread.start()
-    started.wait()
-    time.sleep(2.0)  # every stream has sent its request and had its INITIAL events
+    # Changes start once every stream has had its INITIAL events, so it is subscribed: a
+    # stream still opening would get a change as its INITIAL state and count it as lost.
+    opened = 0
+    for _ in range(streams):
+        opened += subscribed.acquire(timeout=max(0.0, opening + 120 - time.perf_counter()))
+    opened_seconds = time.perf_counter() - opening
     configuration = kubernetes.client.Configuration()
     configuration.host = cluster_url
     configuration.api_key = {"authorization": "Bearer " + os.environ[TOKEN_VARIABLE]}
@@ -195,6 +205,8 @@ def measure_streams(port: int, metrics_port: int, plan: dict[str, Any], out: Any
             "p50_ms": ordered[len(ordered) // 2] * 1000 if ordered else float("nan"),
             "p99_ms": ordered[int(len(ordered) * 0.99) - 1] * 1000 if ordered else float("nan"),
             "watches_opened_meanwhile": watches,
+            "opened": opened,
+            "opened_seconds": opened_seconds,
         }
     )
 
@@ -293,6 +305,10 @@ def stream_rows(
     plan = {"ids": targets, "streams": options.streams, "cluster_url": cluster.url}
     streams = in_child(measure_streams, port, metrics_port, plan)
     return [
+        (
+            f"WatchJobs: {options.streams} streams subscribed (INITIAL events received)",
+            f"{streams['opened']} in {streams['opened_seconds']:.1f} s",
+        ),
         (
             f"WatchJobs: {options.streams} streams, events delivered",
             f"{streams['delivered']}/{streams['expected']}",
