@@ -199,8 +199,8 @@ class LogStreamer:
         state = pb.JobStatus.Name(job_state(job).status).removeprefix("JOB_STATUS_").lower()
         if self._settings.kept_logs_bytes_per_pod and self._settings.kept_logs_max_pods:
             why = (
-                "logs are kept when a job finishes, is cancelled or is suspended, and these "
-                "pods were removed before that"
+                "a pod's logs are kept when its job finishes, is cancelled or is suspended, "
+                "if the pod had started by then"
             )
         else:
             why = "this server keeps no logs (KEPT_LOGS_BYTES_PER_POD or KEPT_LOGS_MAX_PODS is 0)"

@@ -30,7 +30,8 @@ def test_a_cut_never_splits_a_character_nor_grows_past_the_budget() -> None:
 
 
 def test_settings_refuse_a_budget_one_configmap_cannot_hold() -> None:
-    assert load_settings().kept_logs_bytes_per_pod * load_settings().kept_logs_max_pods == 512 * 1024
+    defaults = load_settings()
+    assert defaults.kept_logs_bytes_per_pod * defaults.kept_logs_max_pods == 512 * 1024
     with pytest.raises(ConfigError, match="KEPT_LOGS_BYTES_PER_POD x KEPT_LOGS_MAX_PODS"):
         load_settings(kept_logs_bytes_per_pod=128 * 1024, kept_logs_max_pods=8)
     fits = load_settings(kept_logs_bytes_per_pod=KEPT_LOGS_MAX_TOTAL_BYTES, kept_logs_max_pods=1)

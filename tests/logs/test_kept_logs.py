@@ -40,7 +40,8 @@ def test_cancel_keeps_the_logs_before_the_pods_go(
 ) -> None:
     service = started()
     namespace = namespace_of(cluster)
-    job_id = service.schedule_job(container(sim={"logs": "started\nnever", "run-seconds": 3600})).job_id
+    req = container(sim={"logs": "started\nnever", "run-seconds": 3600})
+    job_id = service.schedule_job(req).job_id
     _printed(service, job_id, "started\n")
 
     service.cancel_job(pb.CancelJobRequest(job_id=job_id))
@@ -124,9 +125,7 @@ def _kept_total(outcome: str) -> float:
     return REGISTRY.get_sample_value("jobscheduler_kept_logs_total", labels) or 0.0
 
 
-def test_two_replicas_keep_a_finished_job_once(
-    started: Started, core: Core, cluster: Any
-) -> None:
+def test_two_replicas_keep_a_finished_job_once(started: Started, core: Core, cluster: Any) -> None:
     first, second = started(), started()
     namespace = namespace_of(cluster)
     outcomes = ("kept", "already_kept", "nothing_new")
