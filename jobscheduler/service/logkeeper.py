@@ -2,11 +2,11 @@
 
 ``LogKeeper.keep`` is called before a cancel or suspend stops a Job's pods (from
 ``service.lifecycle``, on the replica serving the RPC) and, through ``KeepOnFinish``, when the
-watch cache sees a Job finish (on every replica). It is bounded per job: one GET of the
-ConfigMap, one list of the job's pods, one log read of at most ``KEPT_LOGS_MAX_PODS`` pods
-(each asking the kubelet for no more lines than the budget has bytes, and keeping only the
-last ``KEPT_LOGS_BYTES_PER_POD`` bytes), and one create (or a patch adding the pods of a
-later run after a resume).
+watch cache sees a Job finish (on every replica). It is bounded per job: one list of the
+job's pods, one GET of the ConfigMap (none when no pod started), one log read of at most
+``KEPT_LOGS_MAX_PODS`` pods (each asking the kubelet for no more lines than the budget has
+bytes, and keeping only the last ``KEPT_LOGS_BYTES_PER_POD`` bytes), and one create (or a
+patch adding the pods of a later run after a resume).
 
 Several replicas keep once: the ConfigMap's name is the job's, a create that finds it
 (AlreadyExists) means another replica kept the same pods, and a patch carries the
@@ -77,6 +77,12 @@ class LogKeeper:
             return
         metadata = job.get("metadata") or {}
         namespace, name = str(metadata["namespace"]), str(metadata["name"])
+        started = [
+            pod for pod in job_pods(self._reader, namespace, name) if pod_phase(pod) != "Pending"
+        ]
+        if not started:  # nothing to read (a job that never started): not even a GET
+            metrics.KEPT_LOGS.labels(reason=reason, outcome="nothing_new").inc()
+            return
         configmap = self._existing(namespace, name)
         already: list[KeptPod] = []
         if configmap is not None:
@@ -93,11 +99,7 @@ class LogKeeper:
             already = found
         known = {pod.name for pod in already}
         limit = self._settings.kept_logs_max_pods
-        started = [
-            pod
-            for pod in job_pods(self._reader, namespace, name)
-            if pod["metadata"]["name"] not in known and pod_phase(pod) != "Pending"
-        ][-limit:]
+        started = [pod for pod in started if pod["metadata"]["name"] not in known][-limit:]
         if not started:
             metrics.KEPT_LOGS.labels(reason=reason, outcome="nothing_new").inc()
             return
