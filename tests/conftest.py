@@ -40,6 +40,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "controllers(*names): the controllers bare_cluster runs, e.g. garbage-collector"
     )
+    config.addinivalue_line(
+        "markers", "server_settings(**values): Settings of the CLI tests' in-process server"
+    )
 
 
 class RealCluster:
