@@ -332,6 +332,33 @@ def test_all_namespaces_lists_need_the_verb_cluster_wide(
         assert "in all namespaces" in refused.message
 
 
+def test_watching_all_namespaces_needs_watch_cluster_wide(
+    server: Server, admin: JobSchedulerClient, reviewer: FakeReviewer
+) -> None:
+    in_a = admin.schedule_job(_timer(namespace="team-a")).job_id
+    in_b = admin.schedule_job(_timer(namespace="team-b")).job_id
+    everywhere = pb.WatchJobsRequest(all_namespaces=True)
+    # Watching in the default namespace, or listing cluster-wide, is no right to watch all.
+    reviewer.grants.append(Grant("erin", "default", ("watch",), ("jobs",)))
+    reviewer.grants.append(Grant("erin", "*", ("list",), ("jobs",)))
+    reviewer.add_user("tok-erin", "erin")
+    with connect(server, "tok-erin") as erin:
+        assert _code(lambda: erin.watch_jobs(everywhere)) is grpc.StatusCode.PERMISSION_DENIED
+    with connect(server, "tok-alice") as alice, pytest.raises(JobSchedulerRpcError) as refused:
+        next(iter(alice.watch_jobs(everywhere)))  # watch in team-b only: a Role, not cluster-wide
+    assert refused.value.code is grpc.StatusCode.PERMISSION_DENIED
+    assert "'alice' may not watch jobs.batch in all namespaces" in refused.value.message
+    with connect(server, "tok-bob") as bob:  # a ClusterRole with watch: allowed
+        stream = bob.watch_jobs(everywhere)
+        seen: dict[str, str] = {}
+        for event in stream:
+            seen[event.job.job_id] = event.job.namespace
+            if {in_a, in_b} <= set(seen):
+                break
+        stream.close()
+    assert (seen[in_a], seen[in_b]) == ("team-a", "team-b")
+
+
 def test_a_rerun_needs_to_read_the_original_and_is_created_by_the_caller(
     server: Server, admin: JobSchedulerClient, reviewer: FakeReviewer
 ) -> None:

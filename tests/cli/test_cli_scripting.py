@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -78,6 +79,28 @@ def test_watch_of_one_job_exits_as_wait_does(cli: Run) -> None:
     assert last[0].endswith("Z") and last[2:4] == [failing, "FAILED"]  # timestamped
     slow = schedule(cli, "--annotation", f"{SIM}/run-seconds=3600")
     assert cli("jobs", "watch", slow, "--timeout", "1").returncode == 124
+
+
+def test_watch_all_namespaces_names_each_jobs_namespace(cli: Run, cluster: Any) -> None:
+    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-x"}}
+    cluster.api.create("namespaces", None, body)
+    here = schedule(cli, "--suspended")
+    there = schedule(cli, "--suspended", "-n", "team-x")
+    # Without a job id the watch runs until --timeout, which ends it with exit 0.
+    result = cli("jobs", "watch", "-A", "--timeout", "2s")
+    assert result.returncode == 0, result.stderr
+    lines = [line.split() for line in result.stdout.splitlines()]
+    assert {(line[1], line[2]) for line in lines} >= {
+        ("INITIAL", f"default/{here}"),
+        ("INITIAL", f"team-x/{there}"),
+    }
+    names = cli("jobs", "watch", "--all-namespaces", "-o", "name", "--timeout", "2s").stdout
+    assert {f"default/{here}", f"team-x/{there}"} <= set(names.split())
+    only_here = cli("jobs", "watch", "-o", "name", "--timeout", "2s").stdout.split()
+    assert here in only_here and there not in only_here
+    with_id = cli("jobs", "watch", "-A", here)
+    assert with_id.returncode == 2
+    assert "give no job id" in with_id.stderr
 
 
 def test_schedule_wait_prints_the_id_once_then_the_outcome(cli: Run) -> None:
