@@ -12,6 +12,7 @@ from typing import Any
 import grpc
 import pytest
 from google.rpc import error_details_pb2, status_pb2
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.client import JobSchedulerClient, JobSchedulerRpcError
@@ -126,9 +127,50 @@ def test_audiences_are_sent_and_required(cluster: Any, reviewer: FakeReviewer) -
         assert _code(api_caller.list_job_types) is grpc.StatusCode.UNAUTHENTICATED
 
 
+def _reflected_services(server: Server, token: str | None) -> list[str]:
+    """The services server reflection lists, asked with ``token`` (None: no credentials)."""
+    metadata = [("authorization", f"Bearer {token}")] if token else []
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        ask = reflection_pb2.ServerReflectionRequest(list_services="")
+        (answer,) = stub.ServerReflectionInfo(iter([ask]), metadata=metadata, timeout=20)
+    return [service.name for service in answer.list_services_response.service]
+
+
 def test_health_and_reflection_need_no_credentials(server: Server) -> None:
     with connect(server, None) as client:
         assert client.health() == 1  # SERVING
+    assert "jobscheduler.JobScheduler" in _reflected_services(server, None)
+
+
+@pytest.mark.parametrize("exempt", ["health", "reflection", "neither"])
+def test_health_and_reflection_not_exempt_need_credentials(
+    cluster: Any, reviewer: FakeReviewer, exempt: str
+) -> None:
+    settings = {
+        "auth_exempt_health": exempt == "health",
+        "auth_exempt_reflection": exempt == "reflection",
+    }
+    with auth_server(cluster, reviewer, **settings) as srv:
+        with connect(srv, None) as anonymous:
+            health_code = _code(anonymous.health)
+        try:
+            _reflected_services(srv, None)
+            reflection_code = grpc.StatusCode.OK
+        except grpc.RpcError as error:
+            reflection_code = error.code()
+        # Any authenticated caller may probe, whatever its RBAC rights (alice has none here).
+        with connect(srv, "tok-alice") as alice:
+            assert alice.health() == 1  # SERVING
+        assert "jobscheduler.JobScheduler" in _reflected_services(srv, "tok-alice")
+        with connect(srv, "tok-unknown") as stranger:
+            stranger_code = _code(stranger.health)
+    expected = {True: grpc.StatusCode.OK, False: grpc.StatusCode.UNAUTHENTICATED}
+    assert (health_code, stranger_code, reflection_code) == (
+        expected[exempt == "health"],
+        expected[exempt == "health"],  # a token the cluster rejects is no credential either
+        expected[exempt == "reflection"],
+    )
 
 
 # ---- the matrix: every RPC x user x namespace matches RBAC -----------------------------
