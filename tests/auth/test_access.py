@@ -547,6 +547,40 @@ def test_images_outside_the_allowlist_are_refused_naming_the_field(
             assert refused.value.violations[0].field == "container_job.image", image
 
 
+def test_a_rerun_of_a_job_whose_image_is_no_longer_allowed_is_refused(
+    cluster: Any, reviewer: FakeReviewer
+) -> None:
+    _namespaces(cluster)
+
+    def container(image: str) -> pb.ScheduleJobRequest:
+        config = pb.ContainerJobConfig(image=image, command=["true"])
+        return pb.ScheduleJobRequest(namespace="team-b", container_job=config)
+
+    with auth_server(cluster, reviewer) as before, connect(before, "tok-alice") as alice:
+        # Scheduled before the allowlist existed (or named an image since removed from it).
+        banned = alice.schedule_job(container("alpine:3.20")).job_id
+        allowed = alice.schedule_job(container("busybox:1.36")).job_id
+    allow = ["docker.io/library/busybox"]
+    with (
+        auth_server(cluster, reviewer, image_allowlist=allow) as srv,
+        connect(srv, "tok-alice") as alice,
+    ):
+        jobs_before = {
+            j.job_id for j in alice.list_jobs(pb.ListJobsRequest(namespace="team-b")).jobs
+        }
+        with pytest.raises(JobSchedulerRpcError) as refused:
+            alice.rerun_job(banned, "team-b", new_job_id="banned-again")
+        assert refused.value.code is grpc.StatusCode.INVALID_ARGUMENT
+        (violation,) = refused.value.violations
+        assert violation.field == "container_job.image"
+        assert "docker.io/library/alpine is not in the image allowlist" in violation.description
+        jobs_after = {
+            j.job_id for j in alice.list_jobs(pb.ListJobsRequest(namespace="team-b")).jobs
+        }
+        assert jobs_after == jobs_before  # nothing created
+        assert alice.rerun_job(allowed, "team-b").rerun_of == allowed
+
+
 def test_a_warm_cache_costs_at_most_two_api_calls_per_thousand_rpcs(
     server: Server, admin: JobSchedulerClient, reviewer: FakeReviewer
 ) -> None:
