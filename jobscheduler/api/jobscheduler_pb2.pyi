@@ -360,12 +360,14 @@ class GetJobLogsRequest(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., namespace: _Optional[str] = ..., follow: _Optional[bool] = ..., tail_lines: _Optional[int] = ..., limit_bytes: _Optional[int] = ..., since_seconds: _Optional[int] = ..., previous: _Optional[bool] = ...) -> None: ...
 
 class LogChunk(_message.Message):
-    __slots__ = ("pod_name", "text")
+    __slots__ = ("pod_name", "text", "kept")
     POD_NAME_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
+    KEPT_FIELD_NUMBER: _ClassVar[int]
     pod_name: str
     text: str
-    def __init__(self, pod_name: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
+    kept: bool
+    def __init__(self, pod_name: _Optional[str] = ..., text: _Optional[str] = ..., kept: _Optional[bool] = ...) -> None: ...
 
 class SuspendJobRequest(_message.Message):
     __slots__ = ("job_id", "namespace")

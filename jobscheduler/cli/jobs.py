@@ -605,8 +605,13 @@ def _logs(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> 
         previous=args.previous,
     )
     printed = 0
+    noted_kept = False
     for chunk in chunks:
         printed += 1
+        if chunk.kept and not noted_kept:
+            # Kept logs are the tail of what the pods printed, kept when they were stopped.
+            print(f"{args.job_id}: (kept logs: pods are gone)", file=sys.stderr)
+            noted_kept = True
         if args.output in output.MACHINE_FORMATS:
             output.write_message(out, chunk, args.output, stream=True)
         elif prefix:

@@ -21,7 +21,6 @@ from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.cli import output
 from jobscheduler.cli.typeflags import UsageError
 from jobscheduler.client import JobSchedulerClient
-from jobscheduler.service.templates import from_configmap
 
 Command = Callable[[JobSchedulerClient, argparse.Namespace, TextIO], int | None]
 TEMPLATE_COLUMNS = ("NAME", "VERSION", "PARAMETERS", "DESCRIPTION")
@@ -65,6 +64,9 @@ def read_template(path: str) -> pb.JobTemplate:
         raise UsageError("--file: expected a ConfigMap or a JobTemplate object")
     try:
         if document.get("kind") == "ConfigMap":
+            # The service's reading of a stored template (and the Kubernetes client it loads).
+            from jobscheduler.service.templates import from_configmap  # noqa: PLC0415
+
             template = from_configmap(document)
             template.ClearField("version")
             template.ClearField("create_time")

@@ -40,6 +40,7 @@ from jobscheduler.service.batch import BatchScheduler, ItemOutcome
 from jobscheduler.service.fanout import StreamFilter, WatchHub
 from jobscheduler.service.ids import JobIdGenerator
 from jobscheduler.service.kinds import KINDS, Kind, kind_of_manifest, read_job_or_schedule
+from jobscheduler.service.logkeeper import KeepOnFinish, LogKeeper
 from jobscheduler.service.logs import LogStreamer
 from jobscheduler.service.readcache import JOB_NAME_INDEX, build_cache, jobs_by_type_and_state
 from jobscheduler.service.release import BackgroundSweeper
@@ -103,7 +104,10 @@ class JobService:
             if cache is not None
             else None
         )
-        self._logs = LogStreamer(self._reader, settings)
+        self._logs = LogStreamer(self._reader, settings, self._clock.now)
+        self._keeper = LogKeeper(gateway, self._reader, settings, self._clock)
+        # Every replica keeps the logs of the jobs its cache sees finish; they keep once.
+        self._keep_on_finish = KeepOnFinish(self._keeper, cache) if cache is not None else None
         self._sweeper = BackgroundSweeper(
             gateway,
             self._clock,
@@ -295,6 +299,7 @@ class JobService:
             name,
             now,
             on_run_cancelled=lambda run_kind, run: self._saw_write(run_kind.resource, run),
+            keep_logs=self._keeper.keep_quietly,
         )
         self._saw_write(kind.resource, obj)
         return pb.CancelJobResponse(
@@ -303,7 +308,9 @@ class JobService:
 
     def suspend_job(self, req: pb.SuspendJobRequest) -> pb.SuspendJobResponse:
         namespace, name = job_address(req.job_id, req.namespace, self._settings)
-        kind, obj = lifecycle.suspend(self._gateway, self._reader, namespace, name)
+        kind, obj = lifecycle.suspend(
+            self._gateway, self._reader, namespace, name, keep_logs=self._keeper.keep_quietly
+        )
         self._saw_write(kind.resource, obj)
         return pb.SuspendJobResponse(job_info=kind.info(obj, self._registry, None))
 
@@ -423,9 +430,9 @@ class JobService:
         ]
         if violations:
             raise InvalidArgument(violations)
-        kind, _ = read_job_or_schedule(self._reader, namespace, name)
+        kind, job = read_job_or_schedule(self._reader, namespace, name)
         kind.refuse(kind.logs_refusal, name)
-        return self._logs.stream(namespace, name, req, is_active)
+        return self._logs.stream(namespace, job, req, is_active)
 
     # ---- operations ---------------------------------------------------------------------
 
@@ -460,10 +467,14 @@ class JobService:
             cache = self._cache
             metrics.JOBS_GAUGE.source = lambda: jobs_by_type_and_state(cache)
             cache.start()
+        if self._keep_on_finish is not None:
+            self._keep_on_finish.start()
         self._sweeper.start()
 
     def stop(self) -> None:
         self._sweeper.stop()
+        if self._keep_on_finish is not None:
+            self._keep_on_finish.stop()
         if self._cache is not None:
             self._cache.stop()
         self._batch.stop()

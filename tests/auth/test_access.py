@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
+import kubernetes.client
 import pytest
 from google.rpc import error_details_pb2, status_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from kubernetes.client.exceptions import ApiException
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.client import JobSchedulerClient, JobSchedulerRpcError
@@ -593,3 +596,55 @@ def test_a_warm_cache_costs_at_most_two_api_calls_per_thousand_rpcs(
     # The admin's schedule warmed nothing for bob: one TokenReview and one SubjectAccessReview
     # per kind the id may name (jobs, cronjobs), then none while the answers are cached.
     assert sent == 3
+
+
+def test_kept_logs_need_get_pods_log_as_live_ones_do(cluster: Any, reviewer: FakeReviewer) -> None:
+    """Serving logs from the ConfigMap the service kept is no way around ``get pods/log``."""
+    _namespaces(cluster)
+    job_id, namespace = "kept-logs-probe", "team-c"
+    request = pb.ScheduleJobRequest(
+        job_id=job_id,
+        namespace=namespace,
+        name="kept",
+        container_job=pb.ContainerJobConfig(image="busybox", command=["sh", "-c", "echo hello"]),
+    )
+    kube = cluster.api_client()
+    core = kubernetes.client.CoreV1Api(kube)
+    selector = f"batch.kubernetes.io/job-name={job_id}"
+    # Finished jobs are kept by the cache's listener: the cache must hold the namespace.
+    with (
+        auth_server(cluster, reviewer, cache_namespaces=namespace) as server,
+        connect(server, "tok-admin") as admin,
+        connect(server, "tok-alice") as alice,  # get jobs in team-c, not pods/log
+        connect(server, "tok-bob") as bob,  # pods/log everywhere, by group
+    ):
+        try:
+            admin.schedule_job(request)
+            _wait(lambda: _has_configmap(core, f"{job_id}.logs", namespace))
+            for pod in core.list_namespaced_pod(namespace, label_selector=selector).items:
+                core.delete_namespaced_pod(pod.metadata.name, namespace, grace_period_seconds=0)
+            _wait(lambda: not core.list_namespaced_pod(namespace, label_selector=selector).items)
+            chunks = list(admin.get_job_logs(job_id, namespace))
+            assert [(c.text, c.kept) for c in chunks] == [("hello\n", True)]
+            assert alice.get_job_status(job_id, namespace).job_id == job_id
+            assert _code(lambda: alice.get_job_logs(job_id, namespace)) is grpc.StatusCode.NOT_FOUND
+            assert [c.text for c in bob.get_job_logs(job_id, namespace)] == ["hello\n"]
+        finally:
+            kube.close()
+
+
+def _has_configmap(core: Any, name: str, namespace: str) -> bool:
+    try:
+        core.read_namespaced_config_map(name, namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+def _wait(check: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30  # a bound on a hang, not a timing assertion
+    while not check():
+        assert time.monotonic() < deadline, "the cluster never got there"
+        time.sleep(0.05)

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import yaml
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.cli.main import main
-from jobscheduler.client import JobSchedulerClient
+from jobscheduler.client import JobSchedulerClient, JobSchedulerRpcError
 from jobscheduler.jobtypes.metadata import RERUN_OF_LABEL
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -208,13 +209,51 @@ def test_logs_name_pods_of_several_attempts_and_read_earlier_ones(cli: Run) -> N
     assert cli("jobs", "logs", job_id, "--since", "1h", "--no-prefix").stdout == "working\n" * 2
 
 
-def test_logs_of_a_cancelled_job_say_why_there_are_none(cli: Run) -> None:
-    job_id = schedule(cli, "--annotation", f"{SIM}/run-seconds=3600")
-    assert cli("jobs", "cancel", job_id).returncode == 0
-    assert cli("jobs", "wait", job_id, "--for", "finished").returncode == 0
+def _cancel_once_it_printed(cli: Run, target: str) -> str:
+    job_id = schedule(
+        cli, "--annotation", f"{SIM}/run-seconds=3600", "--annotation", f"{SIM}/logs=working"
+    )
+    with JobSchedulerClient(target) as client:
+        _until(lambda: [c.text for c in client.get_job_logs(job_id)] == ["working\n"])
+        client.cancel_job(job_id)
+    return job_id
+
+
+def test_logs_of_a_cancelled_job_are_the_kept_ones_and_say_so(cli: Run, target: str) -> None:
+    job_id = _cancel_once_it_printed(cli, target)
+    with JobSchedulerClient(target) as client:  # the pods go a moment after the cancel
+        _until(lambda: all(chunk.kept for chunk in client.get_job_logs(job_id)))
     result = cli("jobs", "logs", job_id)
-    assert result.returncode == 1
-    assert "cancelled" in result.stderr
+    assert (result.returncode, result.stdout) == (0, "working\n")
+    assert result.stderr == f"{job_id}: (kept logs: pods are gone)\n"
+    kept = cli("jobs", "logs", job_id, "-o", "json").stdout
+    assert json.loads(kept.splitlines()[0])["kept"] is True
+
+
+@pytest.mark.server_settings(kept_logs_max_pods=0)
+def test_logs_of_a_cancelled_job_say_that_nothing_was_kept(cli: Run, target: str) -> None:
+    job_id = _cancel_once_it_printed(cli, target)
+    with JobSchedulerClient(target) as client:
+
+        def refused() -> bool:
+            try:
+                list(client.get_job_logs(job_id))
+            except JobSchedulerRpcError as error:
+                return error.code.name == "FAILED_PRECONDITION"
+            return False
+
+        _until(refused)
+    result = cli("jobs", "logs", job_id)
+    assert result.returncode == 1 and result.stdout == ""
+    assert "is cancelled and its pods are gone; no logs of them were kept" in result.stderr
+
+
+def _until(check: Callable[[], bool]) -> None:
+    """Until ``check()`` holds (a bound on a hang, not a timing assertion)."""
+    deadline = time.monotonic() + 30
+    while not check():
+        assert time.monotonic() < deadline, "the server never answered as expected"
+        time.sleep(0.05)
 
 
 def test_flags_win_over_the_environment_which_wins_over_the_config_file(
