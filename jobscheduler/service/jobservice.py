@@ -368,48 +368,55 @@ class JobService:
         violations += job_type_violations(req.job_types, self._registry)
         violations += schedule_id_violations(req.schedule_id)
         violations += status_filter_violations(req.status_filter)
+        violations += listing.all_namespaces_violations(req.namespace, req.all_namespaces)
         if violations:
             raise InvalidArgument(violations)
-        namespace = req.namespace or self._settings.k8s_namespace
+        namespace = listing.listed_namespace(req.namespace, req.all_namespaces, self._settings)
         selector = managed_selector(req.label_selector, req.job_types, req.schedule_id)
         return self.watch_selected(
-            [namespace], selector, set(req.status_filter), is_active, req.resume_token
+            None if namespace is None else [namespace],
+            selector,
+            set(req.status_filter),
+            is_active,
+            req.resume_token,
         )
 
     def watch_selected(
         self,
-        namespaces: list[str],
+        namespaces: list[str] | None,
         selector: str,
         states: set[int],
         is_active: Callable[[], bool],
         resume_token: str = "",
     ) -> Iterator[pb.JobEvent]:
         """Jobs matching ``selector`` in ``namespaces`` (the namespace filter an access check
-        narrows): from the cache's fan-out, or a watch of the API server per stream when the
-        cache does not hold the namespace."""
+        narrows; None: every namespace): from the cache's fan-out, or a watch of the API server
+        per stream when the cache does not hold them (all namespaces: a cluster-wide watch)."""
         cache, hub = self._cache, self._hub
         requirements = parse_selector(selector)
+        watched: list[str | None] = [None] if namespaces is None else list(namespaces)
         if (
             cache is None
             or hub is None
             or requirements is None
-            or not all(cache.covers(JOBS, ns) for ns in namespaces)
+            or not all(cache.covers(JOBS, ns) for ns in watched)
         ):
-            if len(namespaces) != 1:
+            if len(watched) != 1:
                 raise errors.FailedPrecondition("watching several namespaces needs the cache")
-            return self._watcher.watch_many(namespaces[0], selector, states, is_active)
+            return self._watcher.watch_many(watched[0], selector, states, is_active)
         wanted = list(requirements)
 
         def current() -> list[JSON]:
             found: list[JSON] = []
-            for ns in namespaces:
+            for ns in watched:
                 informer = cache.informer_for(JOBS, ns)
                 assert informer is not None
                 keys = cache.select(informer, ns, wanted)
                 found += informer.store.get_many(informer.store.ordered(keys, None, len(keys)))
             return found
 
-        stream_filter = StreamFilter(frozenset(namespaces), wanted, frozenset(states))
+        shown = None if namespaces is None else frozenset(namespaces)
+        stream_filter = StreamFilter(shown, wanted, frozenset(states))
         return hub.stream(stream_filter, is_active, resume_token=resume_token, initial=current)
 
     def get_job_logs(

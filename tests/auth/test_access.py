@@ -14,6 +14,7 @@ import grpc
 import kubernetes.client
 import pytest
 from google.rpc import error_details_pb2, status_pb2
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from kubernetes.client.exceptions import ApiException
 
 from jobscheduler.api import jobscheduler_pb2 as pb
@@ -129,9 +130,50 @@ def test_audiences_are_sent_and_required(cluster: Any, reviewer: FakeReviewer) -
         assert _code(api_caller.list_job_types) is grpc.StatusCode.UNAUTHENTICATED
 
 
+def _reflected_services(server: Server, token: str | None) -> list[str]:
+    """The services server reflection lists, asked with ``token`` (None: no credentials)."""
+    metadata = [("authorization", f"Bearer {token}")] if token else []
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        ask = reflection_pb2.ServerReflectionRequest(list_services="")
+        (answer,) = stub.ServerReflectionInfo(iter([ask]), metadata=metadata, timeout=20)
+    return [service.name for service in answer.list_services_response.service]
+
+
 def test_health_and_reflection_need_no_credentials(server: Server) -> None:
     with connect(server, None) as client:
         assert client.health() == 1  # SERVING
+    assert "jobscheduler.JobScheduler" in _reflected_services(server, None)
+
+
+@pytest.mark.parametrize("exempt", ["health", "reflection", "neither"])
+def test_health_and_reflection_not_exempt_need_credentials(
+    cluster: Any, reviewer: FakeReviewer, exempt: str
+) -> None:
+    settings = {
+        "auth_exempt_health": exempt == "health",
+        "auth_exempt_reflection": exempt == "reflection",
+    }
+    with auth_server(cluster, reviewer, **settings) as srv:
+        with connect(srv, None) as anonymous:
+            health_code = _code(anonymous.health)
+        try:
+            _reflected_services(srv, None)
+            reflection_code = grpc.StatusCode.OK
+        except grpc.RpcError as error:
+            reflection_code = error.code()
+        # Any authenticated caller may probe, whatever its RBAC rights (alice has none here).
+        with connect(srv, "tok-alice") as alice:
+            assert alice.health() == 1  # SERVING
+        assert "jobscheduler.JobScheduler" in _reflected_services(srv, "tok-alice")
+        with connect(srv, "tok-unknown") as stranger:
+            stranger_code = _code(stranger.health)
+    expected = {True: grpc.StatusCode.OK, False: grpc.StatusCode.UNAUTHENTICATED}
+    assert (health_code, stranger_code, reflection_code) == (
+        expected[exempt == "health"],
+        expected[exempt == "health"],  # a token the cluster rejects is no credential either
+        expected[exempt == "reflection"],
+    )
 
 
 # ---- the matrix: every RPC x user x namespace matches RBAC -----------------------------
@@ -335,6 +377,33 @@ def test_all_namespaces_lists_need_the_verb_cluster_wide(
         assert "in all namespaces" in refused.message
 
 
+def test_watching_all_namespaces_needs_watch_cluster_wide(
+    server: Server, admin: JobSchedulerClient, reviewer: FakeReviewer
+) -> None:
+    in_a = admin.schedule_job(_timer(namespace="team-a")).job_id
+    in_b = admin.schedule_job(_timer(namespace="team-b")).job_id
+    everywhere = pb.WatchJobsRequest(all_namespaces=True)
+    # Watching in the default namespace, or listing cluster-wide, is no right to watch all.
+    reviewer.grants.append(Grant("erin", "default", ("watch",), ("jobs",)))
+    reviewer.grants.append(Grant("erin", "*", ("list",), ("jobs",)))
+    reviewer.add_user("tok-erin", "erin")
+    with connect(server, "tok-erin") as erin:
+        assert _code(lambda: erin.watch_jobs(everywhere)) is grpc.StatusCode.PERMISSION_DENIED
+    with connect(server, "tok-alice") as alice, pytest.raises(JobSchedulerRpcError) as refused:
+        next(iter(alice.watch_jobs(everywhere)))  # watch in team-b only: a Role, not cluster-wide
+    assert refused.value.code is grpc.StatusCode.PERMISSION_DENIED
+    assert "'alice' may not watch jobs.batch in all namespaces" in refused.value.message
+    with connect(server, "tok-bob") as bob:  # a ClusterRole with watch: allowed
+        stream = bob.watch_jobs(everywhere)
+        seen: dict[str, str] = {}
+        for event in stream:
+            seen[event.job.job_id] = event.job.namespace
+            if {in_a, in_b} <= set(seen):
+                break
+        stream.close()
+    assert (seen[in_a], seen[in_b]) == ("team-a", "team-b")
+
+
 def test_a_rerun_needs_to_read_the_original_and_is_created_by_the_caller(
     server: Server, admin: JobSchedulerClient, reviewer: FakeReviewer
 ) -> None:
@@ -479,6 +548,40 @@ def test_images_outside_the_allowlist_are_refused_naming_the_field(
                 alice.schedule_job(request)
             assert refused.value.code is grpc.StatusCode.INVALID_ARGUMENT
             assert refused.value.violations[0].field == "container_job.image", image
+
+
+def test_a_rerun_of_a_job_whose_image_is_no_longer_allowed_is_refused(
+    cluster: Any, reviewer: FakeReviewer
+) -> None:
+    _namespaces(cluster)
+
+    def container(image: str) -> pb.ScheduleJobRequest:
+        config = pb.ContainerJobConfig(image=image, command=["true"])
+        return pb.ScheduleJobRequest(namespace="team-b", container_job=config)
+
+    with auth_server(cluster, reviewer) as before, connect(before, "tok-alice") as alice:
+        # Scheduled before the allowlist existed (or named an image since removed from it).
+        banned = alice.schedule_job(container("alpine:3.20")).job_id
+        allowed = alice.schedule_job(container("busybox:1.36")).job_id
+    allow = ["docker.io/library/busybox"]
+    with (
+        auth_server(cluster, reviewer, image_allowlist=allow) as srv,
+        connect(srv, "tok-alice") as alice,
+    ):
+        jobs_before = {
+            j.job_id for j in alice.list_jobs(pb.ListJobsRequest(namespace="team-b")).jobs
+        }
+        with pytest.raises(JobSchedulerRpcError) as refused:
+            alice.rerun_job(banned, "team-b", new_job_id="banned-again")
+        assert refused.value.code is grpc.StatusCode.INVALID_ARGUMENT
+        (violation,) = refused.value.violations
+        assert violation.field == "container_job.image"
+        assert "docker.io/library/alpine is not in the image allowlist" in violation.description
+        jobs_after = {
+            j.job_id for j in alice.list_jobs(pb.ListJobsRequest(namespace="team-b")).jobs
+        }
+        assert jobs_after == jobs_before  # nothing created
+        assert alice.rerun_job(allowed, "team-b").rerun_of == allowed
 
 
 def test_a_warm_cache_costs_at_most_two_api_calls_per_thousand_rpcs(

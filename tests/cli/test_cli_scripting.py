@@ -10,11 +10,13 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.cli.main import main
 from jobscheduler.client import JobSchedulerClient, JobSchedulerRpcError
 from jobscheduler.jobtypes.metadata import RERUN_OF_LABEL
 
@@ -38,6 +40,24 @@ def cli(target: str, tmp_path: Path) -> Run:
             timeout=90,
             check=False,
         )
+
+    return run
+
+
+@pytest.fixture
+def cli_in_process(
+    target: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Run:
+    """Like ``cli`` but in this process (``main(argv)``), for tests that run it many times."""
+    for name in [k for k in os.environ if k.startswith("JOBSCHEDULER_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("JOBSCHEDULER_SERVER", target)
+    monkeypatch.setenv("JOBSCHEDULER_CONFIG", str(tmp_path / "none.toml"))
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return subprocess.CompletedProcess(argv, code, captured.out, captured.err)
 
     return run
 
@@ -79,6 +99,29 @@ def test_watch_of_one_job_exits_as_wait_does(cli: Run) -> None:
     assert last[0].endswith("Z") and last[2:4] == [failing, "FAILED"]  # timestamped
     slow = schedule(cli, "--annotation", f"{SIM}/run-seconds=3600")
     assert cli("jobs", "watch", slow, "--timeout", "1").returncode == 124
+
+
+def test_watch_all_namespaces_names_each_jobs_namespace(cli_in_process: Run, cluster: Any) -> None:
+    cli = cli_in_process
+    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-x"}}
+    cluster.api.create("namespaces", None, body)
+    here = schedule(cli, "--suspended")
+    there = schedule(cli, "--suspended", "-n", "team-x")
+    # Without a job id the watch runs until --timeout, which ends it with exit 0.
+    result = cli("jobs", "watch", "-A", "--timeout", "2s")
+    assert result.returncode == 0, result.stderr
+    lines = [line.split() for line in result.stdout.splitlines()]
+    assert {(line[1], line[2]) for line in lines} >= {
+        ("INITIAL", f"default/{here}"),
+        ("INITIAL", f"team-x/{there}"),
+    }
+    names = cli("jobs", "watch", "--all-namespaces", "-o", "name", "--timeout", "2s").stdout
+    assert {f"default/{here}", f"team-x/{there}"} <= set(names.split())
+    only_here = cli("jobs", "watch", "-o", "name", "--timeout", "2s").stdout.split()
+    assert here in only_here and there not in only_here
+    with_id = cli("jobs", "watch", "-A", here)
+    assert with_id.returncode == 2
+    assert "give no job id" in with_id.stderr
 
 
 def test_schedule_wait_prints_the_id_once_then_the_outcome(cli: Run) -> None:
@@ -257,3 +300,42 @@ def test_the_annotation_budget_error_says_what_the_readme_says(cli: Run, tmp_pat
     assert "128 KiB" in result.stderr and "256 KiB" in result.stderr
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert "own `annotations` may\ntake at most 128 KiB" in readme
+
+
+GREET = {
+    "name": "greet",
+    "description": "say hello",
+    "body": {"name": "greet {{who}}", "container_job": {"image": "busybox"}},
+    "parameters": [{"name": "who", "required": True, "description": "whom to greet"}],
+}
+
+
+def test_template_commands_print_every_output_format(cli_in_process: Run, tmp_path: Path) -> None:
+    cli = cli_in_process
+    source = tmp_path / "greet.json"
+    source.write_text(json.dumps(GREET))
+    created = cli("jobs", "template", "create", "-f", str(source), "-o", "yaml")
+    assert created.returncode == 0, created.stderr
+    assert yaml.safe_load(created.stdout)["parameters"][0]["name"] == "who"
+    assert cli("jobs", "template", "get", "greet", "-o", "name").stdout == "greet\n"
+    as_json = json.loads(cli("jobs", "template", "get", "greet", "-o", "json").stdout)
+    as_yaml = yaml.safe_load(cli("jobs", "template", "get", "greet", "-o", "yaml").stdout)
+    assert as_json == as_yaml
+    assert (as_json["name"], as_json["description"]) == ("greet", "say hello")
+
+    table = cli("jobs", "template", "list").stdout.splitlines()
+    assert table[0].split() == ["NAME", "VERSION", "PARAMETERS", "DESCRIPTION"]
+    assert table[1].split()[0] == "greet" and "who*" in table[1]
+    wide = cli("jobs", "template", "list", "-o", "wide").stdout.splitlines()
+    assert wide[0].split()[-2:] == ["NAMESPACE", "CREATED"]
+    assert wide[1].split()[-3:-1] == ["default", as_json["create_time"][:10]]
+    shown = cli("jobs", "template", "get", "greet", "-o", "wide").stdout.splitlines()
+    assert shown[0] == wide[0] and shown[2] == "  who (string; required): whom to greet"
+    assert cli("jobs", "template", "list", "-o", "name").stdout == "greet\n"
+    listed_json = json.loads(cli("jobs", "template", "list", "-o", "json").stdout)
+    listed_yaml = yaml.safe_load(cli("jobs", "template", "list", "-o", "yaml").stdout)
+    assert listed_json == listed_yaml == {"templates": [as_json]}
+
+    deleted = cli("jobs", "template", "delete", "greet", "-o", "name")
+    assert (deleted.returncode, deleted.stdout) == (0, "greet\n")
+    assert yaml.safe_load(cli("jobs", "template", "list", "-o", "yaml").stdout) == {}
