@@ -7,4 +7,12 @@ talks to the Kubernetes API). ``config``, ``logs``, ``metrics``, ``errors`` and 
 beside them; ``embedded`` is the in-process development cluster, never imported by the service.
 """
 
-__version__ = "0.1.0"
+
+def __getattr__(name: str) -> str:
+    # ``jobscheduler.__version__`` is what ``jobscheduler version`` prints, computed on demand
+    # (it may ask git) so importing the package stays cheap.
+    if name == "__version__":
+        from jobscheduler.version import get_version_info  # noqa: PLC0415
+
+        return get_version_info().version
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

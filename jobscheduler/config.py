@@ -8,7 +8,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, TypeVar
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from jobscheduler.egress import EgressPolicy
@@ -34,6 +34,9 @@ class AuthMode(StrEnum):
 
 
 Port = Annotated[int, Field(ge=1, le=65535)]
+# A ConfigMap holds at most 1 MiB of data; kept logs leave room for their keys (pod names).
+KEPT_LOGS_MAX_TOTAL_BYTES = 1024 * 1024 - 64 * 1024
+KEPT_LOGS_MAX_PODS = 100
 
 
 class Settings(BaseSettings):
@@ -76,6 +79,11 @@ class Settings(BaseSettings):
     # Bounds of GetJobLogs.
     log_stream_max_bytes: Annotated[int, Field(gt=0)] = 10 * 1024 * 1024
     log_stream_max_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    # Kept logs (``service.logkeeper``): the tail of each pod's output, kept in a ConfigMap
+    # owned by the Job when it finishes, is cancelled or suspended. 0 bytes or 0 pods: off.
+    # Their product must fit one ConfigMap (checked below), so a keep can never be refused.
+    kept_logs_bytes_per_pod: Annotated[int, Field(ge=0)] = 64 * 1024
+    kept_logs_max_pods: Annotated[int, Field(ge=0, le=KEPT_LOGS_MAX_PODS)] = 8
     # Reads from a watch cache (false: every read is an API call, as a debugging aid).
     cache_enabled: bool = True
     # Namespaces the cache watches: "" for K8S_NAMESPACE, "*" for all, or "a,b,c". Reads in
@@ -150,6 +158,17 @@ class Settings(BaseSettings):
     @classmethod
     def _lower_format(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _kept_logs_fit_one_configmap(self) -> Settings:
+        total = self.kept_logs_bytes_per_pod * self.kept_logs_max_pods
+        if total > KEPT_LOGS_MAX_TOTAL_BYTES:
+            raise ValueError(
+                f"KEPT_LOGS_BYTES_PER_POD x KEPT_LOGS_MAX_PODS is {total} bytes; one ConfigMap "
+                f"holds at most {KEPT_LOGS_MAX_TOTAL_BYTES} of kept logs (1 MiB less room for "
+                "its keys)"
+            )
+        return self
 
 
 class EgressSettings(BaseSettings):

@@ -86,6 +86,12 @@ WATCH_STREAM_COALESCED = Counter(
     "jobscheduler_watch_stream_coalesced_total",
     "Events merged into a newer state of the same job because a stream's reader was slow.",
 )
+KEPT_LOGS = Counter(
+    "jobscheduler_kept_logs_total",
+    "Attempts to keep a job's pod logs in a ConfigMap, by why and how it ended "
+    "(kept, already_kept, nothing_new, failed, dropped).",
+    ["reason", "outcome"],
+)
 
 
 class _JobsGauge:

@@ -38,9 +38,10 @@ def remaining_seconds() -> float | None:
     return max(0.0, value - time.monotonic())
 
 
-# Set by the access guard for ScheduleJob(s): checks a request resolved from a job template as
-# the guard checks a direct one (RBAC for the kind it creates, the image policy), since only
-# the service sees what the template holds. Raises PermissionDenied, or returns violations.
+# Set by the access guard for ScheduleJob(s) and RerunJob: checks a request resolved from a job
+# template, or rebuilt from the job a rerun repeats, as the guard checks a direct one (RBAC for
+# the kind it creates, the image policy), since only the service sees what the template or the
+# job holds. Raises PermissionDenied, or returns violations.
 check_resolved_request: contextvars.ContextVar[Callable[[Message], list[FieldViolation]] | None] = (
     contextvars.ContextVar("check_resolved_request", default=None)
 )

@@ -10,8 +10,10 @@
 # reproducible builds.
 #
 # VERSION: the tag (v1.2.3 -> 1.2.3) on a tagged commit; `1.2.3+4.gabc1234` four commits after it;
-# `<pyproject version>+gabc1234` with no tag; `.dirty` is appended to the local part when the
-# tracked tree has uncommitted changes; outside git, the pyproject version.
+# `<BASE_VERSION>+gabc1234` with no tag (BASE_VERSION in jobscheduler/version.py); `.dirty` is
+# appended to the local part when the tracked tree has uncommitted changes; outside git, the
+# version in PKG-INFO (an unpacked sdist), else BASE_VERSION. setuptools builds the wheel's
+# metadata version from the same scheme (jobscheduler/version.py), so both always agree.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -21,7 +23,7 @@ case "${1:-}" in
   "") ;;
   --write) write=1 ;;
   -h | --help)
-    sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
   *)
@@ -30,12 +32,23 @@ case "${1:-}" in
     ;;
 esac
 
-pyproject_version() {
+# The base of untagged versions: BASE_VERSION in jobscheduler/version.py (which pyproject.toml's
+# dynamic version reads too).
+base_version() {
   local v=""
-  if [ -f pyproject.toml ]; then
-    v="$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' pyproject.toml | head -n 1)"
+  if [ -f jobscheduler/version.py ]; then
+    v="$(sed -n 's/^BASE_VERSION *= *"\([^"]*\)".*/\1/p' jobscheduler/version.py | head -n 1)"
   fi
   echo "${v:-0.0.0+unknown}"
+}
+
+# Outside git: an unpacked sdist keeps the version it was made with (PKG-INFO), else the base.
+release_version() {
+  local v=""
+  if [ -f PKG-INFO ]; then
+    v="$(sed -n 's/^Version: *//p' PKG-INFO | head -n 1)"
+  fi
+  echo "${v:-$(base_version)}"
 }
 
 in_git=0
@@ -61,7 +74,7 @@ git_dirty() {
 derive_version() {
   local dirty=$1 short base local_part describe
   if [ $in_git = 0 ]; then
-    pyproject_version
+    release_version
     return
   fi
   short="$(git rev-parse --short=7 HEAD)"
@@ -73,8 +86,7 @@ derive_version() {
     base="${base#v}"
     if [ "$distance" = 0 ]; then local_part=""; else local_part="$distance.g$short"; fi
   else
-    base="$(pyproject_version)"
-    base="${base%%+*}"
+    base="$(base_version)"
     local_part="g$short"
   fi
   if [ "$dirty" = true ]; then local_part="${local_part:+$local_part.}dirty"; fi

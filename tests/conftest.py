@@ -16,6 +16,8 @@ the reason.
 from __future__ import annotations
 
 import os
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +39,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers", "controllers(*names): the controllers bare_cluster runs, e.g. garbage-collector"
+    )
+    config.addinivalue_line(
+        "markers", "server_settings(**values): Settings of the CLI tests' in-process server"
     )
 
 
@@ -67,6 +72,27 @@ class RealCluster:
             self.api.delete("namespaces", None, self.namespace, propagation_policy="Background")
         finally:
             self._client.close()
+
+
+# Threads the service names jobscheduler-* (its cache's informers, the sweeper, ...). One a
+# test leaves running keeps its service's objects alive and acting, which later tests see.
+SERVICE_THREAD_PREFIX = "jobscheduler-"
+THREAD_END_GRACE_SECONDS = 5.0
+
+
+def _service_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name.startswith(SERVICE_THREAD_PREFIX)}
+
+
+@pytest.fixture(autouse=True)
+def _no_service_thread_outlives_its_test() -> Iterator[None]:
+    before = _service_threads()
+    yield
+    deadline = time.monotonic() + THREAD_END_GRACE_SECONDS
+    for thread in _service_threads() - before:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    left = sorted(t.name for t in _service_threads() - before if t.is_alive())
+    assert left == [], f"the test left service threads running (stop what it started): {left}"
 
 
 def real_cluster_kubeconfig() -> Path | None:

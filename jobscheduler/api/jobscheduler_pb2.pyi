@@ -297,7 +297,7 @@ class WatchJobRequest(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., namespace: _Optional[str] = ..., resume_token: _Optional[str] = ...) -> None: ...
 
 class WatchJobsRequest(_message.Message):
-    __slots__ = ("namespace", "label_selector", "job_types", "status_filter", "schedule_id", "resume_token")
+    __slots__ = ("namespace", "label_selector", "job_types", "status_filter", "schedule_id", "resume_token", "all_namespaces")
     class LabelSelectorEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -311,13 +311,15 @@ class WatchJobsRequest(_message.Message):
     STATUS_FILTER_FIELD_NUMBER: _ClassVar[int]
     SCHEDULE_ID_FIELD_NUMBER: _ClassVar[int]
     RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    ALL_NAMESPACES_FIELD_NUMBER: _ClassVar[int]
     namespace: str
     label_selector: _containers.ScalarMap[str, str]
     job_types: _containers.RepeatedScalarFieldContainer[str]
     status_filter: _containers.RepeatedScalarFieldContainer[JobStatus]
     schedule_id: str
     resume_token: str
-    def __init__(self, namespace: _Optional[str] = ..., label_selector: _Optional[_Mapping[str, str]] = ..., job_types: _Optional[_Iterable[str]] = ..., status_filter: _Optional[_Iterable[_Union[JobStatus, str]]] = ..., schedule_id: _Optional[str] = ..., resume_token: _Optional[str] = ...) -> None: ...
+    all_namespaces: bool
+    def __init__(self, namespace: _Optional[str] = ..., label_selector: _Optional[_Mapping[str, str]] = ..., job_types: _Optional[_Iterable[str]] = ..., status_filter: _Optional[_Iterable[_Union[JobStatus, str]]] = ..., schedule_id: _Optional[str] = ..., resume_token: _Optional[str] = ..., all_namespaces: _Optional[bool] = ...) -> None: ...
 
 class JobEvent(_message.Message):
     __slots__ = ("type", "job", "resume_token")
@@ -358,12 +360,14 @@ class GetJobLogsRequest(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., namespace: _Optional[str] = ..., follow: _Optional[bool] = ..., tail_lines: _Optional[int] = ..., limit_bytes: _Optional[int] = ..., since_seconds: _Optional[int] = ..., previous: _Optional[bool] = ...) -> None: ...
 
 class LogChunk(_message.Message):
-    __slots__ = ("pod_name", "text")
+    __slots__ = ("pod_name", "text", "kept")
     POD_NAME_FIELD_NUMBER: _ClassVar[int]
     TEXT_FIELD_NUMBER: _ClassVar[int]
+    KEPT_FIELD_NUMBER: _ClassVar[int]
     pod_name: str
     text: str
-    def __init__(self, pod_name: _Optional[str] = ..., text: _Optional[str] = ...) -> None: ...
+    kept: bool
+    def __init__(self, pod_name: _Optional[str] = ..., text: _Optional[str] = ..., kept: _Optional[bool] = ...) -> None: ...
 
 class SuspendJobRequest(_message.Message):
     __slots__ = ("job_id", "namespace")

@@ -179,7 +179,7 @@ def add_jobs_parser(
         waits=True,
     )
     watch.add_argument("job_id", nargs="?", help="omit to watch every job")
-    _add_namespace(watch)
+    _add_namespace(watch, all_namespaces=True)
     watch.add_argument("--label", action="append", default=[], metavar="KEY=VALUE")
     watch.add_argument("--type", action="append", default=[], dest="job_types")
     watch.add_argument(
@@ -550,17 +550,22 @@ def _list(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> 
 def _watch(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> int:
     deadline = _deadline(args.timeout, "--timeout")
 
+    if args.job_id and args.all_namespaces:
+        raise UsageError("--all-namespaces watches every job: give no job id with it")
+
     def show(event: pb.JobEvent) -> None:
+        job = event.job
+        # Across namespaces a job id alone is ambiguous: lines name the job's namespace too.
+        where = f"{job.namespace}/{job.job_id}" if args.all_namespaces else job.job_id
         if args.output in output.MACHINE_FORMATS:
             output.write_message(out, event, args.output, stream=True)
         elif args.output == "name":
-            out.write(f"{event.job.job_id}\n")
+            out.write(f"{where}\n")
         else:
             kind = pb.JobEvent.Type.Name(event.type).removeprefix("TYPE_")
-            job = event.job
             reason = f" {job.reason}" if job.reason else ""
             out.write(
-                f"{timestamp()} {kind:<8} {job.job_id} {output.status_name(job.status)}{reason} "
+                f"{timestamp()} {kind:<8} {where} {output.status_name(job.status)}{reason} "
                 f"active={job.active} succeeded={job.succeeded} failed={job.failed}\n"
             )
         out.flush()
@@ -572,6 +577,7 @@ def _watch(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) ->
         namespace=args.namespace,
         label_selector=parse_pairs(args.label, "--label"),
         job_types=args.job_types,
+        all_namespaces=args.all_namespaces,
     )
     timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
     try:
@@ -599,8 +605,13 @@ def _logs(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> 
         previous=args.previous,
     )
     printed = 0
+    noted_kept = False
     for chunk in chunks:
         printed += 1
+        if chunk.kept and not noted_kept:
+            # Kept logs are the tail of what the pods printed, kept when they were stopped.
+            print(f"{args.job_id}: (kept logs: pods are gone)", file=sys.stderr)
+            noted_kept = True
         if args.output in output.MACHINE_FORMATS:
             output.write_message(out, chunk, args.output, stream=True)
         elif prefix:

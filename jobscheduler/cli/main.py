@@ -10,7 +10,6 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-import shtab
 from grpc_health.v1 import health_pb2
 
 from jobscheduler.cli.jobs import add_jobs_parser
@@ -18,17 +17,9 @@ from jobscheduler.cli.serve import add_serve_parser
 from jobscheduler.client import DEFAULT_TARGET, JobSchedulerClient, JobSchedulerRpcError
 from jobscheduler.egress import EgressPolicy
 from jobscheduler.logs import configure_logging
-from jobscheduler.probe import runner as probe_runner
 from jobscheduler.runnerio import finish
-from jobscheduler.timer.runner import (
-    EXIT_BAD_CONFIG,
-    RetryPolicy,
-    TimerConfig,
-    TimerConfigError,
-    run_timer,
-)
+from jobscheduler.timer.runner import EXIT_BAD_CONFIG
 from jobscheduler.version import get_version_info
-from jobscheduler.webhook import runner as webhook_runner
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -90,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _completion(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     # shtab writes the script from the parser itself, so every command and flag is completed
     # and a new one needs no second list; it runs no Python at completion time.
+    import shtab  # noqa: PLC0415 - only this command needs it
+
     print(shtab.complete(parser, shell=args.shell))
     return 0
 
@@ -147,6 +140,8 @@ def _stop_on_signals() -> threading.Event:
 
 
 def _probe(args: argparse.Namespace) -> int:
+    from jobscheduler.probe import runner as probe_runner  # noqa: PLC0415 - the pod's command
+
     try:
         config = probe_runner.config_from_env(os.environ)
         policy = EgressPolicy.from_env(os.environ)
@@ -156,6 +151,8 @@ def _probe(args: argparse.Namespace) -> int:
 
 
 def _webhook(args: argparse.Namespace) -> int:
+    from jobscheduler.webhook import runner as webhook_runner  # noqa: PLC0415 - the pod's command
+
     try:
         config = webhook_runner.config_from_env(os.environ)
         policy = EgressPolicy.from_env(os.environ)
@@ -172,6 +169,13 @@ def _bad_runner_config(command: str, problem: str) -> int:
 
 
 def _timer(args: argparse.Namespace) -> int:
+    from jobscheduler.timer.runner import (  # noqa: PLC0415 - the pod's command
+        RetryPolicy,
+        TimerConfig,
+        TimerConfigError,
+        run_timer,
+    )
+
     try:
         config = TimerConfig.from_env(os.environ)
     except TimerConfigError as error:

@@ -19,9 +19,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jobscheduler import tracing
 from jobscheduler.clock import Clock, SystemClock
 from jobscheduler.config import (
     AuthMode,
@@ -31,10 +30,11 @@ from jobscheduler.config import (
     Settings,
     load_settings,
 )
-from jobscheduler.dashboard import DashboardServer
-from jobscheduler.edge.server import Server
 from jobscheduler.jobtypes.metadata import SIMULATION_PREFIX
 from jobscheduler.logs import configure_logging, get_logger
+
+if TYPE_CHECKING:
+    from jobscheduler.dashboard import DashboardServer
 
 EXIT_OK = 0
 EXIT_CONFIG = 2
@@ -163,6 +163,10 @@ def run_serve(args: argparse.Namespace) -> int:
         print("jobscheduler: --clock-speed must be positive", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(settings.log_level.value, settings.log_format.value)
+    # The server's modules load only here: every other command (jobs, version, ...) starts
+    # without them.
+    from jobscheduler import tracing  # noqa: PLC0415
+
     try:
         tracing.configure_from_env()
     except tracing.TracingUnavailable as error:
@@ -231,6 +235,8 @@ def _serve(
     on_listening: Callable[[int], None] | None,
 ) -> int:
     # Imported here: the service pulls in the Kubernetes client, which `version` never needs.
+    from jobscheduler.dashboard import DashboardServer  # noqa: PLC0415
+    from jobscheduler.edge.server import Server  # noqa: PLC0415
     from jobscheduler.kube import KubeGateway  # noqa: PLC0415
     from jobscheduler.service import build_service  # noqa: PLC0415
 

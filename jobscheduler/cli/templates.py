@@ -1,7 +1,9 @@
 """``jobscheduler jobs template create|get|list|delete``: job templates on a server.
 
 ``create -f FILE`` takes a template as a ConfigMap manifest (as shipped in
-k8s/examples/templates/, YAML or JSON) or as a JobTemplate in protobuf JSON.
+k8s/examples/templates/, YAML or JSON) or as a JobTemplate in protobuf JSON. Every command takes
+``-o table|wide|json|yaml|name`` as the ``jobs`` commands do: ``json``/``yaml`` print the RPC's
+answer, ``name`` one template name per line, ``wide`` adds the namespace and creation time.
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.cli import output
 from jobscheduler.cli.typeflags import UsageError
 from jobscheduler.client import JobSchedulerClient
-from jobscheduler.service.templates import from_configmap
 
 Command = Callable[[JobSchedulerClient, argparse.Namespace, TextIO], int | None]
 TEMPLATE_COLUMNS = ("NAME", "VERSION", "PARAMETERS", "DESCRIPTION")
+WIDE_COLUMNS = (*TEMPLATE_COLUMNS, "NAMESPACE", "CREATED")
 
 
 def add_template_commands(
@@ -62,6 +64,9 @@ def read_template(path: str) -> pb.JobTemplate:
         raise UsageError("--file: expected a ConfigMap or a JobTemplate object")
     try:
         if document.get("kind") == "ConfigMap":
+            # The service's reading of a stored template (and the Kubernetes client it loads).
+            from jobscheduler.service.templates import from_configmap  # noqa: PLC0415
+
             template = from_configmap(document)
             template.ClearField("version")
             template.ClearField("create_time")
@@ -83,8 +88,13 @@ def _get(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> N
 
 
 def _delete(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
-    client.delete_job_template(args.name, args.namespace)
-    out.write(f"job template {args.name} deleted\n")
+    reply = client.delete_job_template(args.name, args.namespace)
+    if args.output in output.MACHINE_FORMATS:
+        output.write_message(out, reply, args.output)
+    elif args.output == "name":
+        out.write(f"{args.name}\n")
+    else:
+        out.write(f"job template {args.name} deleted\n")
 
 
 def _list(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
@@ -96,22 +106,41 @@ def _list(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> 
         if not page.next_page_token:
             break
         request.page_token = page.next_page_token
-    if args.output == "json":
-        out.write(output.to_json(pb.ListJobTemplatesResponse(templates=templates)) + "\n")
-        return
-    output.write_table(out, TEMPLATE_COLUMNS, [_row(t) for t in templates])
+    if args.output in output.MACHINE_FORMATS:
+        output.write_message(out, pb.ListJobTemplatesResponse(templates=templates), args.output)
+    elif args.output == "name":
+        out.writelines(f"{t.name}\n" for t in templates)
+    else:
+        _write_table(out, templates, wide=args.output == "wide")
 
 
-def _row(template: pb.JobTemplate) -> tuple[str, ...]:
+def _row(template: pb.JobTemplate, *, wide: bool) -> tuple[str, ...]:
     params = ",".join(p.name + ("*" if p.required else "") for p in template.parameters)
-    return (template.name, template.version, params or "-", template.description or "-")
+    row: tuple[str, ...] = (
+        template.name,
+        template.version,
+        params or "-",
+        template.description or "-",
+    )
+    if wide:
+        row += (template.namespace or "-", output.format_time(template.create_time.seconds))
+    return row
+
+
+def _write_table(out: TextIO, templates: list[pb.JobTemplate], *, wide: bool) -> None:
+    header = WIDE_COLUMNS if wide else TEMPLATE_COLUMNS
+    output.write_table(out, header, [_row(t, wide=wide) for t in templates])
 
 
 def _write(out: TextIO, args: argparse.Namespace, template: pb.JobTemplate) -> None:
-    if args.output == "json":
-        out.write(output.to_json(template) + "\n")
+    """One template (``get``, ``create``): its row and one line per parameter for people."""
+    if args.output in output.MACHINE_FORMATS:
+        output.write_message(out, template, args.output)
         return
-    output.write_table(out, TEMPLATE_COLUMNS, [_row(template)])
+    if args.output == "name":
+        out.write(f"{template.name}\n")
+        return
+    _write_table(out, [template], wide=args.output == "wide")
     for param in template.parameters:
         kind = pb.TemplateParameter.Type.Name(param.type).removeprefix("TYPE_").lower()
         kind = "string" if kind == "unspecified" else kind

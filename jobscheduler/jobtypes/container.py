@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from jobscheduler import kubesyntax as k8snames
+from jobscheduler import kubesyntax
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.errors import FieldViolation
 from jobscheduler.jobtypes.base import (
@@ -46,7 +46,7 @@ class ContainerHandler(Handler[pb.ContainerJobConfig, pb.ContainerJobDetails]):
         violations = []
         if not config.image:
             violations.append(FieldViolation(f"{path}.image", "is required"))
-        elif problem := k8snames.image_reference(config.image):
+        elif problem := kubesyntax.image_reference(config.image):
             violations.append(FieldViolation(f"{path}.image", problem))
         for field in ("command", "args"):
             items = list(getattr(config, field))

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from jobscheduler import kubesyntax as k8snames
+from jobscheduler import kubesyntax
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.errors import FieldViolation
 from jobscheduler.jobtypes.steps import Draft
@@ -99,7 +99,7 @@ def validate_depends_on(req: pb.ScheduleJobRequest, _: object) -> list[FieldViol
         field = f"depends_on[{index}]"
         if not dependency.job_id:
             violations.append(FieldViolation(f"{field}.job_id", "is required"))
-        elif problem := k8snames.dns_label(dependency.job_id):
+        elif problem := kubesyntax.dns_label(dependency.job_id):
             violations.append(FieldViolation(f"{field}.job_id", problem))
         elif dependency.job_id == req.job_id:
             violations.append(FieldViolation(f"{field}.job_id", "a job cannot depend on itself"))
@@ -108,7 +108,7 @@ def validate_depends_on(req: pb.ScheduleJobRequest, _: object) -> list[FieldViol
         seen.add(dependency.job_id)
         if dependency.condition not in (0, *_CONDITION_NAMES):
             violations.append(FieldViolation(f"{field}.condition", "unknown condition"))
-        if dependency.namespace and (problem := k8snames.dns_label(dependency.namespace)):
+        if dependency.namespace and (problem := kubesyntax.dns_label(dependency.namespace)):
             violations.append(FieldViolation(f"{field}.namespace", problem))
     return violations
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from jobscheduler import kubesyntax as k8snames
+from jobscheduler import kubesyntax
 from jobscheduler.config import EgressSettings, Settings, load_env_settings
 from jobscheduler.egress import EgressDenied, EgressPolicy, Target
 from jobscheduler.errors import FieldViolation
@@ -109,7 +109,7 @@ def check_choice(value: str, field: str, choices: Iterable[str]) -> list[FieldVi
 
 
 def check_image(image: str, field: str) -> list[FieldViolation]:
-    problem = k8snames.image_reference(image) if image else None
+    problem = kubesyntax.image_reference(image) if image else None
     return [FieldViolation(field, problem)] if problem else []
 
 

@@ -22,6 +22,9 @@ RERUN_OF_LABEL = "jobscheduler.io/rerun-of"
 # On the ConfigMaps that hold job templates (value: the template's name); one without it is
 # not a template, whatever it holds.
 TEMPLATE_LABEL = "jobscheduler.io/template"
+# On the ConfigMap that keeps a Job's pod logs (value: the Job's name), so
+# `kubectl get configmaps -l jobscheduler.io/kept-logs` lists them (``service.keptlogs``).
+KEPT_LOGS_LABEL = "jobscheduler.io/kept-logs"
 # On a Job (a schedule's runs get it from the job template): seconds its pods may stay unable
 # to start before the sweep ends it FAILED (service.startup). No label: no deadline.
 STARTUP_DEADLINE_LABEL = "jobscheduler.io/startup-deadline-seconds"
@@ -39,6 +42,8 @@ FIRST_STARTED_AT_ANNOTATION = "jobscheduler.io/first-started-at"
 # On a job made from a template: its name and the ConfigMap resourceVersion it was made from.
 TEMPLATE_ANNOTATION = "jobscheduler.io/template"
 TEMPLATE_VERSION_ANNOTATION = "jobscheduler.io/template-version"
+# On a kept-logs ConfigMap: which pods it holds, in creation order, and how each was kept.
+KEPT_PODS_ANNOTATION = "jobscheduler.io/kept-pods"
 
 # Label set by the Kubernetes job controller on a Job's pods (since 1.27; "job-name" before).
 POD_JOB_NAME_LABEL = "batch.kubernetes.io/job-name"

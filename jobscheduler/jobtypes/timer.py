@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from jobscheduler import kubesyntax as k8snames
+from jobscheduler import kubesyntax
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings, load_env_settings
 from jobscheduler.errors import FieldViolation
@@ -126,7 +126,7 @@ class TimerHandler(Handler[pb.TimerJobConfig, pb.TimerJobDetails]):
                         "must be an http:// or https:// URL with a host (or host:port)",
                     )
                 )
-        if config.image and (problem := k8snames.image_reference(config.image)):
+        if config.image and (problem := kubesyntax.image_reference(config.image)):
             violations.append(FieldViolation(f"{path}.image", problem))
         if config.log_level and config.log_level.lower() not in LOG_LEVELS:
             violations.append(

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 
-from jobscheduler import kubesyntax as k8snames
-from jobscheduler import quantities, timeparse
+from jobscheduler import kubesyntax, quantities, timeparse
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.errors import FieldViolation
 from jobscheduler.jobtypes.metadata import is_reserved_key, pod_annotation_problem
@@ -42,7 +41,7 @@ def validate_job_id(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[Fiel
     if not req.job_id:
         return []  # the service generates one
     limit = MAX_SCHEDULE_ID_LENGTH if req.HasField("schedule") else MAX_JOB_ID_LENGTH
-    problem = k8snames.dns_label(req.job_id, limit)
+    problem = kubesyntax.dns_label(req.job_id, limit)
     return [FieldViolation("job_id", problem)] if problem else []
 
 
@@ -59,7 +58,7 @@ def validate_created_by(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[
 
 
 def validate_namespace(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[FieldViolation]:
-    problem = k8snames.dns_label(req.namespace) if req.namespace else None
+    problem = kubesyntax.dns_label(req.namespace) if req.namespace else None
     return [FieldViolation("namespace", problem)] if problem else []
 
 
@@ -81,11 +80,11 @@ def validate_labels(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[Fiel
     violations = []
     for key in sorted(req.labels):
         field = f'labels["{key}"]'
-        if problem := k8snames.qualified_name(key):
+        if problem := kubesyntax.qualified_name(key):
             violations.append(FieldViolation(field, f"key {problem}"))
         elif is_reserved_key(key):
             violations.append(FieldViolation(field, "key is reserved for jobscheduler/Kubernetes"))
-        if problem := k8snames.label_value(req.labels[key]):
+        if problem := kubesyntax.label_value(req.labels[key]):
             violations.append(FieldViolation(field, f"value {problem}"))
     return violations
 
@@ -94,7 +93,7 @@ def validate_annotations(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list
     violations = []
     for key in sorted(req.annotations):
         field = f'annotations["{key}"]'
-        if problem := k8snames.qualified_name(key):
+        if problem := kubesyntax.qualified_name(key):
             violations.append(FieldViolation(field, f"key {problem}"))
         elif is_reserved_key(key):
             violations.append(FieldViolation(field, "key is reserved for jobscheduler/Kubernetes"))
@@ -176,7 +175,7 @@ def validate_execution(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[F
             "startup_deadline_seconds",
             "must be 0 (no deadline) or a positive number of seconds",
         )
-    if ex.priority_class_name and (problem := k8snames.dns_subdomain(ex.priority_class_name)):
+    if ex.priority_class_name and (problem := kubesyntax.dns_subdomain(ex.priority_class_name)):
         violations.append(FieldViolation("execution.priority_class_name", problem))
     # system-node-critical and system-cluster-critical preempt every workload on a node;
     # Kubernetes reserves the prefix for them, and a job submitted here must not use them.
@@ -233,7 +232,7 @@ def validate_schedule(req: pb.ScheduleJobRequest, _: HandlerRegistry) -> list[Fi
     violations = []
     if not schedule.cron:
         violations.append(FieldViolation("schedule.cron", "is required for a schedule"))
-    elif problem := k8snames.cron_problem(schedule.cron):
+    elif problem := kubesyntax.cron_problem(schedule.cron):
         violations.append(FieldViolation("schedule.cron", problem))
     if schedule.concurrency_policy not in pb.ConcurrencyPolicy.values():
         violations.append(

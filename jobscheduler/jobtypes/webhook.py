@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from jobscheduler import kubesyntax as k8snames
+from jobscheduler import kubesyntax
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.egress_http import HTTP_SCHEMES
@@ -117,7 +117,7 @@ class WebhookHandler(EgressRunnerType, Handler[pb.WebhookJobConfig, pb.WebhookJo
             if item.header.lower() in plain | seen:
                 violations.append(FieldViolation(f"{field}.header", "is given twice"))
             seen.add(item.header.lower())
-            if problem := k8snames.dns_subdomain(item.secret_name):
+            if problem := kubesyntax.dns_subdomain(item.secret_name):
                 violations.append(FieldViolation(f"{field}.secret_name", problem))
             if not _SECRET_KEY.fullmatch(item.secret_key):
                 violations.append(

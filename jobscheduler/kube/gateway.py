@@ -16,7 +16,7 @@ batch                   cronjobs               create, get, list, watch, patch, 
 "" (core)               pods                   list, watch
 "" (core)               pods/log               get
 "" (core)               events                 list (the dashboard's job page)
-"" (core)               configmaps             create, get, list, patch, delete (job templates)
+"" (core)               configmaps             create, get, list, patch, delete (templates, logs)
 authentication.k8s.io   tokenreviews           create (callers' tokens; a ClusterRole)
 authorization.k8s.io    subjectaccessreviews   create (callers' rights; a ClusterRole)
 non-resource            /version               get (reachability probe; everyone may)

@@ -40,6 +40,7 @@ from jobscheduler.service.batch import BatchScheduler, ItemOutcome
 from jobscheduler.service.fanout import StreamFilter, WatchHub
 from jobscheduler.service.ids import JobIdGenerator
 from jobscheduler.service.kinds import KINDS, Kind, kind_of_manifest, read_job_or_schedule
+from jobscheduler.service.logkeeper import KeepOnFinish, LogKeeper
 from jobscheduler.service.logs import LogStreamer
 from jobscheduler.service.readcache import JOB_NAME_INDEX, build_cache, jobs_by_type_and_state
 from jobscheduler.service.release import BackgroundSweeper
@@ -103,7 +104,10 @@ class JobService:
             if cache is not None
             else None
         )
-        self._logs = LogStreamer(self._reader, settings)
+        self._logs = LogStreamer(self._reader, settings, self._clock.now)
+        self._keeper = LogKeeper(gateway, self._reader, settings, self._clock)
+        # Every replica keeps the logs of the jobs its cache sees finish; they keep once.
+        self._keep_on_finish = KeepOnFinish(self._keeper, cache) if cache is not None else None
         self._sweeper = BackgroundSweeper(
             gateway,
             self._clock,
@@ -296,6 +300,7 @@ class JobService:
             name,
             now,
             on_run_cancelled=lambda run_kind, run: self._saw_write(run_kind.resource, run),
+            keep_logs=self._keeper.keep_quietly,
         )
         self._saw_write(kind.resource, obj)
         return pb.CancelJobResponse(
@@ -304,7 +309,9 @@ class JobService:
 
     def suspend_job(self, req: pb.SuspendJobRequest) -> pb.SuspendJobResponse:
         namespace, name = job_address(req.job_id, req.namespace, self._settings)
-        kind, obj = lifecycle.suspend(self._gateway, self._reader, namespace, name)
+        kind, obj = lifecycle.suspend(
+            self._gateway, self._reader, namespace, name, keep_logs=self._keeper.keep_quietly
+        )
         self._saw_write(kind.resource, obj)
         return pb.SuspendJobResponse(job_info=kind.info(obj, self._registry, None))
 
@@ -362,48 +369,55 @@ class JobService:
         violations += job_type_violations(req.job_types, self._registry)
         violations += schedule_id_violations(req.schedule_id)
         violations += status_filter_violations(req.status_filter)
+        violations += listing.all_namespaces_violations(req.namespace, req.all_namespaces)
         if violations:
             raise InvalidArgument(violations)
-        namespace = req.namespace or self._settings.k8s_namespace
+        namespace = listing.listed_namespace(req.namespace, req.all_namespaces, self._settings)
         selector = managed_selector(req.label_selector, req.job_types, req.schedule_id)
         return self.watch_selected(
-            [namespace], selector, set(req.status_filter), is_active, req.resume_token
+            None if namespace is None else [namespace],
+            selector,
+            set(req.status_filter),
+            is_active,
+            req.resume_token,
         )
 
     def watch_selected(
         self,
-        namespaces: list[str],
+        namespaces: list[str] | None,
         selector: str,
         states: set[int],
         is_active: Callable[[], bool],
         resume_token: str = "",
     ) -> Iterator[pb.JobEvent]:
         """Jobs matching ``selector`` in ``namespaces`` (the namespace filter an access check
-        narrows): from the cache's fan-out, or a watch of the API server per stream when the
-        cache does not hold the namespace."""
+        narrows; None: every namespace): from the cache's fan-out, or a watch of the API server
+        per stream when the cache does not hold them (all namespaces: a cluster-wide watch)."""
         cache, hub = self._cache, self._hub
         requirements = parse_selector(selector)
+        watched: list[str | None] = [None] if namespaces is None else list(namespaces)
         if (
             cache is None
             or hub is None
             or requirements is None
-            or not all(cache.covers(JOBS, ns) for ns in namespaces)
+            or not all(cache.covers(JOBS, ns) for ns in watched)
         ):
-            if len(namespaces) != 1:
+            if len(watched) != 1:
                 raise errors.FailedPrecondition("watching several namespaces needs the cache")
-            return self._watcher.watch_many(namespaces[0], selector, states, is_active)
+            return self._watcher.watch_many(watched[0], selector, states, is_active)
         wanted = list(requirements)
 
         def current() -> list[JSON]:
             found: list[JSON] = []
-            for ns in namespaces:
+            for ns in watched:
                 informer = cache.informer_for(JOBS, ns)
                 assert informer is not None
                 keys = cache.select(informer, ns, wanted)
                 found += informer.store.get_many(informer.store.ordered(keys, None, len(keys)))
             return found
 
-        stream_filter = StreamFilter(frozenset(namespaces), wanted, frozenset(states))
+        shown = None if namespaces is None else frozenset(namespaces)
+        stream_filter = StreamFilter(shown, wanted, frozenset(states))
         return hub.stream(stream_filter, is_active, resume_token=resume_token, initial=current)
 
     def get_job_logs(
@@ -417,9 +431,9 @@ class JobService:
         ]
         if violations:
             raise InvalidArgument(violations)
-        kind, _ = read_job_or_schedule(self._reader, namespace, name)
+        kind, job = read_job_or_schedule(self._reader, namespace, name)
         kind.refuse(kind.logs_refusal, name)
-        return self._logs.stream(namespace, name, req, is_active)
+        return self._logs.stream(namespace, job, req, is_active)
 
     # ---- operations ---------------------------------------------------------------------
 
@@ -454,10 +468,14 @@ class JobService:
             cache = self._cache
             metrics.JOBS_GAUGE.source = lambda: jobs_by_type_and_state(cache)
             cache.start()
+        if self._keep_on_finish is not None:
+            self._keep_on_finish.start()
         self._sweeper.start()
 
     def stop(self) -> None:
         self._sweeper.stop()
+        if self._keep_on_finish is not None:
+            self._keep_on_finish.stop()
         if self._cache is not None:
             self._cache.stop()
         self._batch.stop()

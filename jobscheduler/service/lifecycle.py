@@ -27,6 +27,7 @@ from jobscheduler.jobtypes.metadata import (
     START_AT_LABEL,
 )
 from jobscheduler.kube import JOBS, JobReader, KubeGateway
+from jobscheduler.service.keptlogs import CANCELLED, SUSPENDED
 from jobscheduler.service.kinds import Kind, read_job_or_schedule
 from jobscheduler.service.status import State, first_start_annotations, is_final, job_state
 
@@ -65,6 +66,16 @@ def _ignore(kind: Kind, obj: JSON) -> None:
     return None
 
 
+def _keep_nothing(job: JSON, reason: str) -> None:
+    return None
+
+
+# Told a Job (as read) whose pods a cancel or suspend is about to stop, and why, so its logs
+# are kept first (``service.logkeeper``). It may run again when a conflict makes us re-decide:
+# keeping is idempotent.
+KeepLogs = Callable[[JSON, str], None]
+
+
 def cancel(
     gateway: KubeGateway,
     reader: JobReader,
@@ -73,8 +84,10 @@ def cancel(
     now: datetime,
     *,
     on_run_cancelled: Callable[[Kind, JSON], None] = _ignore,
+    keep_logs: KeepLogs = _keep_nothing,
 ) -> tuple[Kind, JSON, str]:
-    """``on_run_cancelled`` is told each run of a schedule this cancels, as patched."""
+    """``on_run_cancelled`` is told each run of a schedule this cancels, as patched;
+    ``keep_logs`` each Job before its pods are stopped."""
     outcome = {"message": "cancelled"}
 
     def decide(kind: Kind, obj: JSON, state: State) -> JSON | None:
@@ -85,12 +98,22 @@ def cancel(
             raise errors.FailedPrecondition(
                 f"job {name!r} already {_status_name(state)}; only unfinished jobs can be cancelled"
             )
+        if not kind.has_runs:
+            keep_logs(obj, CANCELLED)
         return cancellation_patch(obj, now)
 
     kind, obj = _change(gateway, reader, namespace, name, decide)
     if kind.has_runs:
         # Also on "already cancelled", so a retry finishes what a failed call began.
-        _cancel_runs(gateway, reader, namespace, name, now, on_run_cancelled=on_run_cancelled)
+        _cancel_runs(
+            gateway,
+            reader,
+            namespace,
+            name,
+            now,
+            on_run_cancelled=on_run_cancelled,
+            keep_logs=keep_logs,
+        )
     return kind, obj, outcome["message"]
 
 
@@ -117,6 +140,7 @@ def _cancel_runs(
     now: datetime,
     *,
     on_run_cancelled: Callable[[Kind, JSON], None],
+    keep_logs: KeepLogs,
 ) -> None:
     selector = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE},{SCHEDULE_ID_LABEL}={schedule_id}"
     # From the API server: a run the CronJob controller started a moment ago must stop too.
@@ -124,14 +148,21 @@ def _cancel_runs(
         if is_final(job_state(run).status):
             continue
         try:
-            run_kind, run_obj, _ = cancel(gateway, reader, namespace, run["metadata"]["name"], now)
+            run_kind, run_obj, _ = cancel(
+                gateway, reader, namespace, run["metadata"]["name"], now, keep_logs=keep_logs
+            )
             on_run_cancelled(run_kind, run_obj)
         except (errors.FailedPrecondition, errors.NotFound):
             continue  # the run finished or went away meanwhile: nothing left to stop
 
 
 def suspend(
-    gateway: KubeGateway, reader: JobReader, namespace: str, name: str
+    gateway: KubeGateway,
+    reader: JobReader,
+    namespace: str,
+    name: str,
+    *,
+    keep_logs: KeepLogs = _keep_nothing,
 ) -> tuple[Kind, JSON]:
     def decide(kind: Kind, obj: JSON, state: State) -> JSON | None:
         if state.status == pb.JOB_STATUS_SUSPENDED:
@@ -144,6 +175,8 @@ def suspend(
         metadata: JSON = {"labels": {START_AT_LABEL: None, WAITING_LABEL: None}}
         if started := first_start_annotations(obj):  # a schedule has no startTime
             metadata["annotations"] = started
+        if not kind.has_runs:  # a suspended schedule's running runs go on
+            keep_logs(obj, SUSPENDED)
         return {"metadata": metadata, "spec": {"suspend": True}}
 
     return _change(gateway, reader, namespace, name, decide)

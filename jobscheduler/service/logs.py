@@ -6,6 +6,10 @@ creates later (retries, parallel pods), and ends when the job is final and every
 read, when the byte or time budget is spent, or when the caller goes away: that is noticed
 within half a second, even while a followed container prints nothing. With ``previous`` only
 the earlier attempts are read: failed pods that a newer pod replaced.
+
+Pods that are gone (or going) are read from the logs the service kept of them
+(``service.keptlogs``), first and marked ``kept``; a job that ran but has neither pods nor
+kept logs left is ``FAILED_PRECONDITION`` saying that nothing was kept.
 """
 
 from __future__ import annotations
@@ -13,14 +17,23 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from jobscheduler import errors
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.jobtypes.base import job_container
-from jobscheduler.jobtypes.metadata import JOB_TYPE_LABEL, POD_JOB_NAME_LABEL
+from jobscheduler.jobtypes.metadata import (
+    FIRST_STARTED_AT_ANNOTATION,
+    JOB_TYPE_LABEL,
+    POD_JOB_NAME_LABEL,
+)
 from jobscheduler.kube import JOBS, PODS, JobReader
+from jobscheduler.kube.resources import CONFIGMAPS
+from jobscheduler.service import keptlogs
+from jobscheduler.service.jobinfo import parse_time
+from jobscheduler.service.keptlogs import KeptPod
 from jobscheduler.service.status import is_final, job_state
 
 JSON = dict[str, Any]
@@ -42,37 +55,73 @@ class _Budget:
 
 
 class LogStreamer:
-    def __init__(self, reader: JobReader, settings: Settings) -> None:
+    def __init__(self, reader: JobReader, settings: Settings, now: Callable[[], datetime]) -> None:
         self._reader = reader
         self._settings = settings
+        self._now = now
 
     def stream(
         self,
         namespace: str,
-        job_name: str,
+        job: JSON,
         req: pb.GetJobLogsRequest,
         is_active: Callable[[], bool],
     ) -> Iterator[pb.LogChunk]:
+        """Reads the job's pods and kept logs before it returns, so a job with neither
+        left is ``FAILED_PRECONDITION`` saying so, not an empty stream."""
         max_bytes = self._settings.log_stream_max_bytes
         budget = _Budget(
             bytes_left=min(req.limit_bytes, max_bytes) if req.limit_bytes > 0 else max_bytes,
             give_up_at=time.monotonic() + self._settings.log_stream_max_seconds,
             is_active=is_active,
         )
+        job_name = str(job["metadata"]["name"])
+        pods = job_pods(self._reader, namespace, job_name)
+        present = {
+            pod["metadata"]["name"] for pod in pods if not pod["metadata"].get("deletionTimestamp")
+        }
+        # A kept pod is read from what was kept once it is gone or going (cancel, suspend).
+        gone = [kept for kept in self._kept(namespace, job) if kept.name not in present]
+        final = is_final(job_state(job).status)
+        nothing_left = not pods and not gone and not req.previous and (final or not req.follow)
+        if nothing_left and _has_run(job):
+            raise errors.FailedPrecondition(self._nothing_kept(job))
         if req.previous:
-            yield from self._previous_attempts(namespace, job_name, req, budget)
-            return
-        done: set[str] = set()
+            return self._previous_attempts(namespace, pods, gone, req, budget)
+        return self._chunks(namespace, job_name, req, budget, listed=pods, gone=gone, final=final)
+
+    def _chunks(
+        self,
+        namespace: str,
+        job_name: str,
+        req: pb.GetJobLogsRequest,
+        budget: _Budget,
+        *,
+        listed: list[JSON] | None,
+        gone: list[KeptPod],
+        final: bool,
+    ) -> Iterator[pb.LogChunk]:
+        """``listed``: the pods read after the job was found ``final`` (or not)."""
+        final_when_listed = final
+        for kept in gone:  # older than the pods still there: they were stopped first
+            if not budget.ok():
+                return
+            yield from self._kept_chunks(kept, req, budget)
+        done = {kept.name for kept in gone}
         while budget.ok():
             # Read the job's state before listing its pods: once final, it starts no more
             # pods, so that list is complete.
-            final = req.follow and self._job_final(namespace, job_name)
+            if listed is None:
+                final = req.follow and self._job_final(namespace, job_name)
+                listed = job_pods(self._reader, namespace, job_name)
+            else:
+                final = req.follow and final_when_listed  # the job was read before the list
             waiting_for_pod = False
-            for pod in self._pods(namespace, job_name):
+            for pod in listed:
                 name = pod["metadata"]["name"]
                 if name in done:
                     continue
-                phase = _phase(pod)
+                phase = pod_phase(pod)
                 if phase == "Pending":
                     if req.follow and not final:
                         waiting_for_pod = True  # keep pod order: wait for this one to start
@@ -84,6 +133,7 @@ class LogStreamer:
                 done.add(name)
                 if not budget.ok():
                     return
+            listed = None
             if not req.follow:
                 return
             if final and not waiting_for_pod:
@@ -91,13 +141,70 @@ class LogStreamer:
             time.sleep(_POD_POLL_SECONDS)
 
     def _previous_attempts(
-        self, namespace: str, job_name: str, req: pb.GetJobLogsRequest, budget: _Budget
+        self,
+        namespace: str,
+        pods: list[JSON],
+        gone: list[KeptPod],
+        req: pb.GetJobLogsRequest,
+        budget: _Budget,
     ) -> Iterator[pb.LogChunk]:
         """Failed pods older than the newest one: the attempts a retry replaced."""
-        pods = self._pods(namespace, job_name)
-        for pod in pods[:-1]:
-            if _phase(pod) == "Failed" and budget.ok():
-                yield from self._pod_chunks(namespace, pod, req, False, budget)
+        attempts: list[tuple[str, str, JSON | KeptPod]] = [
+            (kept.created, kept.name, kept) for kept in gone
+        ]
+        gone_names = {kept.name for kept in gone}
+        attempts += [
+            (str(pod["metadata"].get("creationTimestamp", "")), pod["metadata"]["name"], pod)
+            for pod in pods
+            if pod["metadata"]["name"] not in gone_names
+        ]
+        attempts.sort(key=lambda attempt: (attempt[0], attempt[1]))
+        for _, _, attempt in attempts[:-1]:
+            if not budget.ok():
+                return
+            if isinstance(attempt, KeptPod):
+                if attempt.phase == "Failed":
+                    yield from self._kept_chunks(attempt, req, budget)
+            elif pod_phase(attempt) == "Failed":
+                yield from self._pod_chunks(namespace, attempt, req, False, budget)
+
+    def _kept(self, namespace: str, job: JSON) -> list[KeptPod]:
+        metadata = job.get("metadata") or {}
+        name = keptlogs.configmap_name(str(metadata.get("name", "")))
+        try:
+            configmap = self._reader.get(CONFIGMAPS, namespace, name)
+        except errors.NotFound:
+            return []
+        return keptlogs.kept_pods(configmap, str(metadata.get("uid", ""))) or []
+
+    def _kept_chunks(
+        self, kept: KeptPod, req: pb.GetJobLogsRequest, budget: _Budget
+    ) -> Iterator[pb.LogChunk]:
+        """One chunk, empty when the pod printed nothing: the caller still learns it was kept.
+        ``since_seconds`` skips pods kept before that window (their lines are older still);
+        the lines of a pod kept inside it carry no times, so all of them are sent."""
+        if req.since_seconds and kept.kept_at:
+            kept_at = parse_time(kept.kept_at)
+            if kept_at and kept_at < self._now() - timedelta(seconds=req.since_seconds):
+                return
+        text = kept.text
+        if req.tail_lines:
+            text = "".join(text.splitlines(keepends=True)[-req.tail_lines :])
+        chunk = _chunk(kept.name, text.encode(), budget)
+        chunk.kept = True
+        yield chunk
+
+    def _nothing_kept(self, job: JSON) -> str:
+        name = job["metadata"]["name"]
+        state = pb.JobStatus.Name(job_state(job).status).removeprefix("JOB_STATUS_").lower()
+        if self._settings.kept_logs_bytes_per_pod and self._settings.kept_logs_max_pods:
+            why = (
+                "a pod's logs are kept when its job finishes, is cancelled or is suspended, "
+                "if the pod had started by then"
+            )
+        else:
+            why = "this server keeps no logs (KEPT_LOGS_BYTES_PER_POD or KEPT_LOGS_MAX_PODS is 0)"
+        return f"job {name!r} is {state} and its pods are gone; no logs of them were kept ({why})"
 
     def _pod_chunks(
         self,
@@ -113,7 +220,7 @@ class LogStreamer:
             for raw in self._reader.stream_pod_log(
                 namespace,
                 pod,
-                container=_container_name(pod_obj),
+                container=container_name(pod_obj),
                 follow=follow,
                 tail_lines=req.tail_lines or None,
                 since_seconds=req.since_seconds or None,
@@ -139,13 +246,6 @@ class LogStreamer:
         if pending and budget.bytes_left > 0:
             yield _chunk(pod, pending, budget)
 
-    def _pods(self, namespace: str, job_name: str) -> list[JSON]:
-        selector = f"{POD_JOB_NAME_LABEL}={job_name}"
-        page = self._reader.list(PODS, namespace, label_selector=selector)
-        pods: list[JSON] = page.get("items") or []
-        pods.sort(key=lambda p: (p["metadata"].get("creationTimestamp", ""), p["metadata"]["name"]))
-        return pods
-
     def _job_final(self, namespace: str, job_name: str) -> bool:
         try:
             return is_final(job_state(self._reader.get(JOBS, namespace, job_name)).status)
@@ -153,7 +253,29 @@ class LogStreamer:
             return True
 
 
-def _container_name(pod: JSON) -> str | None:
+def job_pods(reader: JobReader, namespace: str, job_name: str) -> list[JSON]:
+    """The job's pods, oldest first."""
+    selector = f"{POD_JOB_NAME_LABEL}={job_name}"
+    page = reader.list(PODS, namespace, label_selector=selector)
+    pods: list[JSON] = page.get("items") or []
+    pods.sort(key=lambda p: (p["metadata"].get("creationTimestamp", ""), p["metadata"]["name"]))
+    return pods
+
+
+def _has_run(job: JSON) -> bool:
+    """Whether the job ever started pods (a suspended Job loses its startTime; the service
+    keeps the first one in an annotation)."""
+    status = job.get("status") or {}
+    annotations = (job.get("metadata") or {}).get("annotations") or {}
+    return bool(
+        status.get("startTime")
+        or annotations.get(FIRST_STARTED_AT_ANNOTATION)
+        or status.get("succeeded")
+        or status.get("failed")
+    )
+
+
+def container_name(pod: JSON) -> str | None:
     """The job's container (named after its job type), asked for by name: a pod with sidecars
     (service meshes inject them) has more than one."""
     containers = (pod.get("spec") or {}).get("containers") or []
@@ -161,7 +283,7 @@ def _container_name(pod: JSON) -> str | None:
     return job_container(containers, job_type).get("name") or None
 
 
-def _phase(pod: JSON) -> str:
+def pod_phase(pod: JSON) -> str:
     return str((pod.get("status") or {}).get("phase") or "Pending")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from jobscheduler import kubesyntax as k8snames
+from jobscheduler import kubesyntax
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
 from jobscheduler.errors import FieldViolation, InvalidArgument
@@ -25,7 +25,7 @@ def job_address(job_id: str, namespace: str, settings: Settings) -> tuple[str, s
     violations = []
     if not job_id:
         violations.append(FieldViolation("job_id", "is required"))
-    elif problem := k8snames.dns_label(job_id):
+    elif problem := kubesyntax.dns_label(job_id):
         violations.append(FieldViolation("job_id", problem))
     violations += namespace_violations(namespace)
     if violations:
@@ -34,7 +34,7 @@ def job_address(job_id: str, namespace: str, settings: Settings) -> tuple[str, s
 
 
 def namespace_violations(namespace: str, field: str = "namespace") -> list[FieldViolation]:
-    problem = k8snames.dns_label(namespace) if namespace else None
+    problem = kubesyntax.dns_label(namespace) if namespace else None
     return [FieldViolation(field, problem)] if problem else []
 
 
@@ -50,9 +50,9 @@ def selector_violations(labels: Mapping[str, str], field: str) -> list[FieldViol
     violations = []
     for key in sorted(labels):
         path = f'{field}["{key}"]'
-        if problem := k8snames.qualified_name(key):
+        if problem := kubesyntax.qualified_name(key):
             violations.append(FieldViolation(path, f"key {problem}"))
-        if problem := k8snames.label_value(labels[key]):
+        if problem := kubesyntax.label_value(labels[key]):
             violations.append(FieldViolation(path, f"value {problem}"))
     return violations
 
@@ -69,7 +69,7 @@ def job_type_violations(
 
 
 def schedule_id_violations(schedule_id: str, field: str = "schedule_id") -> list[FieldViolation]:
-    problem = k8snames.dns_label(schedule_id) if schedule_id else None
+    problem = kubesyntax.dns_label(schedule_id) if schedule_id else None
     return [FieldViolation(field, problem)] if problem else []
 
 

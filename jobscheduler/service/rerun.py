@@ -61,6 +61,7 @@ def rerun_job(
     request.namespace = namespace
     if caller := requestctx.caller.get():
         request.created_by = caller  # with authentication: who reran it, as for ScheduleJob
+    _check_as_scheduled(request, name)
     created = schedule(request, name)
     return pb.RerunJobResponse(
         job_id=created.job_id,
@@ -69,6 +70,20 @@ def rerun_job(
         job_info=created.job_info,
         rerun_of=name,
     )
+
+
+def _check_as_scheduled(request: pb.ScheduleJobRequest, original: str) -> None:
+    """The access checks a direct ScheduleJob of ``request`` would meet (the image allowlist
+    as it is now, not as it was when the original ran): a rerun is no way around them."""
+    check = requestctx.check_resolved_request.get()
+    violations = check(request) if check is not None else []
+    if violations:
+        raise InvalidArgument(
+            [
+                FieldViolation(v.field, f"{v.description} (in the request of job {original!r})")
+                for v in violations
+            ]
+        )
 
 
 def stored_request(obj: JSON, registry: HandlerRegistry) -> pb.ScheduleJobRequest:

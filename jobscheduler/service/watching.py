@@ -108,13 +108,13 @@ class JobWatcher:
 
     def watch_many(
         self,
-        namespace: str,
+        namespace: str | None,
         selector: str,
         status_filter: set[int],
         is_active: IsActive,
     ) -> Iterator[pb.JobEvent]:
-        """INITIAL for every matching job, then CHANGED/DELETED as they happen, until
-        ``is_active`` turns false."""
+        """INITIAL for every matching job (``namespace=None``: in every namespace), then
+        CHANGED/DELETED as they happen, until ``is_active`` turns false."""
         known, version = self._list_all(namespace, selector, "")
 
         def wanted(info: pb.JobInfo | None) -> bool:
@@ -131,7 +131,7 @@ class JobWatcher:
 
     def _changes(
         self,
-        namespace: str,
+        namespace: str | None,
         known: dict[str, pb.JobInfo],
         version: str,
         is_active: IsActive,
@@ -144,7 +144,8 @@ class JobWatcher:
         backoff = Backoff(
             WATCH_BACKOFF, reset_after_seconds=HEALTHY_RESET_SECONDS, now=self._now, rand=self._rand
         )
-        what = f"jobs in {namespace}" + (f" ({field_selector})" if field_selector else "")
+        where = "all namespaces" if namespace is None else namespace
+        what = f"jobs in {where}" + (f" ({field_selector})" if field_selector else "")
         outage_since: float | None = None
         relist = False
         while is_active():
@@ -183,7 +184,7 @@ class JobWatcher:
                 relist = True
 
     def _list_all(
-        self, namespace: str, label_selector: str, field_selector: str
+        self, namespace: str | None, label_selector: str, field_selector: str
     ) -> tuple[dict[str, pb.JobInfo], str]:
         """Every matching job and the list's resourceVersion (one consistent snapshot)."""
         known: dict[str, pb.JobInfo] = {}

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import grpc
+import kubernetes.client
 import pytest
 from google.rpc import error_details_pb2, status_pb2
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from kubernetes.client.exceptions import ApiException
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.client import JobSchedulerClient, JobSchedulerRpcError
@@ -126,9 +130,50 @@ def test_audiences_are_sent_and_required(cluster: Any, reviewer: FakeReviewer) -
         assert _code(api_caller.list_job_types) is grpc.StatusCode.UNAUTHENTICATED
 
 
+def _reflected_services(server: Server, token: str | None) -> list[str]:
+    """The services server reflection lists, asked with ``token`` (None: no credentials)."""
+    metadata = [("authorization", f"Bearer {token}")] if token else []
+    with grpc.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        ask = reflection_pb2.ServerReflectionRequest(list_services="")
+        (answer,) = stub.ServerReflectionInfo(iter([ask]), metadata=metadata, timeout=20)
+    return [service.name for service in answer.list_services_response.service]
+
+
 def test_health_and_reflection_need_no_credentials(server: Server) -> None:
     with connect(server, None) as client:
         assert client.health() == 1  # SERVING
+    assert "jobscheduler.JobScheduler" in _reflected_services(server, None)
+
+
+@pytest.mark.parametrize("exempt", ["health", "reflection", "neither"])
+def test_health_and_reflection_not_exempt_need_credentials(
+    cluster: Any, reviewer: FakeReviewer, exempt: str
+) -> None:
+    settings = {
+        "auth_exempt_health": exempt == "health",
+        "auth_exempt_reflection": exempt == "reflection",
+    }
+    with auth_server(cluster, reviewer, **settings) as srv:
+        with connect(srv, None) as anonymous:
+            health_code = _code(anonymous.health)
+        try:
+            _reflected_services(srv, None)
+            reflection_code = grpc.StatusCode.OK
+        except grpc.RpcError as error:
+            reflection_code = error.code()
+        # Any authenticated caller may probe, whatever its RBAC rights (alice has none here).
+        with connect(srv, "tok-alice") as alice:
+            assert alice.health() == 1  # SERVING
+        assert "jobscheduler.JobScheduler" in _reflected_services(srv, "tok-alice")
+        with connect(srv, "tok-unknown") as stranger:
+            stranger_code = _code(stranger.health)
+    expected = {True: grpc.StatusCode.OK, False: grpc.StatusCode.UNAUTHENTICATED}
+    assert (health_code, stranger_code, reflection_code) == (
+        expected[exempt == "health"],
+        expected[exempt == "health"],  # a token the cluster rejects is no credential either
+        expected[exempt == "reflection"],
+    )
 
 
 # ---- the matrix: every RPC x user x namespace matches RBAC -----------------------------
@@ -332,6 +377,33 @@ def test_all_namespaces_lists_need_the_verb_cluster_wide(
         assert "in all namespaces" in refused.message
 
 
+def test_watching_all_namespaces_needs_watch_cluster_wide(
+    server: Server, admin: JobSchedulerClient, reviewer: FakeReviewer
+) -> None:
+    in_a = admin.schedule_job(_timer(namespace="team-a")).job_id
+    in_b = admin.schedule_job(_timer(namespace="team-b")).job_id
+    everywhere = pb.WatchJobsRequest(all_namespaces=True)
+    # Watching in the default namespace, or listing cluster-wide, is no right to watch all.
+    reviewer.grants.append(Grant("erin", "default", ("watch",), ("jobs",)))
+    reviewer.grants.append(Grant("erin", "*", ("list",), ("jobs",)))
+    reviewer.add_user("tok-erin", "erin")
+    with connect(server, "tok-erin") as erin:
+        assert _code(lambda: erin.watch_jobs(everywhere)) is grpc.StatusCode.PERMISSION_DENIED
+    with connect(server, "tok-alice") as alice, pytest.raises(JobSchedulerRpcError) as refused:
+        next(iter(alice.watch_jobs(everywhere)))  # watch in team-b only: a Role, not cluster-wide
+    assert refused.value.code is grpc.StatusCode.PERMISSION_DENIED
+    assert "'alice' may not watch jobs.batch in all namespaces" in refused.value.message
+    with connect(server, "tok-bob") as bob:  # a ClusterRole with watch: allowed
+        stream = bob.watch_jobs(everywhere)
+        seen: dict[str, str] = {}
+        for event in stream:
+            seen[event.job.job_id] = event.job.namespace
+            if {in_a, in_b} <= set(seen):
+                break
+        stream.close()
+    assert (seen[in_a], seen[in_b]) == ("team-a", "team-b")
+
+
 def test_a_rerun_needs_to_read_the_original_and_is_created_by_the_caller(
     server: Server, admin: JobSchedulerClient, reviewer: FakeReviewer
 ) -> None:
@@ -478,6 +550,40 @@ def test_images_outside_the_allowlist_are_refused_naming_the_field(
             assert refused.value.violations[0].field == "container_job.image", image
 
 
+def test_a_rerun_of_a_job_whose_image_is_no_longer_allowed_is_refused(
+    cluster: Any, reviewer: FakeReviewer
+) -> None:
+    _namespaces(cluster)
+
+    def container(image: str) -> pb.ScheduleJobRequest:
+        config = pb.ContainerJobConfig(image=image, command=["true"])
+        return pb.ScheduleJobRequest(namespace="team-b", container_job=config)
+
+    with auth_server(cluster, reviewer) as before, connect(before, "tok-alice") as alice:
+        # Scheduled before the allowlist existed (or named an image since removed from it).
+        banned = alice.schedule_job(container("alpine:3.20")).job_id
+        allowed = alice.schedule_job(container("busybox:1.36")).job_id
+    allow = ["docker.io/library/busybox"]
+    with (
+        auth_server(cluster, reviewer, image_allowlist=allow) as srv,
+        connect(srv, "tok-alice") as alice,
+    ):
+        jobs_before = {
+            j.job_id for j in alice.list_jobs(pb.ListJobsRequest(namespace="team-b")).jobs
+        }
+        with pytest.raises(JobSchedulerRpcError) as refused:
+            alice.rerun_job(banned, "team-b", new_job_id="banned-again")
+        assert refused.value.code is grpc.StatusCode.INVALID_ARGUMENT
+        (violation,) = refused.value.violations
+        assert violation.field == "container_job.image"
+        assert "docker.io/library/alpine is not in the image allowlist" in violation.description
+        jobs_after = {
+            j.job_id for j in alice.list_jobs(pb.ListJobsRequest(namespace="team-b")).jobs
+        }
+        assert jobs_after == jobs_before  # nothing created
+        assert alice.rerun_job(allowed, "team-b").rerun_of == allowed
+
+
 def test_a_warm_cache_costs_at_most_two_api_calls_per_thousand_rpcs(
     server: Server, admin: JobSchedulerClient, reviewer: FakeReviewer
 ) -> None:
@@ -490,3 +596,55 @@ def test_a_warm_cache_costs_at_most_two_api_calls_per_thousand_rpcs(
     # The admin's schedule warmed nothing for bob: one TokenReview and one SubjectAccessReview
     # per kind the id may name (jobs, cronjobs), then none while the answers are cached.
     assert sent == 3
+
+
+def test_kept_logs_need_get_pods_log_as_live_ones_do(cluster: Any, reviewer: FakeReviewer) -> None:
+    """Serving logs from the ConfigMap the service kept is no way around ``get pods/log``."""
+    _namespaces(cluster)
+    job_id, namespace = "kept-logs-probe", "team-c"
+    request = pb.ScheduleJobRequest(
+        job_id=job_id,
+        namespace=namespace,
+        name="kept",
+        container_job=pb.ContainerJobConfig(image="busybox", command=["sh", "-c", "echo hello"]),
+    )
+    kube = cluster.api_client()
+    core = kubernetes.client.CoreV1Api(kube)
+    selector = f"batch.kubernetes.io/job-name={job_id}"
+    # Finished jobs are kept by the cache's listener: the cache must hold the namespace.
+    with (
+        auth_server(cluster, reviewer, cache_namespaces=namespace) as server,
+        connect(server, "tok-admin") as admin,
+        connect(server, "tok-alice") as alice,  # get jobs in team-c, not pods/log
+        connect(server, "tok-bob") as bob,  # pods/log everywhere, by group
+    ):
+        try:
+            admin.schedule_job(request)
+            _wait(lambda: _has_configmap(core, f"{job_id}.logs", namespace))
+            for pod in core.list_namespaced_pod(namespace, label_selector=selector).items:
+                core.delete_namespaced_pod(pod.metadata.name, namespace, grace_period_seconds=0)
+            _wait(lambda: not core.list_namespaced_pod(namespace, label_selector=selector).items)
+            chunks = list(admin.get_job_logs(job_id, namespace))
+            assert [(c.text, c.kept) for c in chunks] == [("hello\n", True)]
+            assert alice.get_job_status(job_id, namespace).job_id == job_id
+            assert _code(lambda: alice.get_job_logs(job_id, namespace)) is grpc.StatusCode.NOT_FOUND
+            assert [c.text for c in bob.get_job_logs(job_id, namespace)] == ["hello\n"]
+        finally:
+            kube.close()
+
+
+def _has_configmap(core: Any, name: str, namespace: str) -> bool:
+    try:
+        core.read_namespaced_config_map(name, namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
+def _wait(check: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30  # a bound on a hang, not a timing assertion
+    while not check():
+        assert time.monotonic() < deadline, "the cluster never got there"
+        time.sleep(0.05)

@@ -28,14 +28,17 @@ def server_log() -> Iterator[io.StringIO]:
 
 
 @pytest.fixture
-def server(cluster: Any) -> Iterator[Server]:
-    """The real stack on loopback: gRPC server -> JobService -> embedded cluster."""
+def server(cluster: Any, request: pytest.FixtureRequest) -> Iterator[Server]:
+    """The real stack on loopback: gRPC server -> JobService -> embedded cluster.
+    ``@pytest.mark.server_settings(name=value)`` changes its settings."""
     client = cluster.api_client()
+    marker = request.node.get_closest_marker("server_settings")
     settings = Settings(
         in_cluster=False,
         k8s_namespace=getattr(cluster, "namespace", "default"),
         # The tests steer simulated pods (exit codes, run times, retries) by annotation.
         pod_annotation_allowed_prefixes=(SIMULATION_PREFIX,),
+        **(marker.kwargs if marker else {}),
     )
     service = build_service(settings, clock=cluster.clock, api_client=client)
     srv = Server(service, host="127.0.0.1", port=0, metrics_port=None, health_poll_seconds=0.1)

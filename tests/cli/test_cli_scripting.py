@@ -7,14 +7,17 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from jobscheduler.api import jobscheduler_pb2 as pb
-from jobscheduler.client import JobSchedulerClient
+from jobscheduler.cli.main import main
+from jobscheduler.client import JobSchedulerClient, JobSchedulerRpcError
 from jobscheduler.jobtypes.metadata import RERUN_OF_LABEL
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
@@ -37,6 +40,24 @@ def cli(target: str, tmp_path: Path) -> Run:
             timeout=90,
             check=False,
         )
+
+    return run
+
+
+@pytest.fixture
+def cli_in_process(
+    target: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> Run:
+    """Like ``cli`` but in this process (``main(argv)``), for tests that run it many times."""
+    for name in [k for k in os.environ if k.startswith("JOBSCHEDULER_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("JOBSCHEDULER_SERVER", target)
+    monkeypatch.setenv("JOBSCHEDULER_CONFIG", str(tmp_path / "none.toml"))
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        code = main(list(argv))
+        captured = capsys.readouterr()
+        return subprocess.CompletedProcess(argv, code, captured.out, captured.err)
 
     return run
 
@@ -78,6 +99,29 @@ def test_watch_of_one_job_exits_as_wait_does(cli: Run) -> None:
     assert last[0].endswith("Z") and last[2:4] == [failing, "FAILED"]  # timestamped
     slow = schedule(cli, "--annotation", f"{SIM}/run-seconds=3600")
     assert cli("jobs", "watch", slow, "--timeout", "1").returncode == 124
+
+
+def test_watch_all_namespaces_names_each_jobs_namespace(cli_in_process: Run, cluster: Any) -> None:
+    cli = cli_in_process
+    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-x"}}
+    cluster.api.create("namespaces", None, body)
+    here = schedule(cli, "--suspended")
+    there = schedule(cli, "--suspended", "-n", "team-x")
+    # Without a job id the watch runs until --timeout, which ends it with exit 0.
+    result = cli("jobs", "watch", "-A", "--timeout", "2s")
+    assert result.returncode == 0, result.stderr
+    lines = [line.split() for line in result.stdout.splitlines()]
+    assert {(line[1], line[2]) for line in lines} >= {
+        ("INITIAL", f"default/{here}"),
+        ("INITIAL", f"team-x/{there}"),
+    }
+    names = cli("jobs", "watch", "--all-namespaces", "-o", "name", "--timeout", "2s").stdout
+    assert {f"default/{here}", f"team-x/{there}"} <= set(names.split())
+    only_here = cli("jobs", "watch", "-o", "name", "--timeout", "2s").stdout.split()
+    assert here in only_here and there not in only_here
+    with_id = cli("jobs", "watch", "-A", here)
+    assert with_id.returncode == 2
+    assert "give no job id" in with_id.stderr
 
 
 def test_schedule_wait_prints_the_id_once_then_the_outcome(cli: Run) -> None:
@@ -165,13 +209,51 @@ def test_logs_name_pods_of_several_attempts_and_read_earlier_ones(cli: Run) -> N
     assert cli("jobs", "logs", job_id, "--since", "1h", "--no-prefix").stdout == "working\n" * 2
 
 
-def test_logs_of_a_cancelled_job_say_why_there_are_none(cli: Run) -> None:
-    job_id = schedule(cli, "--annotation", f"{SIM}/run-seconds=3600")
-    assert cli("jobs", "cancel", job_id).returncode == 0
-    assert cli("jobs", "wait", job_id, "--for", "finished").returncode == 0
+def _cancel_once_it_printed(cli: Run, target: str) -> str:
+    job_id = schedule(
+        cli, "--annotation", f"{SIM}/run-seconds=3600", "--annotation", f"{SIM}/logs=working"
+    )
+    with JobSchedulerClient(target) as client:
+        _until(lambda: [c.text for c in client.get_job_logs(job_id)] == ["working\n"])
+        client.cancel_job(job_id)
+    return job_id
+
+
+def test_logs_of_a_cancelled_job_are_the_kept_ones_and_say_so(cli: Run, target: str) -> None:
+    job_id = _cancel_once_it_printed(cli, target)
+    with JobSchedulerClient(target) as client:  # the pods go a moment after the cancel
+        _until(lambda: all(chunk.kept for chunk in client.get_job_logs(job_id)))
     result = cli("jobs", "logs", job_id)
-    assert result.returncode == 1
-    assert "cancelled" in result.stderr
+    assert (result.returncode, result.stdout) == (0, "working\n")
+    assert result.stderr == f"{job_id}: (kept logs: pods are gone)\n"
+    kept = cli("jobs", "logs", job_id, "-o", "json").stdout
+    assert json.loads(kept.splitlines()[0])["kept"] is True
+
+
+@pytest.mark.server_settings(kept_logs_max_pods=0)
+def test_logs_of_a_cancelled_job_say_that_nothing_was_kept(cli: Run, target: str) -> None:
+    job_id = _cancel_once_it_printed(cli, target)
+    with JobSchedulerClient(target) as client:
+
+        def refused() -> bool:
+            try:
+                list(client.get_job_logs(job_id))
+            except JobSchedulerRpcError as error:
+                return error.code.name == "FAILED_PRECONDITION"
+            return False
+
+        _until(refused)
+    result = cli("jobs", "logs", job_id)
+    assert result.returncode == 1 and result.stdout == ""
+    assert "is cancelled and its pods are gone; no logs of them were kept" in result.stderr
+
+
+def _until(check: Callable[[], bool]) -> None:
+    """Until ``check()`` holds (a bound on a hang, not a timing assertion)."""
+    deadline = time.monotonic() + 30
+    while not check():
+        assert time.monotonic() < deadline, "the server never answered as expected"
+        time.sleep(0.05)
 
 
 def test_flags_win_over_the_environment_which_wins_over_the_config_file(
@@ -218,3 +300,42 @@ def test_the_annotation_budget_error_says_what_the_readme_says(cli: Run, tmp_pat
     assert "128 KiB" in result.stderr and "256 KiB" in result.stderr
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert "own `annotations` may\ntake at most 128 KiB" in readme
+
+
+GREET = {
+    "name": "greet",
+    "description": "say hello",
+    "body": {"name": "greet {{who}}", "container_job": {"image": "busybox"}},
+    "parameters": [{"name": "who", "required": True, "description": "whom to greet"}],
+}
+
+
+def test_template_commands_print_every_output_format(cli_in_process: Run, tmp_path: Path) -> None:
+    cli = cli_in_process
+    source = tmp_path / "greet.json"
+    source.write_text(json.dumps(GREET))
+    created = cli("jobs", "template", "create", "-f", str(source), "-o", "yaml")
+    assert created.returncode == 0, created.stderr
+    assert yaml.safe_load(created.stdout)["parameters"][0]["name"] == "who"
+    assert cli("jobs", "template", "get", "greet", "-o", "name").stdout == "greet\n"
+    as_json = json.loads(cli("jobs", "template", "get", "greet", "-o", "json").stdout)
+    as_yaml = yaml.safe_load(cli("jobs", "template", "get", "greet", "-o", "yaml").stdout)
+    assert as_json == as_yaml
+    assert (as_json["name"], as_json["description"]) == ("greet", "say hello")
+
+    table = cli("jobs", "template", "list").stdout.splitlines()
+    assert table[0].split() == ["NAME", "VERSION", "PARAMETERS", "DESCRIPTION"]
+    assert table[1].split()[0] == "greet" and "who*" in table[1]
+    wide = cli("jobs", "template", "list", "-o", "wide").stdout.splitlines()
+    assert wide[0].split()[-2:] == ["NAMESPACE", "CREATED"]
+    assert wide[1].split()[-3:-1] == ["default", as_json["create_time"][:10]]
+    shown = cli("jobs", "template", "get", "greet", "-o", "wide").stdout.splitlines()
+    assert shown[0] == wide[0] and shown[2] == "  who (string; required): whom to greet"
+    assert cli("jobs", "template", "list", "-o", "name").stdout == "greet\n"
+    listed_json = json.loads(cli("jobs", "template", "list", "-o", "json").stdout)
+    listed_yaml = yaml.safe_load(cli("jobs", "template", "list", "-o", "yaml").stdout)
+    assert listed_json == listed_yaml == {"templates": [as_json]}
+
+    deleted = cli("jobs", "template", "delete", "greet", "-o", "name")
+    assert (deleted.returncode, deleted.stdout) == (0, "greet\n")
+    assert yaml.safe_load(cli("jobs", "template", "list", "-o", "yaml").stdout) == {}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -95,6 +97,31 @@ def test_job_events_name_what_they_are_about(stack: Stack) -> None:
     assert status == 200
     assert {"Job", "Pod"} <= {event["object_kind"] for event in answer["events"]}
     assert any(event["reason"] == "SuccessfulCreate" for event in answer["events"])
+
+
+def test_the_logs_of_a_cancelled_job_are_sent_marked_as_kept(stack: Stack) -> None:
+    sim = {"sim.jobscheduler.io/logs": "started", "sim.jobscheduler.io/run-seconds": "3600"}
+    job_id = stack.client.schedule_job(
+        pb.ScheduleJobRequest(
+            container_job=pb.ContainerJobConfig(image="busybox", command=["./run"]),
+            annotations=sim,
+        )
+    ).job_id
+    _until(lambda: [c.text for c in stack.client.get_job_logs(job_id)] == ["started\n"])
+    stack.client.cancel_job(job_id)
+    _until(lambda: all(chunk.kept for chunk in stack.client.get_job_logs(job_id)))
+    url = f"{stack.url}/api/jobs/{stack.namespace}/{job_id}/logs"
+    with urllib.request.urlopen(url, timeout=30) as stream:
+        lines = [line for line in stream.read().splitlines() if line.startswith(b"data: {")]
+    chunk = json.loads(lines[0].removeprefix(b"data: "))
+    assert (chunk["text"], chunk["kept"]) == ("started\n", True)
+
+
+def _until(check: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30  # a bound on a hang, not a timing assertion
+    while not check():
+        assert time.monotonic() < deadline, "the job never got there"
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize(

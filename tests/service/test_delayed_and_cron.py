@@ -46,7 +46,8 @@ def test_a_delayed_job_waits_then_starts_on_time(cluster: Any, service: JobServi
 def test_a_restart_loses_no_delayed_job(cluster: Any) -> None:
     first, first_client = make_service(cluster)
     job_id = first.schedule_job(container(start_at=_in(cluster, 30))).job_id
-    first_client.close()  # the first replica goes away without ever starting its sweeper
+    first.stop()  # the first replica goes away without ever starting its sweeper
+    first_client.close()
 
     second, second_client = make_service(cluster)
     try:

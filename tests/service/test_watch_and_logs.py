@@ -12,8 +12,10 @@ import pytest
 from prometheus_client import REGISTRY
 
 from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.errors import InvalidArgument
 from jobscheduler.service import JobService
 
+from .conftest import make_service
 from .support import WAIT_SECONDS, container, wait_status
 
 pytestmark = pytest.mark.clock_speed(60)
@@ -246,3 +248,35 @@ def test_a_followed_log_ends_when_the_caller_leaves_even_if_the_pod_is_silent(
         assert list(stream) == []
     finally:
         leave.cancel()
+
+
+@pytest.mark.parametrize(
+    "cache", ["cluster-wide", "one namespace", "none"], ids=lambda c: f"cache={c}"
+)
+def test_watch_jobs_in_all_namespaces_sees_every_namespace(cluster: Any, cache: str) -> None:
+    # Fed by the cache's fan-out when it watches every namespace, else by a cluster-wide watch
+    # of the API server for the stream.
+    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-x"}}
+    cluster.api.create("namespaces", None, body)
+    svc, client = make_service(
+        cluster, cached=cache != "none", cache_namespaces="*" if cache == "cluster-wide" else ""
+    )
+    try:
+        suspended = pb.ExecutionOptions(start_suspended=True)
+        here = svc.schedule_job(container(execution=suspended)).job_id
+        active = [True]
+        stream = svc.watch_jobs(pb.WatchJobsRequest(all_namespaces=True), lambda: active[0])
+        first = next(stream)
+        assert (first.type, first.job.job_id) == (INITIAL, here)
+        there = svc.schedule_job(container(namespace="team-x", execution=suspended)).job_id
+        events = _collect(stream, lambda seen: seen[-1].job.job_id == there, active)
+        assert (events[-1].type, events[-1].job.namespace) == (CHANGED, "team-x")
+    finally:
+        svc.stop()
+        client.close()
+
+
+def test_watch_jobs_takes_a_namespace_or_all_namespaces_not_both(service: JobService) -> None:
+    with pytest.raises(InvalidArgument) as refused:
+        service.watch_jobs(pb.WatchJobsRequest(namespace="a", all_namespaces=True), lambda: True)
+    assert [v.field for v in refused.value.violations] == ["all_namespaces"]

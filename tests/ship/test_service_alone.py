@@ -13,6 +13,7 @@ import time
 import venv
 import zipfile
 from collections.abc import Iterator
+from email.parser import Parser
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,18 @@ def test_the_service_alone_has_no_simulator(service_only_venv: Path) -> None:
     )  # fmt: skip
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.strip() == "['jobscheduler']"
+
+
+@pytest.mark.slow
+def test_the_service_alone_reports_its_wheels_version(
+    service_wheel: Path, service_only_venv: Path
+) -> None:
+    with zipfile.ZipFile(service_wheel) as archive:
+        metadata = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        version = Parser().parsestr(archive.read(metadata).decode())["Version"]
+    result = _run(service_only_venv, "jobscheduler", "version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == version
 
 
 @pytest.fixture

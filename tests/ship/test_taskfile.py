@@ -11,6 +11,7 @@ import socket
 import subprocess
 import time
 import zipfile
+from email.parser import Parser
 from pathlib import Path
 
 import pytest
@@ -103,8 +104,11 @@ def test_build_makes_a_wheel_with_build_info_and_leaves_the_tree_clean(tmp_path:
     (wheel,) = (project / "dist").glob("jobscheduler-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         build_info = archive.read("jobscheduler/_build_info.py").decode()
-    # Not a git checkout: the pyproject version and an unknown commit.
+        metadata = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        metadata_version = Parser().parsestr(archive.read(metadata).decode())["Version"]
+    # Not a git checkout: the base version and an unknown commit, in the metadata too.
     assert 'VERSION = "0.1.0"' in build_info
+    assert metadata_version == "0.1.0"
     assert 'GIT_COMMIT = "unknown"' in build_info
     assert not (project / "jobscheduler" / "_build_info.py").exists()
 

@@ -26,9 +26,8 @@ def make_project(root: Path, version: str = "1.4.0") -> Path:
     (root / "scripts").mkdir(parents=True)
     shutil.copy(REPO_ROOT / SCRIPT, root / SCRIPT)
     (root / "jobscheduler").mkdir()
-    (root / "pyproject.toml").write_text(
-        f'[project]\nname = "jobscheduler"\nversion = "{version}"\n'
-    )
+    (root / "jobscheduler" / "version.py").write_text(f'BASE_VERSION = "{version}"\n')
+    (root / "pyproject.toml").write_text('[project]\nname = "jobscheduler"\n')
     return root
 
 
@@ -75,7 +74,7 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def test_outside_git_falls_back_to_the_pyproject_version(tmp_path: Path) -> None:
+def test_outside_git_falls_back_to_the_base_version(tmp_path: Path) -> None:
     values = info(make_project(tmp_path / "plain"))
     assert values["VERSION"] == "1.4.0"
     assert values["GIT_COMMIT"] == "unknown"
@@ -84,7 +83,7 @@ def test_outside_git_falls_back_to_the_pyproject_version(tmp_path: Path) -> None
 
 
 @requires_git
-def test_untagged_commit_is_the_pyproject_version_plus_the_hash(repo: Path) -> None:
+def test_untagged_commit_is_the_base_version_plus_the_hash(repo: Path) -> None:
     values = info(repo)
     head = git(repo, "rev-parse", "HEAD")
     assert values == {
@@ -110,10 +109,16 @@ def test_tagged_commit_is_the_tag_and_later_commits_count_from_it(repo: Path) ->
 def test_uncommitted_changes_to_tracked_files_mark_the_build_dirty(repo: Path) -> None:
     (repo / "untracked.txt").write_text("ignored for the flag\n")
     assert info(repo)["GIT_DIRTY"] == "false"
-    (repo / "pyproject.toml").write_text('[project]\nversion = "1.4.0"\n# edited\n')
+    (repo / "pyproject.toml").write_text('[project]\nname = "jobscheduler"\n# edited\n')
     values = info(repo)
     assert values["GIT_DIRTY"] == "true"
     assert values["VERSION"].endswith(".dirty")
+
+
+def test_an_unpacked_sdist_keeps_the_version_it_was_made_with(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "sdist")
+    (root / "PKG-INFO").write_text("Metadata-Version: 2.4\nVersion: 1.4.0+g1234567\n")
+    assert info(root)["VERSION"] == "1.4.0+g1234567"
 
 
 def test_build_args_override_and_source_date_epoch_fixes_the_date(tmp_path: Path) -> None:
@@ -180,7 +185,7 @@ def test_written_build_info_is_what_the_package_reports(tmp_path: Path) -> None:
 def test_builds_and_source_checkouts_report_the_same_version(tmp_path: Path) -> None:
     # `jobscheduler version` in a checkout (read from git at run time) and in a build of the same
     # tree (from _build_info.py written by this script) must agree; this also catches the
-    # package's __version__ drifting from pyproject's version.
+    # script's base version drifting from the package's.
     root = make_project(tmp_path / "checkout")
     shutil.copy(REPO_ROOT / "pyproject.toml", root / "pyproject.toml")
     shutil.rmtree(root / "jobscheduler")

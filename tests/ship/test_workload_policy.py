@@ -7,16 +7,15 @@ there is no API server here to admit the pods.
 from __future__ import annotations
 
 import re
-import tomllib
 
 import pytest
 
 from jobscheduler.config import Settings, load_settings
 from jobscheduler.jobtypes.timer import TimerHandler, TimerSettings
+from jobscheduler.version import BASE_VERSION
 
 from .manifests import (
     KUSTOMIZATIONS,
-    REPO_ROOT,
     config_data,
     of_kind,
     one,
@@ -228,6 +227,6 @@ def test_no_manifest_uses_host_paths_or_privileged_settings(kustomization: str) 
 
 
 def test_base_deploys_the_release_of_this_source_tree() -> None:
-    # A version bump in pyproject.toml must move the manifests' image (and TIMER_IMAGE) with it.
-    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
-    assert server_container(render("base"))["image"] == f"jobscheduler:{project['version']}"
+    # A version bump (BASE_VERSION, which the wheel's version builds on) must move the
+    # manifests' image (and TIMER_IMAGE) with it.
+    assert server_container(render("base"))["image"] == f"jobscheduler:{BASE_VERSION}"

@@ -123,9 +123,18 @@ function streamLogs() {
   clear(pre);
   const follow = document.getElementById("follow").checked;
   logSource = new LiveStream(base + "/logs?" + new URLSearchParams({ follow: follow ? "1" : "0" }));
+  let keptNoted = false;
   logSource.addEventListener("log", (message) => {
     const chunk = JSON.parse(message.data);
     const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+    if (chunk.kept && !keptNoted) {
+      // Kept logs: the tail the service kept of pods that are gone (cancel, suspend, cleanup).
+      const note = document.createElement("span");
+      note.className = "kept-note";
+      note.textContent = "[kept logs: pods are gone]\n";
+      pre.append(note);
+      keptNoted = true;
+    }
     pre.append(document.createTextNode(chunk.text));
     if (atBottom) pre.scrollTop = pre.scrollHeight;
   });

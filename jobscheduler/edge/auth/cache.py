@@ -39,11 +39,14 @@ class TtlCache(Generic[K, V]):
             self._entries.move_to_end(key)
             return value
 
-    def put(self, key: K, value: V) -> None:
-        if self._ttl <= 0:
+    def put(self, key: K, value: V, *, at_most_seconds: float | None = None) -> None:
+        """Keep ``value`` for the cache's ttl, or for ``at_most_seconds`` when that is shorter
+        (an answer known to go stale sooner, such as a token about to expire)."""
+        ttl = self._ttl if at_most_seconds is None else min(self._ttl, at_most_seconds)
+        if ttl <= 0:
             return
         with self._lock:
-            self._entries[key] = (self._now() + self._ttl, value)
+            self._entries[key] = (self._now() + ttl, value)
             self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)

@@ -227,7 +227,9 @@ class AccessGuard:
             for extra in also:  # none of them addresses one job: the hidden kinds stay rule's
                 self._authorize(PAGE_RULES[extra], identity, namespace, request)
             request = self._with_identity(rpc, request, identity)
-            if rpc in ("ScheduleJob", "ScheduleJobs"):
+            if rpc in ("ScheduleJob", "ScheduleJobs", "RerunJob"):
+                # Requests only the service sees (resolved from a template, rebuilt from a job
+                # to rerun) are checked as a direct ScheduleJob is.
                 requestctx.check_resolved_request.set(self._resolved_check(identity))
             admission = Admission(request, identity, self._outgoing(identity))
             if streaming:
@@ -324,7 +326,8 @@ class AccessGuard:
 
     def _resolved_check(self, identity: Identity) -> Callable[[Message], list[FieldViolation]]:
         """What admission checks on a direct ScheduleJobRequest, for one resolved from a job
-        template once the service has read it: create on the kind it makes, the image policy."""
+        template or rebuilt for a rerun once the service has read it: create on the kind it
+        makes, the Secrets its pod reads, the image policy."""
 
         def check(resolved: Message) -> list[FieldViolation]:
             namespace = self._namespace_of(resolved)

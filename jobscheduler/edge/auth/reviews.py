@@ -9,7 +9,12 @@ permission), the permission naming verb, resource and, for one object, its name.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
+import json
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -48,13 +53,35 @@ def _review(reviewer: Reviewer, resource: Resource, body: JSON) -> JSON:
         ) from None
 
 
+def seconds_until_expiry(token: str, now: float) -> float | None:
+    """Seconds left before a JWT's ``exp`` claim (read, not verified: it only shortens how long
+    an accepted token's review is reused), or None for a token that is no JWT or has no exp."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4))
+        claims = json.loads(payload)
+    except (binascii.Error, ValueError):
+        return None
+    expires = claims.get("exp") if isinstance(claims, dict) else None
+    if isinstance(expires, bool) or not isinstance(expires, int | float):
+        return None
+    return float(expires) - now
+
+
 class TokenAuthenticator:
     def __init__(
-        self, reviewer: Reviewer, audiences: list[str], cache: TtlCache[str, Identity]
+        self,
+        reviewer: Reviewer,
+        audiences: list[str],
+        cache: TtlCache[str, Identity],
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._reviewer = reviewer
         self._audiences = list(audiences)
         self._cache = cache
+        self._wall_clock = wall_clock
         self.reviews_sent = 0
 
     def authenticate(self, token: str) -> Identity:
@@ -82,7 +109,10 @@ class TokenAuthenticator:
         identity = Identity.from_user_info(status.get("user") or {})
         if not identity.user:
             raise errors.Unauthenticated(UNAUTHENTICATED_MESSAGE)
-        self._cache.put(digest, identity)
+        # An expired token is refused from its expiry on, not up to a cache ttl later.
+        self._cache.put(
+            digest, identity, at_most_seconds=seconds_until_expiry(token, self._wall_clock())
+        )
         return identity
 
 

@@ -68,14 +68,14 @@ def build_access(settings: Settings, reviewer: Reviewer | None) -> Access:
         except OSError as exc:
             raise ConfigError(f"cannot read the TLS files: {exc}") from None
     guard = AccessGuard(settings, reviewer)
-    exempt = []
+    gated = []  # the probes that are not exempt from credentials
     if not settings.auth_exempt_health:
-        exempt.append(_HEALTH_PREFIX)
+        gated.append(_HEALTH_PREFIX)
     if not settings.auth_exempt_reflection:
-        exempt.append(_REFLECTION_PREFIX)
+        gated.append(_REFLECTION_PREFIX)
     interceptors: list[grpc.ServerInterceptor] = []
-    if exempt and guard.authenticating:
-        interceptors.append(ProbeGate(guard, tuple(exempt)))
+    if gated and guard.authenticating:
+        interceptors.append(ProbeGate(guard, tuple(gated)))
     return Access(guard, credentials, interceptors, warning)
 
 

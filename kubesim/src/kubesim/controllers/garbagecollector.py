@@ -78,8 +78,11 @@ class GarbageCollector:
 
     def _on_upsert(self, node: Node) -> None:
         previous = self._graph.upsert(node)
-        if any(self._graph.get(ref.uid) is None for ref in node.owners):
+        owners = [self._graph.get(ref.uid) for ref in node.owners]
+        if any(owner is None for owner in owners):
             self._add(_DELETE, node.uid)  # an owner never seen: check it is there
+        elif previous is None and any(owner and owner.deleting_dependents for owner in owners):
+            self._add(_DELETE, node.uid)  # seen after its owner's foreground deletion began
         if node.orphaning and not (previous and previous.orphaning):
             self._add(_ORPHAN, node.uid)
         if node.deleting_dependents and not (previous and previous.deleting_dependents):
@@ -176,7 +179,7 @@ class GarbageCollector:
     def _process_deleting_dependents(self, owner: Node) -> None:
         blocking = [
             dependent
-            for dependent in self._graph.dependents(owner.uid)
+            for dependent in self._dependents(owner)
             if (ref := dependent.owner(owner.uid)) is not None and ref.block_owner_deletion
         ]
         if not blocking:
@@ -187,9 +190,26 @@ class GarbageCollector:
                 self._add(_DELETE, dependent.uid)
 
     def _orphan_dependents(self, owner: Node) -> None:
-        for dependent in self._graph.dependents(owner.uid):
+        for dependent in self._dependents(owner):
             self._drop_owner_references(dependent, {owner.uid})
         self._remove_finalizer(owner, ORPHAN)
+
+    def _dependents(self, owner: Node) -> list[Node]:
+        """The graph's dependents and the API server's: each kind has its own informer, so an
+        owner's orphaning or foreground deletion can arrive before a dependent created just
+        before it. Missed, that dependent would keep a reference to a deleted owner and be
+        collected instead of orphaned, or its owner would go first (upstream has the same
+        window; a simulation that tests run against should not)."""
+        found = {dependent.uid: dependent for dependent in self._graph.dependents(owner.uid)}
+        for entry in self._kinds.values():
+            if owner.namespace is not None and not entry.get("namespaced"):
+                continue  # a cluster-scoped object cannot depend on a namespaced owner
+            listed = self._api.list(str(entry["name"]), owner.namespace)
+            for item in listed.get("items") or ():
+                node = node_of(str(entry["name"]), item)
+                if node.owner(owner.uid) is not None:
+                    found.setdefault(node.uid, node)
+        return list(found.values())
 
     # -- writes ----------------------------------------------------------------------------
     def _live(self, node: Node) -> JSON | None:
