@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 from jobscheduler import errors, metrics
 from jobscheduler.backoff import Backoff, BackoffPolicy
+from jobscheduler.kube.cache import collector
 from jobscheduler.kube.cache.projection import Projector
 from jobscheduler.kube.cache.store import Store
 from jobscheduler.kube.errors import ResourceExpired
@@ -204,7 +205,8 @@ class Informer:
         The first sync streams the pages into the store; a later list compares them with it."""
         snapshot = _Snapshot()
         if not self.synced.is_set():
-            self.store.bulk_load(self._pages(snapshot))
+            with collector.paused_for_first_sync():
+                self.store.bulk_load(self._pages(snapshot))
             if self._stop.is_set():
                 return
             list_version = as_int(snapshot.version)
