@@ -126,8 +126,13 @@ class BackgroundSweeper:
         if self._namespace is not None or not held:
             return self._list_in(kind, self._namespace, full_selector)
         items: list[JSON] = []
-        for namespace in held:  # the cache answers (or, while it cannot, the API server)
-            items += self._list_in(kind, namespace, full_selector)
+        # Before the cache's first sync the cached namespaces wait for the passes after it:
+        # listing them from the API server meanwhile made it scan every Job while it served
+        # the sync's pages (100k jobs synced seconds later). Later the cache answers, or, while
+        # it cannot (cut off from the API server), the API server.
+        if self._cache is not None and self._cache.synced:
+            for namespace in held:
+                items += self._list_in(kind, namespace, full_selector)
         if self._look_uncached:
             items += self._list_in(kind, None, full_selector, excluding=held)
         return items

@@ -61,6 +61,7 @@ class CountingCache(CountingGateway):
     """The reader a cached service sweeps through: it holds ``default``."""
 
     namespaces = ("default",)
+    synced = True
 
 
 def test_the_cached_namespace_is_swept_from_the_cache_and_the_others_every_few_passes() -> None:
@@ -83,3 +84,24 @@ def test_the_cached_namespace_is_swept_from_the_cache_and_the_others_every_few_p
     assert cache.namespaced["jobs:jobscheduler.io/start-at"] == passes
     assert cache.across["jobs:jobscheduler.io/start-at"] == 3
     assert cache.excluded == {"metadata.namespace!=default"}
+
+
+def test_before_the_cache_has_synced_its_namespaces_wait_for_the_next_passes() -> None:
+    gateway, cache = CountingGateway(), CountingCache()
+    cache.synced = False
+    clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
+    sweeper = BackgroundSweeper(
+        gateway,  # type: ignore[arg-type]
+        clock,
+        "default",
+        reader=cache,  # type: ignore[arg-type]
+        cache=cache,  # type: ignore[arg-type]
+    )
+    sweeper.sweep()
+    # Only the namespaces the cache does not hold: the API server is serving the sync.
+    assert cache.namespaced["jobs:jobscheduler.io/start-at"] == 0
+    assert cache.across["jobs:jobscheduler.io/start-at"] == 1
+    cache.synced = True
+    clock.advance(2)
+    sweeper.sweep()
+    assert cache.namespaced["jobs:jobscheduler.io/start-at"] == 1
