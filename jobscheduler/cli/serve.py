@@ -302,7 +302,7 @@ def _serve(
 KUBESIM_INSTALL_HINT = (
     "install the simulated cluster beside the service: pip install -e ./kubesim "
     "(from a checkout of this repository), or the development install: "
-    "pip install -e ./kubesim -e '.[dev]'"
+    "pip install -e '.[dev]' -e ./kubesim"
 )
 
 

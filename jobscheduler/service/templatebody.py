@@ -7,11 +7,17 @@ or YAML in it stay characters of one string and can never add a field, a contain
 or a pod field (Argo Workflows' template-injection advisories are the warning). A replacement
 is not scanned again, so a value that looks like a placeholder stays literal. Only a value that
 is one whole placeholder of an int or bool parameter becomes that number or boolean.
+
+A webhook's body is a string that often holds JSON text of its own (``{"text": "{{msg}}"}``).
+There a value is substituted as a JSON value of that text, escaped, so a quote in a message
+cannot add a key to the payload the receiver parses; a body that is not JSON is filled as text.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import secrets
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +39,8 @@ MAX_DESCRIPTION_CHARS = 2048
 # Fields the caller of ScheduleJob decides (or the server, for created_by): a template that
 # set them would make every job collide on one id, or write where the caller was not checked.
 CALLER_FIELDS = ("job_id", "namespace", "created_by", "template")
+# String fields whose text is itself JSON when it starts like JSON (see the module's docstring).
+JSON_TEXT_FIELDS = ("webhook_job.body",)
 _TYPE_NAMES = {Param.TYPE_UNSPECIFIED: "string", Param.TYPE_STRING: "string"}
 _TYPE_NAMES |= {Param.TYPE_INT: "int", Param.TYPE_BOOL: "bool"}
 
@@ -262,8 +270,65 @@ def _fill(
             return int(value)
         if param.type == Param.TYPE_BOOL and value in _BOOLS:
             return value == "true"
+    if path in JSON_TEXT_FIELDS and (as_json := _fill_json_text(node, params, values)) is not None:
+        return as_json
     # A function, not a replacement string: a value's backslashes are not regex escapes.
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), node)
+
+
+def _fill_json_text(
+    text: str, params: Mapping[str, Param], values: Mapping[str, str]
+) -> str | None:
+    """``text`` with each placeholder filled in as a JSON value of it, or None when ``text``
+    is not JSON with its placeholders standing for values. A placeholder inside a JSON string
+    becomes part of that string; one standing alone (``{"n": {{count}}}``) becomes a number or
+    boolean for an int or bool parameter and a JSON string otherwise."""
+    if not text.lstrip().startswith(("{", "[")):
+        return None
+    nonce = secrets.token_hex(8)  # no slot can be mistaken for text the author wrote
+    slot = re.compile(rf"@slot-{nonce}-(\d+)@")
+    names: list[str] = []
+    pieces: list[str] = []
+    in_string = escaped = False
+    position = 0
+    for match in PLACEHOLDER.finditer(text):
+        for char in text[position : match.start()]:  # is the placeholder inside a string?
+            if escaped:
+                escaped = False
+            elif in_string and char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = not in_string
+        marker = f"@slot-{nonce}-{len(names)}@"
+        pieces += [text[position : match.start()], marker if in_string else f'"{marker}"']
+        names.append(match.group(1))
+        position = match.end()
+    pieces.append(text[position:])
+    try:
+        tree = json.loads("".join(pieces))
+    except ValueError:
+        return None
+
+    def value_of(index: int) -> str:
+        return values.get(names[index], "{{" + names[index] + "}}")
+
+    def filled(node: JSON) -> JSON:
+        if isinstance(node, dict):
+            return {filled(key): filled(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [filled(item) for item in node]
+        if not isinstance(node, str):
+            return node
+        whole = slot.fullmatch(node)
+        if whole and (param := params.get(names[int(whole[1])])) is not None:
+            value = value_of(int(whole[1]))
+            if param.type == Param.TYPE_INT and _INT.fullmatch(value):
+                return int(value)
+            if param.type == Param.TYPE_BOOL and value in _BOOLS:
+                return value == "true"
+        return slot.sub(lambda m: value_of(int(m[1])), node)
+
+    return json.dumps(filled(tree), ensure_ascii=False)
 
 
 def readdress(

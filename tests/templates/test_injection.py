@@ -7,6 +7,7 @@ a harmless value, with the attempt as one string where the parameter goes.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -97,3 +98,31 @@ def test_a_whole_placeholder_of_an_int_or_bool_becomes_a_number_or_boolean() -> 
     filled = templatebody.fill(tree, params, {"n": "42", "b": "true"})
     assert filled.tree == {"a": 42, "b": True, "c": "n=42 b=true", "d": 5}
     assert filled.reached == {"a": {"n"}, "b": {"b"}, "c": {"n", "b"}}
+
+
+WEBHOOK_PARAMS = {
+    "msg": Param(name="msg"),
+    "count": Param(name="count", type=Param.TYPE_INT),
+    "urgent": Param(name="urgent", type=Param.TYPE_BOOL),
+}
+JSON_BODY = '{"text": "alert: {{msg}}", "count": {{count}}, "urgent": {{urgent}}, "tag": {{msg}}}'
+
+
+def _webhook_body(text: str, values: dict[str, str]) -> str:
+    tree = {"webhook_job": {"url": "https://hooks.example.com/x", "body": text}}
+    filled = templatebody.fill(tree, WEBHOOK_PARAMS, values)
+    body_text: str = filled.tree["webhook_job"]["body"]
+    return body_text
+
+
+@pytest.mark.parametrize("attempt", [*ATTEMPTS, 'x", "admin": true, "y": "'])
+def test_a_value_in_a_json_webhook_body_is_one_json_string(attempt: str) -> None:
+    """The receiver parses the body: a quote in a message must not add a key to it."""
+    sent = json.loads(_webhook_body(JSON_BODY, {"msg": attempt, "count": "3", "urgent": "true"}))
+    assert sent == {"text": f"alert: {attempt}", "count": 3, "urgent": True, "tag": attempt}
+
+
+def test_a_webhook_body_that_is_not_json_is_filled_as_text() -> None:
+    assert _webhook_body("hello {{msg}}!", {"msg": 'a "b"'}) == 'hello a "b"!'
+    # Starts like JSON but is not: filled as text, as it was written.
+    assert _webhook_body("{not json {{msg}}", {"msg": "x"}) == "{not json x"
