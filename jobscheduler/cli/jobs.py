@@ -401,14 +401,9 @@ def _print_created(
     reply: pb.ScheduleJobResponse | pb.RerunJobResponse,
     message: str,
 ) -> None:
-    if args.output in output.MACHINE_FORMATS:
-        output.write_message(out, reply, args.output)
-    elif args.output == "name":
-        out.write(f"{reply.job_id}\n")
-    else:
-        out.write(f"{reply.job_id} {output.status_name(reply.status)}\n")
-        if message:
-            out.write(f"{message}\n")
+    lines = [f"{reply.job_id} {output.status_name(reply.status)}\n"]
+    lines += [f"{message}\n"] if message else []
+    output.write_reply(out, reply, args.output, reply.job_id, lambda: out.writelines(lines))
     out.flush()
 
 
@@ -468,12 +463,13 @@ def _print_outcome(out: TextIO, outcome: Outcome, fmt: str) -> None:
 
 def _status(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
     reply = client.get_job_status(args.job_id, args.namespace)
-    if args.output in output.MACHINE_FORMATS:
-        output.write_message(out, reply, args.output)
-    elif args.output == "name":
-        out.write(f"{reply.job_id}\n")
-    else:
-        output.write_job_details(out, reply.job_info, args.registry)
+    output.write_reply(
+        out,
+        reply,
+        args.output,
+        reply.job_id,
+        lambda: output.write_job_details(out, reply.job_info, args.registry),
+    )
 
 
 def _suspend(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
@@ -495,22 +491,18 @@ def _print_job_reply(
 
 def _cancel(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
     reply = client.cancel_job(args.job_id, args.namespace)
-    if args.output in output.MACHINE_FORMATS:
-        output.write_message(out, reply, args.output)
-    elif args.output == "name":
-        out.write(f"{args.job_id}\n")
-    else:
-        out.write(f"{args.job_id}: {reply.message or ('cancelled' if reply.success else '')}\n")
+    said = reply.message or ("cancelled" if reply.success else "")
+    output.write_reply(
+        out, reply, args.output, args.job_id, lambda: out.write(f"{args.job_id}: {said}\n")
+    )
 
 
 def _delete(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
     reply = client.delete_job(args.job_id, args.namespace)
-    if args.output in output.MACHINE_FORMATS:
-        output.write_message(out, reply, args.output)
-    elif args.output == "name":
-        out.write(f"{args.job_id}\n")
-    else:
-        out.write(f"{args.job_id}: {reply.message or ('deleted' if reply.deleted else '')}\n")
+    said = reply.message or ("deleted" if reply.deleted else "")
+    output.write_reply(
+        out, reply, args.output, args.job_id, lambda: out.write(f"{args.job_id}: {said}\n")
+    )
 
 
 def _list_request(args: argparse.Namespace) -> pb.ListJobsRequest:

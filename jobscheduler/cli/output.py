@@ -7,7 +7,7 @@ JSON and YAML are the canonical protobuf JSON mapping with the proto's own field
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -40,6 +40,19 @@ def write_message(out: TextIO, message: Message, fmt: str, *, stream: bool = Fal
         out.write(("---\n" if stream else "") + to_yaml(message))
     else:
         out.write(to_json(message, indent=None if stream else 2) + "\n")
+
+
+def write_reply(
+    out: TextIO, reply: Message, fmt: str, name: str, for_people: Callable[[], object]
+) -> None:
+    """One RPC's answer as ``-o`` asks: the message itself (json, yaml), the name of the object
+    it is about (name), or what ``for_people`` writes (table, wide)."""
+    if fmt in MACHINE_FORMATS:
+        write_message(out, reply, fmt)
+    elif fmt == "name":
+        out.write(f"{name}\n")
+    else:
+        for_people()
 
 
 def status_name(status: int) -> str:

@@ -89,12 +89,9 @@ def _get(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> N
 
 def _delete(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
     reply = client.delete_job_template(args.name, args.namespace)
-    if args.output in output.MACHINE_FORMATS:
-        output.write_message(out, reply, args.output)
-    elif args.output == "name":
-        out.write(f"{args.name}\n")
-    else:
-        out.write(f"job template {args.name} deleted\n")
+    output.write_reply(
+        out, reply, args.output, args.name, lambda: out.write(f"job template {args.name} deleted\n")
+    )
 
 
 def _list(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
