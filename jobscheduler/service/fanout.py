@@ -28,7 +28,7 @@ from jobscheduler.jobtypes import HandlerRegistry
 from jobscheduler.kube import JOBS
 from jobscheduler.kube.cache import Change, Requirement, WatchCache
 from jobscheduler.kube.cache.selectors import matches
-from jobscheduler.service.jobinfo import job_info_from_job
+from jobscheduler.service.readcache import explained_job_info
 from jobscheduler.service.status import is_final
 from jobscheduler.service.watching import CHANGED, DELETED, INITIAL, state_key
 
@@ -132,11 +132,15 @@ class WatchHub:
         current, previous = change.current, change.previous
         obj = current if current is not None else previous
         assert obj is not None
-        info = job_info_from_job(obj, self._registry)
+        info = explained_job_info(self._cache, self._registry, obj)
         # The one place job transitions are observed for the wait/run-time metrics (the
         # per-stream watch loop does it for namespaces the cache does not hold).
         metrics.JOB_TIMINGS.observe(info)
-        before = job_info_from_job(previous, self._registry) if previous is not None else None
+        before = (
+            explained_job_info(self._cache, self._registry, previous)
+            if previous is not None
+            else None
+        )
         if current is None:
             event_type = DELETED
         elif before is None or state_key(before) != state_key(info):
@@ -195,7 +199,7 @@ class WatchHub:
             self._by_id[key] = subscription
         try:
             for obj in snapshot:
-                info = job_info_from_job(obj, self._registry)
+                info = explained_job_info(self._cache, self._registry, obj)
                 if not stream_filter.states or info.status in stream_filter.states:
                     yield self._event(INITIAL, info, start_seq)
                     if stream_filter.job is not None and is_final(info.status):

@@ -42,7 +42,12 @@ from jobscheduler.service.ids import JobIdGenerator
 from jobscheduler.service.kinds import KINDS, Kind, kind_of_manifest, read_job_or_schedule
 from jobscheduler.service.logkeeper import KeepOnFinish, LogKeeper
 from jobscheduler.service.logs import LogStreamer
-from jobscheduler.service.readcache import JOB_NAME_INDEX, build_cache, jobs_by_type_and_state
+from jobscheduler.service.readcache import (
+    POD_SAMPLE,
+    build_cache,
+    cached_pods_of_job,
+    jobs_by_type_and_state,
+)
 from jobscheduler.service.release import BackgroundSweeper
 from jobscheduler.service.requests import (
     job_address,
@@ -65,9 +70,6 @@ REACHABILITY_CACHE_SECONDS = 5.0
 _REACHABILITY_TIMEOUT_SECONDS = 2.0
 # FAILED too: a failed pod's termination message can say why (service/status.py).
 _POD_STATES = (pb.JOB_STATUS_PENDING, pb.JOB_STATUS_RUNNING, pb.JOB_STATUS_FAILED)
-# Pods GetJobStatus reads to explain a wait: a wide batch job may have thousands, and a stuck
-# image pull or an unschedulable pod shows on any of them.
-STATUS_POD_SAMPLE = 20
 
 
 class JobService:
@@ -254,12 +256,12 @@ class JobService:
         return kind.info(obj, self._registry, pods)
 
     def _pods_of(self, reader: JobReader, namespace: str, name: str) -> list[JSON]:
-        informer = self._cache.informer_for(PODS, namespace) if self._cache else None
-        if informer is not None and reader is self._cache:
-            keys = self._cache.query(informer, namespace, [[(JOB_NAME_INDEX, name)]])
-            return informer.store.get_many(sorted(keys)[:STATUS_POD_SAMPLE])
+        if self._cache is not None and reader is self._cache:
+            cached = cached_pods_of_job(self._cache, namespace, name)
+            if cached is not None:
+                return cached
         selector = f"{POD_JOB_NAME_LABEL}={name}"
-        page = reader.list(PODS, namespace, label_selector=selector, limit=STATUS_POD_SAMPLE)
+        page = reader.list(PODS, namespace, label_selector=selector, limit=POD_SAMPLE)
         pods: list[JSON] = page.get("items") or []
         return pods
 

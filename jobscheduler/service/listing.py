@@ -20,6 +20,7 @@ from jobscheduler.jobtypes import HandlerRegistry, dependson
 from jobscheduler.jobtypes.metadata import (
     CREATED_BY_ANNOTATION,
     MANAGED_BY_LABEL,
+    MANAGED_BY_VALUE,
     POD_JOB_NAME_LABEL,
 )
 from jobscheduler.kube import CRONJOBS, JOBS, PODS, JobReader, ResourceExpired
@@ -176,8 +177,8 @@ def list_jobs(
             break
     else:
         next_token = pagetoken.encode(pagetoken.PageToken(k8s_continue, ""), filters)
-    pending_pods = _pending_pods(reader, namespace, found)
-    jobs = [job_info_from_job(item, registry, pending_pods.get(_address(item))) for item in found]
+    pods = _explaining_pods(reader, namespace, found)
+    jobs = [job_info_from_job(item, registry, pods.get(_address(item))) for item in found]
     jobs.sort(key=lambda info: -info.created_at)  # stable: name order within a second
     return pb.ListJobsResponse(jobs=jobs, next_page_token=next_token, total_count=len(jobs))
 
@@ -202,27 +203,35 @@ def listed_namespace(namespace: str, all_namespaces: bool, settings: Settings) -
     return None if all_namespaces else namespace or settings.k8s_namespace
 
 
-def _pending_pods(
+def _explaining_pods(
     reader: JobReader, namespace: str | None, jobs: list[JSON]
 ) -> dict[str, list[JSON]]:
-    """The Pending pods of the page's jobs that wait for a pod, by job name: one pod LIST for
-    the whole page (none when no job waits), so a stuck job reads back with the reason
-    GetJobStatus gives it (ImagePullBackOff, Unschedulable), not just PodPending."""
-    waiting = [job["metadata"]["name"] for job in jobs if job_state(job).reason == "PodPending"]
-    if not waiting:
+    """The pods that explain the page's jobs, by "namespace/job": the Pending pods of a job that
+    waits for one (ImagePullBackOff, Unschedulable, not just PodPending) and the failed pods of
+    a failed job (a container's "Reason: detail" termination message, e.g. ProbeFailed), so a
+    job lists with the reason GetJobStatus gives it. One pod LIST for the whole page, none when
+    no job needs one, answered by the cache when it holds the pods."""
+    wanted: dict[str, str] = {}  # job name -> the phase of the pods that explain it
+    for job in jobs:
+        state = job_state(job)
+        if state.reason == "PodPending":
+            wanted[job["metadata"]["name"]] = "Pending"
+        elif state.status == pb.JOB_STATUS_FAILED:
+            wanted[job["metadata"]["name"]] = "Failed"
+    if not wanted:
         return {}
     page = reader.list(
         PODS,
         namespace,
-        label_selector=f"{POD_JOB_NAME_LABEL} in ({','.join(sorted(waiting))})",
-        field_selector="status.phase=Pending",
+        label_selector=f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE},"
+        f"{POD_JOB_NAME_LABEL} in ({','.join(sorted(wanted))})",
         limit=MAX_K8S_PAGE_SIZE,
     )
     by_job: dict[str, list[JSON]] = {}
     for pod in page.get("items") or []:
         metadata = pod.get("metadata") or {}
         job_name = (metadata.get("labels") or {}).get(POD_JOB_NAME_LABEL)
-        if job_name:
+        if job_name and wanted.get(job_name) == (pod.get("status") or {}).get("phase"):
             by_job.setdefault(f"{metadata.get('namespace')}/{job_name}", []).append(pod)
     return by_job
 
@@ -366,10 +375,8 @@ def list_jobs_cached(
         total = len(informer.store) if keys is None else len(keys)
         ordered = informer.store.ordered(keys, position, page_size + 1)
     items = informer.store.get_many(ordered[:page_size])
-    # The same reasons as GetJobStatus for jobs stuck waiting for a pod (the cache serves the
-    # pods, or the API server when it cannot answer the selector).
-    pending_pods = _pending_pods(cache, namespace, items)
-    jobs = [job_info_from_job(item, registry, pending_pods.get(_address(item))) for item in items]
+    pods = _explaining_pods(cache, namespace, items)
+    jobs = [job_info_from_job(item, registry, pods.get(_address(item))) for item in items]
     next_token = ""
     if len(ordered) > page_size:
         last = items[-1]

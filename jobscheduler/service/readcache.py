@@ -13,6 +13,7 @@ from typing import Any
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.config import Settings
+from jobscheduler.jobtypes import HandlerRegistry
 from jobscheduler.jobtypes.metadata import (
     CREATED_BY_ANNOTATION,
     JOB_TYPE_LABEL,
@@ -26,7 +27,7 @@ from jobscheduler.jobtypes.metadata import (
 from jobscheduler.kube import CRONJOBS, JOBS, PODS, JobReader
 from jobscheduler.kube.cache import CachedKind, CacheOptions, WatchCache
 from jobscheduler.kube.cache.projection import project_cronjob, project_job, project_pod
-from jobscheduler.service.jobinfo import parse_time
+from jobscheduler.service.jobinfo import job_info_from_job, parse_time
 from jobscheduler.service.status import cronjob_state, job_state
 
 JSON = dict[str, Any]
@@ -108,6 +109,32 @@ CACHED_KINDS = (
         PODS, MANAGED, project_pod, created_seconds, {JOB_NAME_INDEX: _label(POD_JOB_NAME_LABEL)}
     ),
 )
+
+
+# Pods read to explain a job's state: a wide batch job may have thousands, and a stuck image
+# pull, an unschedulable pod or a failed container's termination message shows on any of them.
+POD_SAMPLE = 20
+
+
+def cached_pods_of_job(cache: WatchCache, namespace: str, name: str) -> list[JSON] | None:
+    """Up to ``POD_SAMPLE`` pods of one Job from the cache, or None when the cache does not
+    hold that namespace's pods (or is not synced)."""
+    informer = cache.informer_for(PODS, namespace)
+    if informer is None:
+        return None
+    keys = cache.query(informer, namespace, [[(JOB_NAME_INDEX, name)]])
+    return informer.store.get_many(sorted(keys)[:POD_SAMPLE])
+
+
+def explained_job_info(cache: WatchCache, registry: HandlerRegistry, job: JSON) -> pb.JobInfo:
+    """A cached Job's JobInfo, with its pods when they explain its state: a failed job reads
+    back with its container's reason (``ProbeFailed: HTTP 503``) in lists and watches too, as
+    GetJobStatus gives it."""
+    pods = None
+    if job_state(job).status == pb.JOB_STATUS_FAILED:
+        metadata = job.get("metadata") or {}
+        pods = cached_pods_of_job(cache, str(metadata.get("namespace", "")), metadata["name"])
+    return job_info_from_job(job, registry, pods)
 
 
 def cached_namespaces(settings: Settings) -> list[str] | None:

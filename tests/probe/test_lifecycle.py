@@ -70,6 +70,15 @@ def test_a_failing_probe_fails_with_the_runners_reason(client: JobSchedulerClien
     info = wait_status(client, "probe-down", pb.JOB_STATUS_FAILED)
     assert info.reason == "ProbeFailed"
     assert info.message == "ProbeFailed: HTTP 503"
+    # Lists and watches give the same reason as the status, not BackoffLimitExceeded.
+    listed = client.list_jobs(pb.ListJobsRequest(status_filter=[pb.JOB_STATUS_FAILED])).jobs
+    assert [(job.job_id, job.reason, job.message) for job in listed] == [
+        ("probe-down", "ProbeFailed", "ProbeFailed: HTTP 503")
+    ]
+    stream = client.watch_jobs(pb.WatchJobsRequest(), timeout=30)
+    first = next(stream)
+    stream.close()
+    assert (first.job.job_id, first.job.reason) == ("probe-down", "ProbeFailed")
     listed = client.list_jobs(pb.ListJobsRequest(job_types=["health-check"])).jobs
     assert [job.job_id for job in listed] == ["probe-down"]
 

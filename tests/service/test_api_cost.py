@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.kube import PODS, Resource
 from jobscheduler.service import JobService, release
-from jobscheduler.service.jobservice import STATUS_POD_SAMPLE
+from jobscheduler.service.readcache import POD_SAMPLE
 
 from .conftest import make_service
 from .support import container, wait_for, wait_status
@@ -132,7 +132,7 @@ def test_a_fresh_status_of_a_wide_job_reads_a_bounded_number_of_pods(
     info = service.get_job_status(request).job_info
     assert info.status == pb.JOB_STATUS_RUNNING
     assert info.active == 40
-    assert listed and listed[0] <= STATUS_POD_SAMPLE
+    assert listed and listed[0] <= POD_SAMPLE
 
 
 def test_a_sweep_of_the_cached_namespace_lists_nothing(

@@ -12,6 +12,7 @@ from jobscheduler import errors
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.service import JobService
 
+from .conftest import make_service
 from .support import container, timer, wait_status
 
 SUSPENDED = pb.ExecutionOptions(start_suspended=True)
@@ -185,3 +186,25 @@ def test_cached_pages_are_newest_first_across_pages_with_an_exact_total(
     again = service.list_jobs(pb.ListJobsRequest(page_size=4))
     assert again.total_size == 10
     assert again.jobs[0].job_id == "mm-new"
+
+
+@pytest.mark.clock_speed(60)
+@pytest.mark.parametrize("cached", [True, False], ids=["cache", "api-server"])
+def test_a_failed_job_lists_with_its_containers_reason(cluster: Any, cached: bool) -> None:
+    """ "Reason: detail" in a failed container's termination message (what the probe and
+    webhook runners write) is the job's reason in lists too, as in GetJobStatus."""
+    service, client = make_service(cluster, cached=cached)
+    try:
+        request = container(
+            execution=pb.ExecutionOptions(max_retries=0),
+            sim={"exit-code": 1, "termination-message": "ProbeFailed: HTTP 503"},
+        )
+        job_id = service.schedule_job(request).job_id
+        wait_status(service, job_id, pb.JOB_STATUS_FAILED)
+        listed = service.list_jobs(pb.ListJobsRequest(status_filter=[pb.JOB_STATUS_FAILED]))
+        assert [(job.job_id, job.reason, job.message) for job in listed.jobs] == [
+            (job_id, "ProbeFailed", "ProbeFailed: HTTP 503")
+        ]
+    finally:
+        service.stop()
+        client.close()
