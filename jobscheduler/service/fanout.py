@@ -48,9 +48,6 @@ class JobChange:
     info: pb.JobInfo
     previous: pb.JobInfo | None
     labels: dict[str, str]
-    # The event every stream sends: built once, not once per stream (a thousand streams
-    # copied the JobInfo a thousand times). Never changed once built.
-    event: pb.JobEvent
 
 
 @dataclass
@@ -150,9 +147,8 @@ class WatchHub:
         labels = (obj.get("metadata") or {}).get("labels") or {}
         with self._lock:
             self._seq += 1
-            event = self._event(event_type, info, self._seq)
             job_change = JobChange(
-                self._seq, change.namespace, change.name, event_type, info, before, labels, event
+                self._seq, change.namespace, change.name, event_type, info, before, labels
             )
             self._recent.append(job_change)
             subscriptions = [self._by_id[i] for i in self._subscriptions]
@@ -206,7 +202,7 @@ class WatchHub:
                         return
             for missed in backlog:
                 if stream_filter.wants(missed):
-                    yield missed.event
+                    yield self._event(missed.event_type, missed.info, missed.seq)
                     if self._ends(stream_filter, missed):
                         return
             while is_active():
@@ -218,7 +214,7 @@ class WatchHub:
                             "last event received"
                         )
                     continue
-                yield change.event
+                yield self._event(change.event_type, change.info, change.seq)
                 if self._ends(stream_filter, change):
                     return
         finally:
