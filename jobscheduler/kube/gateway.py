@@ -220,6 +220,11 @@ class KubeGateway:
             if interrupted.is_set():
                 return  # we cut the connection ourselves
             raise errors.Unavailable("the Kubernetes watch connection broke off") from exc
+        except AttributeError:
+            # A read racing the cut finds the response's file already closed (fp None).
+            if interrupted.is_set():
+                return
+            raise
         finally:
             with handing_back:
                 interrupted.set()
