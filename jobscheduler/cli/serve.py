@@ -9,6 +9,7 @@ it drains (see ``edge.server``) and exits 0.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import os
 import shutil
 import signal
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_CONFIG = 2
+# Beyond the grace, and still inside the pod's terminationGracePeriodSeconds: k8s/base leaves
+# 10 s after the preStop sleep and the grace.
+SHUTDOWN_OVERRUN_SECONDS = 5.0
 
 # One kubeconfig per gRPC port: a second dev server never overwrites the first one's.
 EMBEDDED_KUBECONFIG_PATTERN = str(
@@ -293,10 +297,18 @@ def _serve(
     while not stop_requested.wait(1.0):
         pass
     log.info("signal received: draining", grace_seconds=settings.shutdown_grace_seconds)
+    arm_shutdown_watchdog(settings.shutdown_grace_seconds)
     if dashboard is not None:
         dashboard.stop()  # its streams end first: the service they read is about to stop
     server.stop()
     return EXIT_OK
+
+
+def arm_shutdown_watchdog(grace_seconds: float) -> None:
+    """Should the drain overrun its grace by ``SHUTDOWN_OVERRUN_SECONDS``, print every
+    thread's stack to stderr and exit 1: a hung shutdown then says where it hung, and ends
+    before the kubelet's SIGKILL (terminationGracePeriodSeconds) would end it silently."""
+    faulthandler.dump_traceback_later(grace_seconds + SHUTDOWN_OVERRUN_SECONDS, exit=True)
 
 
 KUBESIM_INSTALL_HINT = (

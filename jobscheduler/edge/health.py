@@ -21,6 +21,7 @@ log = get_logger("jobscheduler.edge.health")
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 REPORTED_SERVICES = (health.OVERALL_HEALTH, SERVICE_NAME)
+STOP_WAIT_SECONDS = 5.0
 
 
 class _DrainableHealthServicer(health.HealthServicer):  # type: ignore[misc]
@@ -88,7 +89,8 @@ class HealthReporter:
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join()
+            # Bounded: a poll is one short Kubernetes call, and the thread is a daemon.
+            self._thread.join(timeout=STOP_WAIT_SECONDS)
             self._thread = None
 
     def _run(self) -> None:

@@ -191,6 +191,7 @@ class KubeGateway:
             read_timeout=timeout_seconds + 10,
         )
         interrupted = threading.Event()
+        cut = threading.Event()  # by ``interrupt``, not by the stream's own end
         # Held while cutting and while handing the connection back to the pool, so a late
         # interrupt never shuts down a connection another request has taken from it.
         handing_back = threading.Lock()
@@ -200,6 +201,7 @@ class KubeGateway:
                 with handing_back:
                     if not interrupted.is_set():
                         interrupted.set()
+                        cut.set()
                         _interrupt(response)
 
             on_open(interrupt)
@@ -221,14 +223,20 @@ class KubeGateway:
                 return  # we cut the connection ourselves
             raise errors.Unavailable("the Kubernetes watch connection broke off") from exc
         except AttributeError:
-            # A read racing the cut finds the response's file already closed (fp None).
+            # A read racing the cut can find the TLS state the socket shutdown dropped gone.
             if interrupted.is_set():
                 return
             raise
         finally:
             with handing_back:
                 interrupted.set()
-                response.release_conn()
+                if cut.is_set():
+                    # Closed here, by the reader, once its read has returned: closing from the
+                    # cutting thread would wait on the read it is trying to end.
+                    with contextlib.suppress(Exception):
+                        response.close()
+                else:
+                    response.release_conn()
 
     def stream_pod_log(
         self,
@@ -329,10 +337,9 @@ def _selectors(label_selector: str, field_selector: str) -> tuple[tuple[str, str
 
 def _interrupt(response: Any) -> None:
     """Wake a thread blocked reading ``response``: shutting the socket down does that on every
-    platform, where closing it from another thread may not."""
+    platform and never blocks. Closing the response would: it takes the lock of the buffered
+    reader the blocked read holds, so the caller (a shutdown) would hang until the next event."""
     sock = getattr(getattr(response, "connection", None), "sock", None)
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, ValueError):
         if sock is not None:
             sock.shutdown(socket.SHUT_RDWR)
-    with contextlib.suppress(Exception):
-        response.close()

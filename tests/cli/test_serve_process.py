@@ -371,3 +371,24 @@ def test_the_dev_server_listens_on_loopback_and_says_where(tmp_path: Path) -> No
     kubeconfig = tmp_path / f"jobscheduler-embedded-{port}.kubeconfig"
     assert f"kubeconfig: {kubeconfig}" in text
     assert process.returncode == 0, rest
+
+
+def test_a_drain_that_hangs_past_its_grace_prints_every_stack_and_exits() -> None:
+    # What `serve` arms on SIGTERM; a drain stuck in some call then says where, and the
+    # process ends before the kubelet's SIGKILL would end it without a word.
+    hung = (
+        "import threading\n"
+        "from jobscheduler.cli.serve import arm_shutdown_watchdog\n"
+        "import jobscheduler.cli.serve as serve\n"
+        "serve.SHUTDOWN_OVERRUN_SECONDS = 0.5\n"
+        "arm_shutdown_watchdog(0.5)\n"
+        "def stuck_in_drain():\n"
+        "    threading.Event().wait()\n"
+        "stuck_in_drain()\n"
+    )
+    finished = subprocess.run(
+        [sys.executable, "-c", hung], check=False, capture_output=True, text=True, timeout=60
+    )
+    assert finished.returncode == 1
+    assert "Timeout (0:00:01)!" in finished.stderr
+    assert "stuck_in_drain" in finished.stderr

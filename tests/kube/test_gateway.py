@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import kubernetes.client
@@ -17,6 +18,7 @@ from prometheus_client import REGISTRY
 from jobscheduler import errors, requestctx
 from jobscheduler.config import Settings
 from jobscheduler.kube import JOBS, KubeGateway
+from jobscheduler.kube import gateway as gateway_module
 
 NAMESPACE = "default"
 
@@ -253,3 +255,39 @@ def test_a_quiet_watch_ends_quietly_when_its_reader_cuts_it(gateway: KubeGateway
     assert not reader.is_alive(), "the cut watch still holds its reader"
     assert outcome == [None]  # ended, not broken: nothing for the reader to retry
     cuts[0]()  # a second cut, after the stream has ended, is harmless
+
+
+def test_cutting_a_watch_never_waits_for_the_read_it_ends(
+    gateway: KubeGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stopping server cuts its cache's watches from its main thread: the cut must return
+    even when the blocked read does not wake (here: the socket cannot be shut down), or the
+    shutdown hangs until the watch's next event or its end."""
+    monkeypatch.setattr(gateway_module, "socket", SimpleNamespace(SHUT_RDWR=-1))  # EINVAL
+    version = str(gateway.list(JOBS, NAMESPACE)["metadata"]["resourceVersion"])
+    cuts: list[Any] = []
+
+    def read() -> None:
+        for _ in gateway.watch(
+            JOBS,
+            NAMESPACE,
+            resource_version=version,
+            field_selector="metadata.name=nothing-is-called-this",
+            timeout_seconds=6,
+            on_open=cuts.append,
+        ):
+            pass
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 10
+    while not cuts and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert cuts, "the watch never opened"
+    time.sleep(0.2)  # the reader is now blocked in its read
+    cutter = threading.Thread(target=cuts[0], daemon=True)
+    cutter.start()
+    cutter.join(3)
+    assert not cutter.is_alive(), "the cut waited for the read it was ending"
+    reader.join(20)  # the server ends the watch at its timeout
+    assert not reader.is_alive()
