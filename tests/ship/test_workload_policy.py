@@ -10,6 +10,7 @@ import re
 
 import pytest
 
+from jobscheduler.cli.serve import SHUTDOWN_OVERRUN_SECONDS
 from jobscheduler.config import Settings, load_settings
 from jobscheduler.jobtypes.timer import TimerHandler, TimerSettings
 from jobscheduler.version import BASE_VERSION
@@ -114,13 +115,17 @@ def test_liveness_does_not_depend_on_kubernetes() -> None:
 
 
 @pytest.mark.parametrize("kustomization", KUSTOMIZATIONS)
-def test_grace_period_covers_prestop_delay_and_drain(kustomization: str) -> None:
+def test_grace_period_covers_prestop_delay_drain_and_watchdog(kustomization: str) -> None:
     docs = render(kustomization)
     spec = pod_spec(docs)
     pre_stop_seconds = server_container(docs)["lifecycle"]["preStop"]["sleep"]["seconds"]
     drain_seconds = float(config_data(docs)["SHUTDOWN_GRACE_SECONDS"])
     assert pre_stop_seconds >= 1, "endpoints need time to drop before the drain starts"
-    assert spec["terminationGracePeriodSeconds"] > pre_stop_seconds + drain_seconds
+    # The hung-drain watchdog fires SHUTDOWN_OVERRUN_SECONDS after the grace: before SIGKILL.
+    assert (
+        spec["terminationGracePeriodSeconds"]
+        > pre_stop_seconds + drain_seconds + SHUTDOWN_OVERRUN_SECONDS
+    )
 
 
 def test_base_runs_two_spread_replicas_with_a_budget() -> None:
