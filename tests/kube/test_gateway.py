@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -244,12 +244,7 @@ def test_a_quiet_watch_ends_quietly_when_its_reader_cuts_it(gateway: KubeGateway
         except BaseException as exc:  # handed to the test's thread
             outcome.append(exc)
 
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 10
-    while not cuts and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert cuts, "the watch never opened"
+    reader = _start_and_wait_for_open(read, cuts)
     cuts[0]()
     reader.join(10)
     assert not reader.is_alive(), "the cut watch still holds its reader"
@@ -278,12 +273,7 @@ def test_cutting_a_watch_never_waits_for_the_read_it_ends(
         ):
             pass
 
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 10
-    while not cuts and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert cuts, "the watch never opened"
+    reader = _start_and_wait_for_open(read, cuts)
     time.sleep(0.2)  # the reader is now blocked in its read
     cutter = threading.Thread(target=cuts[0], daemon=True)
     cutter.start()
@@ -291,3 +281,14 @@ def test_cutting_a_watch_never_waits_for_the_read_it_ends(
     assert not cutter.is_alive(), "the cut waited for the read it was ending"
     reader.join(20)  # the server ends the watch at its timeout
     assert not reader.is_alive()
+
+
+def _start_and_wait_for_open(read: Callable[[], None], cuts: list[Any]) -> threading.Thread:
+    """Start ``read`` in a thread; return it once its watch has handed over its cut."""
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 10
+    while not cuts and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert cuts, "the watch never opened"
+    return reader
