@@ -307,7 +307,9 @@ def _serve(
 def arm_shutdown_watchdog(grace_seconds: float) -> None:
     """Should the drain overrun its grace by ``SHUTDOWN_OVERRUN_SECONDS``, print every
     thread's stack to stderr and exit 1: a hung shutdown then says where it hung, and ends
-    before the kubelet's SIGKILL (terminationGracePeriodSeconds) would end it silently."""
+    before the kubelet's SIGKILL (terminationGracePeriodSeconds) would end it silently. It
+    stays armed through interpreter exit (threads joined there can hang too): after a drain
+    ``serve`` is the process's last act."""
     faulthandler.dump_traceback_later(grace_seconds + SHUTDOWN_OVERRUN_SECONDS, exit=True)
 
 
