@@ -317,15 +317,16 @@ def _drive(port: int, pid: int, minutes: float, workers: int, pace: float) -> It
             f"| {errors or '-'} |"
         )
     calls = sum(len(bucket.latencies) for bucket in recorder.minutes.values())
-    refused = sum(
-        count
-        for bucket in recorder.minutes.values()
-        for code, count in bucket.errors.items()
-        if code != "FAILED_PRECONDITION"  # a CancelJob that lost the race with its job finishing
-    )
+    refused_by_code: dict[str, int] = {}
+    for bucket in recorder.minutes.values():
+        for code, count in bucket.errors.items():
+            if code != "FAILED_PRECONDITION":  # a CancelJob that lost the race with its job ending
+                refused_by_code[code] = refused_by_code.get(code, 0) + count
+    refused = sum(refused_by_code.values())
     if refused > calls / 100:
         # A soak whose calls mostly fail measures the error path, not the server.
-        raise SystemExit(f"soak invalid: {refused} failed calls beside {calls} answered")
+        codes = ", ".join(f"{code} {count}" for code, count in sorted(refused_by_code.items()))
+        raise SystemExit(f"soak invalid: {refused} failed calls ({codes}) beside {calls} answered")
     later = [s for s in samples if s["minute"] >= 2]
     if later:
         for key in ("rss_mib", "threads", "fds"):
