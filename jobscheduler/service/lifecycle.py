@@ -6,6 +6,7 @@ overwritten.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from google.protobuf.descriptor import FieldDescriptor
 
 from jobscheduler import errors
 from jobscheduler.api import jobscheduler_pb2 as pb
+from jobscheduler.backoff import BackoffPolicy
 from jobscheduler.config import Settings
 from jobscheduler.jobtypes import JobTypeHandler
 from jobscheduler.jobtypes.dependson import WAITING_LABEL
@@ -32,7 +34,11 @@ from jobscheduler.service.kinds import Kind, read_job_or_schedule
 from jobscheduler.service.status import State, first_start_annotations, is_final, job_state
 
 JSON = dict[str, Any]
-_CONFLICT_RETRIES = 3
+# client-go's retry.DefaultRetry, what kubectl and controllers use for RetryOnConflict: five
+# attempts, about 10 ms apart. A job whose pods are starting has its status written several times
+# a second, so three back-to-back attempts could all lose the race on a busy API server.
+CONFLICT_RETRY = BackoffPolicy(initial_seconds=0.01, max_seconds=0.01, factor=1.0, jitter=0.1)
+CONFLICT_ATTEMPTS = 5
 
 
 def _status_name(state: State) -> str:
@@ -48,7 +54,9 @@ def _change(
 ) -> tuple[Kind, JSON]:
     """Read, let ``decide`` return a patch (or None: nothing to do), apply it with the
     version it was decided on; on a conflict, read and decide again."""
-    for attempt in range(_CONFLICT_RETRIES):
+    for attempt in range(CONFLICT_ATTEMPTS):
+        if attempt:
+            time.sleep(CONFLICT_RETRY.delay(attempt))
         # After a conflict, read from the API server: a cached copy may still be the old one.
         kind, obj = read_job_or_schedule(reader if attempt == 0 else gateway, namespace, name)
         patch = decide(kind, obj, kind.state(obj))
