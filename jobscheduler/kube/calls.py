@@ -8,7 +8,6 @@ translated into ``jobscheduler.errors`` by ``kube.errors``.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from kubernetes.client.exceptions import ApiException
 from jobscheduler import errors, metrics, requestctx, tracing
 from jobscheduler.backoff import BackoffPolicy
 from jobscheduler.config import Settings
+from jobscheduler.kube import jsoncodec
 from jobscheduler.kube.errors import parse_status, to_domain_error, truncated
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class ApiCalls:
     def json(self, request: Request) -> JSON:
         response = self.call(request, read_body=True)
         data = response.data  # already read inside call, under its timeout handling
-        result = json.loads(data) if data else {}
+        result = jsoncodec.loads(data) if data else {}
         if not isinstance(result, dict):
             raise errors.Internal(
                 f"unexpected Kubernetes response to {request.verb} {request.resource}"

@@ -29,7 +29,6 @@ namespaces; without a ClusterRole granting that it falls back to the configured 
 from __future__ import annotations
 
 import contextlib
-import json
 import socket
 import threading
 import time
@@ -43,6 +42,7 @@ import urllib3
 
 from jobscheduler import errors
 from jobscheduler.config import Settings
+from jobscheduler.kube import jsoncodec
 from jobscheduler.kube.calls import ApiCalls, Request, disable_urllib3_retries, json_lines
 from jobscheduler.kube.errors import ResourceExpired
 from jobscheduler.kube.resources import PODS, Resource
@@ -207,7 +207,7 @@ class KubeGateway:
             on_open(interrupt)
         try:
             for line in json_lines(response):
-                event = json.loads(line)
+                event = jsoncodec.loads(line)
                 if event.get("type") == "ERROR":
                     status = event.get("object") or {}
                     if status.get("code") == 410:

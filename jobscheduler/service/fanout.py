@@ -48,6 +48,9 @@ class JobChange:
     info: pb.JobInfo
     previous: pb.JobInfo | None
     labels: dict[str, str]
+    # The event every stream sends: built once, not once per stream (a thousand streams
+    # copied the JobInfo a thousand times). Never changed once built.
+    event: pb.JobEvent
 
 
 @dataclass
@@ -147,8 +150,9 @@ class WatchHub:
         labels = (obj.get("metadata") or {}).get("labels") or {}
         with self._lock:
             self._seq += 1
+            event = self._event(event_type, info, self._seq)
             job_change = JobChange(
-                self._seq, change.namespace, change.name, event_type, info, before, labels
+                self._seq, change.namespace, change.name, event_type, info, before, labels, event
             )
             self._recent.append(job_change)
             subscriptions = [self._by_id[i] for i in self._subscriptions]
@@ -202,7 +206,7 @@ class WatchHub:
                         return
             for missed in backlog:
                 if stream_filter.wants(missed):
-                    yield self._event(missed.event_type, missed.info, missed.seq)
+                    yield missed.event
                     if self._ends(stream_filter, missed):
                         return
             while is_active():
@@ -214,7 +218,7 @@ class WatchHub:
                             "last event received"
                         )
                     continue
-                yield self._event(change.event_type, change.info, change.seq)
+                yield change.event
                 if self._ends(stream_filter, change):
                     return
         finally:

@@ -115,6 +115,7 @@ class JobService:
             self._clock,
             settings.k8s_namespace,
             reader=self._reader,
+            cache=cache,
             interval_seconds=sweep_interval_seconds,
         )
         self._reachable_lock = threading.Lock()

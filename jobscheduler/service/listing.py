@@ -362,13 +362,18 @@ def list_jobs_cached(
         req.depends_on,
     )
     position = _cache_position(pagetoken.decode(req.page_token, filters))
-    keys: set[Key] | None = None
-    if groups or informer.namespace is None:
-        keys = cache.query(informer, namespace, groups)
-    if job_filter.after is not None or job_filter.before is not None:
-        keys = informer.store.created_within(keys, job_filter.after, job_filter.before)
-    total = len(informer.store) if keys is None else len(keys)
-    ordered = informer.store.ordered(keys, position, page_size + 1)
+    by_time = job_filter.after is not None or job_filter.before is not None
+    if informer.namespace == namespace and not by_time:
+        # The informer holds this namespace alone: the store pages and counts in one go.
+        ordered, total = informer.store.page(groups, position, page_size + 1)
+    else:
+        keys: set[Key] | None = None
+        if groups or informer.namespace is None:
+            keys = cache.query(informer, namespace, groups)
+        if by_time:
+            keys = informer.store.created_within(keys, job_filter.after, job_filter.before)
+        total = len(informer.store) if keys is None else len(keys)
+        ordered = informer.store.ordered(keys, position, page_size + 1)
     items = informer.store.get_many(ordered[:page_size])
     pods = _explaining_pods(cache, namespace, items)
     jobs = [job_info_from_job(item, registry, pods.get(_address(item))) for item in items]

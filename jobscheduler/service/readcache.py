@@ -21,6 +21,8 @@ from jobscheduler.jobtypes.metadata import (
     MANAGED_BY_VALUE,
     POD_JOB_NAME_LABEL,
     SCHEDULE_ID_LABEL,
+    START_AT_LABEL,
+    STARTUP_DEADLINE_LABEL,
 )
 from jobscheduler.kube import CRONJOBS, JOBS, PODS, JobReader
 from jobscheduler.kube.cache import CachedKind, CacheOptions, WatchCache
@@ -82,9 +84,18 @@ def _common_indexes() -> dict[str, Any]:
     }
 
 
+# The labels the background sweep selects by presence alone (``service.release``): few objects
+# carry them, so indexing them costs little and spares the sweep a look at every cached job.
+SWEEP_LABELS = frozenset({START_AT_LABEL, STARTUP_DEADLINE_LABEL})
+
 CACHED_KINDS = (
     CachedKind(
-        JOBS, MANAGED, project_job, created_seconds, {STATE_INDEX: _job_state, **_common_indexes()}
+        JOBS,
+        MANAGED,
+        project_job,
+        created_seconds,
+        {STATE_INDEX: _job_state, **_common_indexes()},
+        SWEEP_LABELS,
     ),
     CachedKind(
         CRONJOBS,
@@ -92,6 +103,7 @@ CACHED_KINDS = (
         project_cronjob,
         created_seconds,
         {STATE_INDEX: _schedule_state, **_common_indexes()},
+        SWEEP_LABELS,
     ),
     CachedKind(
         PODS, MANAGED, project_pod, created_seconds, {JOB_NAME_INDEX: _label(POD_JOB_NAME_LABEL)}

@@ -12,12 +12,18 @@ suspended; the sweep deletes cancelled Jobs once their ttlSecondsAfterFinished h
 since the cancellation, as the TTL controller would have, and cancelled schedules (which
 Kubernetes never removes) once their runs' ttlSecondsAfterFinished has. That look lists every
 cancelled object, so it runs once per ``RETIRE_INTERVAL_SECONDS``, not on every pass.
+
+The sweep's lists come from the watch cache for the namespaces it holds (no API call), and
+from the API server for the others: across namespaces (less the cached ones) once per
+``UNCACHED_SWEEP_INTERVAL_SECONDS``, since each such list makes the API server scan every Job,
+or in ``K8S_NAMESPACE`` alone, on every pass, for a replica without cluster-wide permission.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from jobscheduler import errors
@@ -31,6 +37,7 @@ from jobscheduler.jobtypes.metadata import (
     START_AT_LABEL,
 )
 from jobscheduler.kube import JOBS, JobReader, KubeGateway
+from jobscheduler.kube.cache import WatchCache
 from jobscheduler.service import startup
 from jobscheduler.service.dependencies import DependencyReleaser
 from jobscheduler.service.jobinfo import parse_time
@@ -41,6 +48,9 @@ JSON = dict[str, Any]
 # Cluster seconds between looks for expired cancellations. Starting a delayed job is due to the
 # second; retention (TTLs of seconds to days) is not, and each look lists every cancelled job.
 RETIRE_INTERVAL_SECONDS = 60.0
+# Cluster seconds between looks in the namespaces the cache does not hold: a delayed job there
+# starts up to this late (list its namespace in CACHE_NAMESPACES for starts to the second).
+UNCACHED_SWEEP_INTERVAL_SECONDS = 10.0
 
 
 class BackgroundSweeper:
@@ -51,6 +61,7 @@ class BackgroundSweeper:
         default_namespace: str,
         *,
         reader: JobReader | None = None,
+        cache: WatchCache | None = None,
         interval_seconds: float = 2.0,
     ) -> None:
         self._gateway = gateway
@@ -64,6 +75,9 @@ class BackgroundSweeper:
         # ClusterRole (then delayed jobs elsewhere wait for a replica that has one).
         self._namespace: str | None = None
         self._last_retire: float | None = None
+        self._cache = cache
+        self._last_uncached: float | None = None
+        self._look_uncached = True  # this pass lists the namespaces the cache does not hold
         self._dependencies = DependencyReleaser(gateway, self._reader)
 
     def start(self) -> None:
@@ -91,6 +105,13 @@ class BackgroundSweeper:
 
     def sweep(self) -> tuple[int, int]:
         """One pass; returns (jobs released, cancelled jobs deleted)."""
+        now = self._clock.now().timestamp()
+        self._look_uncached = (
+            self._last_uncached is None
+            or now - self._last_uncached >= UNCACHED_SWEEP_INTERVAL_SECONDS
+        )
+        if self._look_uncached:
+            self._last_uncached = now
         released = self.release_due() + self.release_dependents()
         startup.fail_stuck_jobs(self._gateway, self._reader, self._list, self._clock.now())
         now = self._clock.now().timestamp()
@@ -101,17 +122,42 @@ class BackgroundSweeper:
 
     def _list(self, selector: str, kind: Kind = JOB) -> list[JSON]:
         full_selector = f"{MANAGED_BY_LABEL}={MANAGED_BY_VALUE},{selector}"
+        held = self._cache.namespaces if self._cache is not None else None
+        if self._namespace is not None or not held:
+            return self._list_in(kind, self._namespace, full_selector)
+        items: list[JSON] = []
+        # Before the cache's first sync the cached namespaces wait for the passes after it:
+        # listing them from the API server meanwhile made it scan every Job while it served
+        # the sync's pages (100k jobs synced seconds later). Later the cache answers, or, while
+        # it cannot (cut off from the API server), the API server.
+        if self._cache is not None and self._cache.synced:
+            for namespace in held:
+                items += self._list_in(kind, namespace, full_selector)
+        if self._look_uncached:
+            items += self._list_in(kind, None, full_selector, excluding=held)
+        return items
+
+    def _list_in(
+        self, kind: Kind, namespace: str | None, selector: str, excluding: Sequence[str] = ()
+    ) -> list[JSON]:
+        """From the reader; across namespaces (less ``excluding``) when ``namespace`` is None
+        and RBAC allows, else (from then on) in the default namespace alone."""
         try:
-            page = self._reader.list(kind.resource, self._namespace, label_selector=full_selector)
+            page = self._reader.list(
+                kind.resource,
+                namespace,
+                label_selector=selector,
+                field_selector=",".join(f"metadata.namespace!={ns}" for ns in excluding),
+            )
         except errors.PermissionDenied:
-            if self._namespace is not None:
+            if namespace is not None:
                 raise
             log.info(
                 "no cluster-wide list permission; sweeping namespace %s only",
                 self._default_namespace,
             )
             self._namespace = self._default_namespace
-            page = self._reader.list(kind.resource, self._namespace, label_selector=full_selector)
+            page = self._reader.list(kind.resource, self._namespace, label_selector=selector)
         items: list[JSON] = page.get("items") or []
         return items
 

@@ -205,3 +205,23 @@ def test_selectors_parse_and_match() -> None:
 def test_job_states_are_indexed_by_name() -> None:
     assert list(_job_state(job("s", "2026-01-01T00:00:00Z"))) == ["pending"]
     assert job_state(job("s", "2026-01-01T00:00:00Z")).status == pb.JOB_STATUS_PENDING
+
+
+def test_a_page_counts_what_matches_also_when_a_filter_holds_everything() -> None:
+    store = _store()
+    store.bulk_load(
+        project_job(job(f"j{day}", f"2026-01-0{day}T00:00:00Z", active=1)) for day in range(1, 6)
+    )
+    running = [("state", "running")]
+    keys, total = store.page([running], None, 2)
+    assert (keys, total) == ([("default", "j5"), ("default", "j4")], 5)
+    # Once one job has finished the filter narrows again, and the count follows.
+    store.upsert(
+        project_job(
+            job("j4", "2026-01-04T00:00:00Z", conditions=[{"type": "Complete", "status": "True"}])
+        )
+    )
+    keys, total = store.page([running], None, 10)
+    assert total == 4
+    assert keys == [("default", "j5"), ("default", "j3"), ("default", "j2"), ("default", "j1")]
+    assert store.page([running, [("label", "team=b")]], None, 10) == ([], 0)

@@ -3,16 +3,18 @@ watch cache cost nothing, a write one call, a ``fresh`` read what a direct read 
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
 from prometheus_client import REGISTRY
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.kube import PODS, Resource
-from jobscheduler.service import JobService
+from jobscheduler.service import JobService, release
 from jobscheduler.service.readcache import POD_SAMPLE
 
 from .conftest import make_service
@@ -131,3 +133,21 @@ def test_a_fresh_status_of_a_wide_job_reads_a_bounded_number_of_pods(
     assert info.status == pb.JOB_STATUS_RUNNING
     assert info.active == 40
     assert listed and listed[0] <= POD_SAMPLE
+
+
+def test_a_sweep_of_the_cached_namespace_lists_nothing(
+    cluster: Any, service: JobService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The other namespaces are looked at once per interval: not within this test.
+    monkeypatch.setattr(release, "UNCACHED_SWEEP_INTERVAL_SECONDS", 1e9)
+    sweeper = service._sweeper
+    sweeper.sweep()
+    now = cluster.clock.now().timestamp()
+    due = service.schedule_job(container(start_at=Timestamp(seconds=int(now) + 2))).job_id
+    while cluster.clock.now().timestamp() <= now + 3:  # due, on the cluster's clock
+        time.sleep(0.01)
+    calls = api_calls(sweeper.sweep)
+    assert not [call for call in calls if call[0] == "list"], calls
+    # ... and still found the delayed job from the cache, and started it.
+    assert calls[("patch", "jobs")] == 1
+    wait_status(service, due, pb.JOB_STATUS_SUCCEEDED)

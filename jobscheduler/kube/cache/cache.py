@@ -39,6 +39,21 @@ def label_terms(obj: JSON) -> Iterable[str]:
     return (f"{key}={value}" for key, value in labels.items())
 
 
+def label_terms_with(presence: frozenset[str]) -> IndexFunc:
+    """Label terms, and the bare key of each label in ``presence`` an object has: a selector
+    that asks only whether such a label exists is then looked up, not checked object by
+    object. (A label key has no "=", so a bare key never reads as a "key=value" term.)"""
+    if not presence:
+        return label_terms
+
+    def terms(obj: JSON) -> Iterable[str]:
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        yield from (f"{key}={value}" for key, value in labels.items())
+        yield from (key for key in presence if key in labels)
+
+    return terms
+
+
 @dataclass(frozen=True)
 class CachedKind:
     """What to cache of one kind: which objects, their projection, their indexes."""
@@ -48,6 +63,8 @@ class CachedKind:
     project: Projector
     created: Callable[[JSON], float]  # creation time in seconds: the listing order
     indexers: dict[str, IndexFunc] = field(default_factory=dict)
+    # Label keys whose mere presence is indexed (the background sweep's "key" selectors).
+    presence_labels: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -78,7 +95,7 @@ class WatchCache:
         self._informers: dict[tuple[str, str | None], Informer] = {}
         for kind in kinds:
             for namespace in self.namespaces or (None,):
-                indexers = {LABEL_INDEX: label_terms, **kind.indexers}
+                indexers = {LABEL_INDEX: label_terms_with(kind.presence_labels), **kind.indexers}
                 self._informers[(kind.resource.plural, namespace)] = Informer(
                     gateway,
                     kind.resource,
@@ -92,6 +109,7 @@ class WatchCache:
                     pause=pause,
                 )
         self._selectors = {kind.resource.plural: kind.label_selector for kind in kinds}
+        self._presence = {kind.resource.plural: kind.presence_labels for kind in kinds}
         # Objects a write changed that the cache had not seen in time: (plural, ns, name) ->
         # the version to wait for (None: its deletion). Reads of them go to the API server.
         self._pending: dict[tuple[str, str, str], int | None] = {}
@@ -245,13 +263,23 @@ class WatchCache:
     ) -> set[Key]:
         """Keys matching label requirements, found through the label index: the equality
         terms are looked up, only their (small) intersection is checked for the rest."""
+        presence = self._presence.get(informer.resource.plural, frozenset())
         groups = [
             [(LABEL_INDEX, f"{r.key}={value}") for value in sorted(r.values)]
             for r in requirements
             if r.operator == "in"
         ]
+        groups += [
+            [(LABEL_INDEX, r.key)]
+            for r in requirements
+            if r.operator == "exists" and r.key in presence
+        ]
         keys = self.query(informer, namespace, groups)
-        rest = [r for r in requirements if r.operator != "in"]
+        rest = [
+            r
+            for r in requirements
+            if r.operator != "in" and not (r.operator == "exists" and r.key in presence)
+        ]
         if rest:
             objects = informer.store.get_many(keys)
             keys = {

@@ -1,17 +1,16 @@
 """Compact projections: only the fields status, info, lists and watches read, per kind.
 
 A stored Job carries its whole pod template (containers, env, volumes, security context);
-the service reads a few dozen fields of it. A projection keeps exactly those, so 100k cached
-jobs fit in a small share of what their JSON would take, and the pure functions in
-``service.status``/``service.jobinfo`` read a projection as they read the full object.
-What each one keeps is listed here; a new read of a field must add it here (the cache tests
-compare every read made from a projection with the same read of the full object).
+the service reads a few dozen fields of it. A projection keeps exactly those (the store keeps
+it compressed), so 100k cached jobs fit in a small share of what their JSON would take, and
+the pure functions in ``service.status``/``service.jobinfo`` read a projection as they read
+the full object. What each one keeps is listed here; a new read of a field must add it here
+(the cache tests compare every read made from a projection with the same read of the full
+object).
 """
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -42,17 +41,8 @@ def _pick(source: JSON | None, keys: tuple[str, ...]) -> JSON:
     return {key: source[key] for key in keys if key in source}
 
 
-def _interned(items: dict[str, str] | None) -> dict[str, str]:
-    """Label and annotation keys repeat on every object: one copy of each in memory."""
-    return {sys.intern(k): v for k, v in (items or {}).items()}
-
-
 def _metadata(obj: JSON) -> JSON:
-    metadata = _pick(obj.get("metadata"), _METADATA_KEYS)
-    for key in ("labels", "annotations"):
-        if key in metadata:
-            metadata[key] = _interned(metadata[key])
-    return metadata
+    return _pick(obj.get("metadata"), _METADATA_KEYS)
 
 
 def _conditions(status: JSON) -> list[JSON]:
@@ -135,15 +125,5 @@ def project_pod(pod: JSON) -> JSON:
         ("name", "namespace", "resourceVersion", "creationTimestamp", "deletionTimestamp"),
     )
     labels = (pod.get("metadata") or {}).get("labels") or {}
-    metadata["labels"] = _interned(labels)
+    metadata["labels"] = labels
     return {"metadata": metadata, "status": projected_status}
-
-
-def encode(projection: JSON) -> bytes:
-    """Kept as compact JSON bytes: a few hundred bytes, where the dict would take kilobytes."""
-    return json.dumps(projection, separators=(",", ":")).encode()
-
-
-def decode(raw: bytes) -> JSON:
-    result: JSON = json.loads(raw)
-    return result
