@@ -3,12 +3,16 @@ store's indexes and order, and label selectors."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.jobtypes import build_registry
 from jobscheduler.kube.cache import Store, selectors
+from jobscheduler.kube.cache import store as store_module
 from jobscheduler.kube.cache.cache import LABEL_INDEX, label_terms
+from jobscheduler.kube.cache.packer import Packer
 from jobscheduler.kube.cache.projection import project_job, project_pod
 from jobscheduler.service.jobinfo import job_info_from_job
 from jobscheduler.service.readcache import _job_state
@@ -225,3 +229,101 @@ def test_a_page_counts_what_matches_also_when_a_filter_holds_everything() -> Non
     assert total == 4
     assert keys == [("default", "j5"), ("default", "j3"), ("default", "j2"), ("default", "j1")]
     assert store.page([running, [("label", "team=b")]], None, 10) == ([], 0)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.seconds = 1000.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+
+def test_a_change_from_the_watch_is_stored_without_deflating(monkeypatch: Any) -> None:
+    # Deflating on the informer thread made every write's wait for its own change slower
+    # (zlib gives the interpreter lock away on each call): a change is stored as plain JSON.
+    store = _store()
+    store.bulk_load([project_job(job("listed", "2026-01-01T00:00:00Z"))])
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("zlib called while storing a change")
+
+    monkeypatch.setattr(store_module.zlib, "compressobj", refuse)
+    monkeypatch.setattr(store_module.zlib, "decompressobj", refuse)
+    first = project_job(job("new", "2026-01-02T00:00:00Z"))
+    store.upsert(first)
+    running = project_job(job("new", "2026-01-02T00:00:00Z", active=1))
+    assert store.upsert(running) == (first, running)
+    assert store.get("default", "new") == running
+    assert store.keys_for("state", "running") == {("default", "new")}
+
+
+def test_packing_deflates_what_has_been_plain_long_enough_and_keeps_it_readable() -> None:
+    clock = _Clock()
+    store = Store({LABEL_INDEX: label_terms, "state": _job_state}, _created, now=clock)
+    store.bulk_load([project_job(job("listed", "2026-01-01T00:00:00Z"))])
+    older, newer = (project_job(job(n, "2026-01-02T00:00:00Z", active=1)) for n in ("a", "b"))
+    store.upsert(older)
+    clock.seconds += 4
+    store.upsert(newer)
+    plain_size = len(store._entries[("default", "a")].raw)
+    clock.seconds += 1
+    assert store.pack(older_than_seconds=5) == 1  # "a" only: "b" has been plain for 1 s
+    assert store.young_count() == 1
+    assert len(store._entries[("default", "a")].raw) < plain_size / 2
+    assert store.get("default", "a") == older
+    clock.seconds += 5
+    assert store.pack(older_than_seconds=5) == 1
+    assert store.young_count() == 0
+    assert store.get_many([("default", "a"), ("default", "b")]) == [older, newer]
+    # A packed entry changed again is plain again, and its indexes follow.
+    done = project_job(
+        job("a", "2026-01-02T00:00:00Z", conditions=[{"type": "Complete", "status": "True"}])
+    )
+    assert store.upsert(done) == (older, done)
+    assert store.keys_for("state", "succeeded") == {("default", "a")}
+    assert store.young_count() == 1
+
+
+def test_a_change_made_while_packing_is_not_overwritten_by_the_packed_copy() -> None:
+    clock = _Clock()
+    store = Store({LABEL_INDEX: label_terms, "state": _job_state}, _created, now=clock)
+    pending = project_job(job("a", "2026-01-02T00:00:00Z"))
+    store.upsert(pending)
+    clock.seconds += 10
+    running = project_job(job("a", "2026-01-02T00:00:00Z", active=1))
+    deflate = store._deflate
+
+    def deflate_while_the_informer_writes(text: bytes) -> bytes:
+        store.upsert(running)  # the informer's change lands between pick and swap
+        return deflate(text)
+
+    store._deflate = deflate_while_the_informer_writes  # type: ignore[method-assign]
+    assert store.pack(older_than_seconds=5) == 0
+    assert store.get("default", "a") == running
+    assert store.young_count() == 1  # the newer copy is packed on a later pass
+
+
+def test_a_deleted_entry_leaves_nothing_to_pack() -> None:
+    clock = _Clock()
+    store = Store({LABEL_INDEX: label_terms}, _created, now=clock)
+    store.upsert(project_job(job("a", "2026-01-02T00:00:00Z")))
+    assert store.delete("default", "a") is not None
+    clock.seconds += 10
+    assert (store.pack(older_than_seconds=5), store.young_count(), len(store)) == (0, 0, 0)
+
+
+def test_the_packer_thread_packs_every_store_until_stopped() -> None:
+    stores = [_store(), _store()]
+    for index, store in enumerate(stores):
+        store.upsert(project_job(job(f"j{index}", "2026-01-02T00:00:00Z")))
+    packer = Packer(lambda: stores, interval_seconds=0.01, after_seconds=0)
+    packer.start()
+    try:
+        deadline = time.monotonic() + 10
+        while any(store.young_count() for store in stores) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert [store.young_count() for store in stores] == [0, 0]
+    finally:
+        packer.stop()
+    assert not any(t.name == "jobscheduler-cache-packer" for t in threading.enumerate())

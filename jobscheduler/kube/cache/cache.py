@@ -22,6 +22,7 @@ from typing import Any
 from jobscheduler import errors, metrics
 from jobscheduler.kube.cache import selectors
 from jobscheduler.kube.cache.informer import Informer, Listener, as_int
+from jobscheduler.kube.cache.packer import Packer
 from jobscheduler.kube.cache.projection import Projector
 from jobscheduler.kube.cache.store import IndexFunc, Key, OrderKey, Store
 from jobscheduler.kube.reader import JobReader
@@ -100,7 +101,7 @@ class WatchCache:
                     gateway,
                     kind.resource,
                     namespace,
-                    Store(indexers, kind.created),
+                    Store(indexers, kind.created, now=now),
                     kind.project,
                     label_selector=kind.label_selector,
                     page_size=options.page_size,
@@ -114,14 +115,17 @@ class WatchCache:
         # the version to wait for (None: its deletion). Reads of them go to the API server.
         self._pending: dict[tuple[str, str, str], int | None] = {}
         self._pending_lock = threading.Lock()
+        self.packer = Packer(lambda: [informer.store for informer in self._informers.values()])
 
     # ---- lifecycle and health ---------------------------------------------------------
 
     def start(self) -> None:
         for informer in self._informers.values():
             informer.start()
+        self.packer.start()
 
     def stop(self) -> None:
+        self.packer.stop()
         for informer in self._informers.values():
             informer.stop()
 
