@@ -12,13 +12,21 @@ import threading
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from kubesim.clusterapi import JSON, ApiError
 
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def dumps(value: Any) -> bytes:
-    return _encoder.encode(value).encode()
+    """Compact UTF-8 JSON, as kube-apiserver writes it. orjson encodes a page of 500 Jobs
+    about 6x faster than ``json``, which was most of what serving a client's first list of
+    100k Jobs cost; what orjson refuses (an integer beyond 64 bits) goes to ``json``."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return _encoder.encode(value).encode()
 
 
 def warning_header(warnings: list[str]) -> str:
