@@ -512,12 +512,14 @@ def test_open_streams_per_caller_are_capped(cluster: Any, reviewer: FakeReviewer
         next(iter(first))  # open on the server
         assert _code(lambda: bob.watch_jobs(request)) is grpc.StatusCode.RESOURCE_EXHAUSTED
         first.close()
-        # The slot comes back once the first stream has ended on the server.
-        for _ in range(200):
-            if _code(lambda: bob.watch_jobs(request)) is (grpc.StatusCode.OK):
-                break
-        else:
-            pytest.fail("the stream slot was never released")
+        # The slot comes back once the first stream has ended on the server, which notices a
+        # closed stream within its 0.5 s poll: wait for that by time, not by a count of retries
+        # (200 quick refusals once took less than the poll).
+        deadline = time.monotonic() + 10
+        while _code(lambda: bob.watch_jobs(request)) is not grpc.StatusCode.OK:
+            if time.monotonic() > deadline:
+                pytest.fail("the stream slot was not released within 10 s")
+            time.sleep(0.05)
 
 
 def test_images_outside_the_allowlist_are_refused_naming_the_field(
