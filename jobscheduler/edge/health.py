@@ -8,11 +8,11 @@ service are reported, since clients probe either.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 
 from grpc_health.v1 import health, health_pb2
 
+from jobscheduler.daemon import DaemonThread
 from jobscheduler.edge.interceptors import SERVICE_NAME
 from jobscheduler.logs import get_logger
 
@@ -46,8 +46,8 @@ class HealthReporter:
         self.servicer = _DrainableHealthServicer(experimental_non_blocking=True)
         self._kubernetes_reachable = kubernetes_reachable
         self._poll_seconds = poll_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # Bounded: a poll is one short Kubernetes call, and the thread is a daemon.
+        self._daemon = DaemonThread("health-poller", self._run, stop_wait_seconds=STOP_WAIT_SECONDS)
         self._reachable = False
         self._shutting_down = False
         self._publish(NOT_SERVING)
@@ -62,8 +62,7 @@ class HealthReporter:
 
     def start(self) -> None:
         self.poll_once()
-        self._thread = threading.Thread(target=self._run, name="health-poller", daemon=True)
-        self._thread.start()
+        self._daemon.start()
 
     def poll_once(self) -> None:
         try:
@@ -84,17 +83,13 @@ class HealthReporter:
         self._shutting_down = True
         self.servicer.enter_graceful_shutdown()
         self.servicer.close_watches()
-        self._stop.set()
+        self._daemon.stopping.set()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            # Bounded: a poll is one short Kubernetes call, and the thread is a daemon.
-            self._thread.join(timeout=STOP_WAIT_SECONDS)
-            self._thread = None
+        self._daemon.stop()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._poll_seconds):
+        while not self._daemon.stopping.wait(self._poll_seconds):
             self.poll_once()
 
     def _publish(self, status: int) -> None:

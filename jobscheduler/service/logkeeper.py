@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 from typing import Any
 
 from jobscheduler import errors, metrics
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.clock import Clock
 from jobscheduler.config import Settings
+from jobscheduler.daemon import DaemonThread
 from jobscheduler.jobtypes.manifest import format_time
 from jobscheduler.kube import JOBS, JobReader, KubeGateway
 from jobscheduler.kube.cache import Change, WatchCache
@@ -168,8 +168,8 @@ class KeepOnFinish:
     def __init__(self, keeper: LogKeeper, cache: WatchCache) -> None:
         self._keeper = keeper
         self._queue: queue.Queue[JSON] = queue.Queue(FINISHED_QUEUE_SIZE)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._daemon = DaemonThread("jobscheduler-keep-logs", self._run, stop_wait_seconds=10)
+        self._stop = self._daemon.stopping
         if keeper.enabled:
             cache.add_listener(self._on_change)
 
@@ -188,19 +188,11 @@ class KeepOnFinish:
             metrics.KEPT_LOGS.labels(reason=FINISHED, outcome="dropped").inc()
 
     def start(self) -> None:
-        if self._thread is not None or not self._keeper.enabled:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, name="jobscheduler-keep-logs", daemon=True
-        )
-        self._thread.start()
+        if self._keeper.enabled:
+            self._daemon.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self._daemon.stop()
 
     def _run(self) -> None:
         while not self._stop.is_set():

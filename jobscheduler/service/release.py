@@ -22,12 +22,12 @@ or in ``K8S_NAMESPACE`` alone, on every pass, for a replica without cluster-wide
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Sequence
 from typing import Any
 
 from jobscheduler import errors
 from jobscheduler.clock import Clock
+from jobscheduler.daemon import DaemonThread
 from jobscheduler.jobtypes.dependson import WAITING_LABEL
 from jobscheduler.jobtypes.metadata import (
     CANCELLED_AT_ANNOTATION,
@@ -69,8 +69,8 @@ class BackgroundSweeper:
         self._clock = clock
         self._default_namespace = default_namespace
         self._interval = interval_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._daemon = DaemonThread("jobscheduler-sweeper", self._run, stop_wait_seconds=10)
+        self._stop = self._daemon.stopping
         # None: try all namespaces first; falls back to the default namespace without a
         # ClusterRole (then delayed jobs elsewhere wait for a replica that has one).
         self._namespace: str | None = None
@@ -81,17 +81,10 @@ class BackgroundSweeper:
         self._dependencies = DependencyReleaser(gateway, self._reader)
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="jobscheduler-sweeper", daemon=True)
-        self._thread.start()
+        self._daemon.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self._daemon.stop()
 
     def _run(self) -> None:
         while not self._stop.is_set():

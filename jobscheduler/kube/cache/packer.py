@@ -9,9 +9,9 @@ small (1,000 new jobs a second hold about 5 MB more for those seconds).
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable, Sequence
 
+from jobscheduler.daemon import DaemonThread
 from jobscheduler.kube.cache.store import Store
 
 PACK_INTERVAL_SECONDS = 1.0
@@ -32,30 +32,22 @@ class Packer:
         self._stores = stores
         self._interval = interval_seconds
         self._after = after_seconds
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._daemon = DaemonThread(
+            "jobscheduler-cache-packer", self._run, stop_wait_seconds=STOP_WAIT_SECONDS
+        )
 
     def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(
-            target=self._run, name="jobscheduler-cache-packer", daemon=True
-        )
-        self._thread.start()
+        self._daemon.start()
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=STOP_WAIT_SECONDS)
-            self._thread = None
+        self._daemon.stop()
 
     def pack_now(self) -> int:
         """One pass over every store; how many entries were packed."""
         return sum(store.pack(self._after) for store in self._stores())
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
+        while not self._daemon.stopping.wait(self._interval):
             try:
                 self.pack_now()
             except Exception:  # a bug here must not stop packing for good, nor the service
