@@ -30,7 +30,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if HERE not in item.path.parents:
             continue
         if item.get_closest_marker("embedded_only") is not None:
-            item.add_marker(pytest.mark.skip(reason="relies on the embedded cluster's simulation"))
+            item.add_marker(
+                pytest.mark.skip(
+                    reason="relies on the embedded cluster's simulation, which a real cluster "
+                    f"({REAL_CLUSTER_ENV}) does not have"
+                )
+            )
         else:
             item.own_markers[:] = [m for m in item.own_markers if m.name != "clock_speed"]
 
