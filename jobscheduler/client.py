@@ -203,8 +203,12 @@ class JobSchedulerClient:
         request = pb.RerunJobRequest(job_id=job_id, namespace=namespace, new_job_id=new_job_id)
         return self._unary(self._stub.RerunJob, request, pb.RerunJobResponse)
 
-    def get_job_status(self, job_id: str, namespace: str = "") -> pb.GetJobStatusResponse:
-        request = pb.GetJobStatusRequest(job_id=job_id, namespace=namespace)
+    def get_job_status(
+        self, job_id: str, namespace: str = "", *, fresh: bool = False
+    ) -> pb.GetJobStatusResponse:
+        """``fresh``: read from the API server, not the server's watch cache (which another
+        replica's write reaches a watch delay later)."""
+        request = pb.GetJobStatusRequest(job_id=job_id, namespace=namespace, fresh=fresh)
         return self._unary(self._stub.GetJobStatus, request, pb.GetJobStatusResponse)
 
     def list_jobs(self, request: pb.ListJobsRequest | None = None) -> pb.ListJobsResponse:

@@ -128,6 +128,12 @@ def add_jobs_parser(
 
     status = command("status", _status, "show one job", aliases=("get",))
     status.add_argument("job_id")
+    status.add_argument(
+        "--fresh",
+        action="store_true",
+        help="read from the API server, not the server's watch cache (another replica's "
+        "write reaches the cache a watch delay later)",
+    )
     _add_namespace(status)
     for name, handler, text in (
         ("cancel", _cancel, "cancel a job (it then reads back as CANCELLED)"),
@@ -462,7 +468,7 @@ def _print_outcome(out: TextIO, outcome: Outcome, fmt: str) -> None:
 
 
 def _status(client: JobSchedulerClient, args: argparse.Namespace, out: TextIO) -> None:
-    reply = client.get_job_status(args.job_id, args.namespace)
+    reply = client.get_job_status(args.job_id, args.namespace, fresh=args.fresh)
     output.write_reply(
         out,
         reply,

@@ -12,6 +12,7 @@ import pytest
 from jobscheduler.api import jobscheduler_pb2 as pb
 from jobscheduler.cli.main import EXIT_BROKEN_PIPE, main
 from jobscheduler.client import JobSchedulerClient
+from tests.service.test_api_cost import api_calls
 
 from .conftest import free_port
 
@@ -76,6 +77,23 @@ def test_schedule_status_list_cancel_as_tables(
 
     code, out, _ = run(capsys, "jobs", "list", "--status", "cancelled", "--server", target)
     assert "job-cli1" in out and "CANCELLED" in out
+
+
+def test_status_fresh_reads_the_api_server_and_plain_status_the_cache(
+    capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    code, out, _ = run(
+        capsys, "jobs", "schedule", "--server", target, "--timer", "300", "-o", "name"
+    )
+    assert code == 0
+    job_id = out.strip()
+
+    def status(*flags: str) -> None:
+        code, out, _ = run(capsys, "jobs", "status", job_id, "--server", target, *flags)
+        assert code == 0 and job_id in out
+
+    assert ("get", "jobs") not in api_calls(status)
+    assert api_calls(lambda: status("--fresh"))[("get", "jobs")] == 1
 
 
 def test_json_output_uses_the_proto_field_names(
